@@ -1,0 +1,84 @@
+"""pb: participatory budgeting and voting for municipalities.
+
+``create_app`` is the application factory: configuration (``pb.config``), extensions,
+blueprints. Templates and static files live at the repository root.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response
+
+from pb import config as pb_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    instance_path = Path(os.environ.get("PB_INSTANCE_PATH") or ROOT / "instance").resolve()
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    settings = pb_config.load(instance_path, test_config)
+    app.config.update(settings)
+    app.config.update(
+        TESTING=settings["ENV"] == "test" or bool(settings.get("TESTING")),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=settings["SESSION_COOKIE_SECURE"],
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None if settings["ENV"] != "production" else 8 * 3600,
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        BABEL_DEFAULT_TIMEZONE=settings["TIMEZONE"],
+        JSON_SORT_KEYS=False,
+    )
+    if test_config and "WTF_CSRF_ENABLED" in test_config:
+        app.config["WTF_CSRF_ENABLED"] = test_config["WTF_CSRF_ENABLED"]
+
+    from pb import db, errors, i18n, security
+
+    db.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    from pb.accounts.routes import bp as accounts_bp
+    from pb.main import bp as main_bp
+    from pb.processes.routes import admin_bp as process_admin_bp
+    from pb.processes.routes import bp as processes_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(processes_bp)
+    app.register_blueprint(process_admin_bp)
+
+    from pb.text import paragraphs
+
+    app.jinja_env.filters["paragraphs"] = paragraphs
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        return response
+
+    return app

@@ -1,0 +1,1 @@
+"""Accounts: registration, log-in, roles (participant, official, admin) and passwords."""

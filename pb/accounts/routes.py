@@ -1,0 +1,127 @@
+"""Register, log in, log out, change password."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required, login_user, logout_user
+
+from pb.accounts import services
+from pb.accounts.forms import ChangePasswordForm, LoginForm, RegisterForm
+from pb.audit import AuditAction, record
+from pb.db import get_session
+from pb.security import client_ip, is_safe_redirect, limiter
+
+bp = Blueprint("accounts", __name__, url_prefix="/account")
+
+
+def _next_url() -> str:
+    target = request.args.get("next") or request.form.get("next")
+    return target if target and is_safe_redirect(target) else url_for("main.home")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            user = services.register(
+                session,
+                email=form.email.data or "",
+                password=form.password.data or "",
+                display_name=form.display_name.data or "",
+                locale=form.locale.data,
+            )
+        except services.EmailTaken:
+            form.email.errors.append(_("An account with this e-mail address already exists."))
+        else:
+            session.commit()
+            login_user(user)
+            flash(_("Welcome! Your account is ready."), "success")
+            return redirect(_next_url(), code=303)
+    return render_template("accounts/register.html", form=form), 400 if form.errors else 200
+
+
+def _minutes(seconds: float) -> int:
+    return max(1, math.ceil(seconds / 60))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        email = services.normalize_email(form.email.data or "")
+        by_email, by_ip = limiter("login.email"), limiter("login.ip")
+        blocked = [
+            lim for lim, key in ((by_email, email), (by_ip, client_ip())) if not lim.test(key)
+        ]
+        if blocked:
+            wait = max(
+                lim.resets_in(key).total_seconds()
+                for lim, key in ((by_email, email), (by_ip, client_ip()))
+            )
+            n = _minutes(wait)
+            form.form_errors.append(
+                ngettext(
+                    "Too many failed attempts. Try again in %(num)d minute.",
+                    "Too many failed attempts. Try again in %(num)d minutes.",
+                    n,
+                )
+            )
+            return render_template("accounts/login.html", form=form), 429
+        session = get_session()
+        user = services.authenticate(session, email, form.password.data or "")
+        if user is None:
+            by_email.hit(email)
+            by_ip.hit(client_ip())
+            form.form_errors.append(_("The e-mail address or the password is wrong."))
+            status = 400
+        else:
+            by_email.clear(email)
+            record(session, AuditAction.USER_LOGIN, actor=user, subject=user)
+            session.commit()
+            login_user(user, remember=bool(form.remember.data))
+            return redirect(_next_url(), code=303)
+    elif form.errors:
+        status = 400
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    logout_user()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("main.home"), code=303)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            services.change_password(
+                session,
+                current_user._get_current_object(),
+                form.current.data or "",
+                form.password.data or "",
+            )
+        except services.WrongPassword:
+            form.current.errors.append(_("This is not your current password."))
+        else:
+            session.commit()
+            login_user(current_user._get_current_object())  # new session version for this browser
+            flash(
+                _("Your password has been changed. Other devices have been logged out."), "success"
+            )
+            return redirect(url_for("accounts.change_password"), code=303)
+    return render_template("accounts/password.html", form=form), 400 if form.errors else 200

@@ -1,0 +1,100 @@
+"""Account operations. They flush; the caller commits."""
+
+from __future__ import annotations
+
+import contextlib
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.orm import Session
+
+from pb.accounts.models import Role, User
+from pb.audit import AuditAction, record
+
+# argon2id with the library's defaults (RFC 9106 low-memory profile: 64 MiB, t=3).
+_hasher = PasswordHasher()
+# A hash to verify against when the e-mail is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = _hasher.hash("pb-dummy-password-for-timing")
+
+
+class EmailTaken(ValueError):
+    pass
+
+
+class WrongPassword(ValueError):
+    pass
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def find_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+def register(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    role: Role = Role.PARTICIPANT,
+    locale: str | None = None,
+) -> User:
+    """Create an account. Raises ``EmailTaken`` if the address is already registered."""
+    if find_by_email(session, email) is not None:
+        raise EmailTaken(email)
+    user = User(
+        email=normalize_email(email),
+        password_hash=hash_password(password),
+        display_name=display_name.strip(),
+        role=role,
+        locale=locale,
+    )
+    session.add(user)
+    session.flush()
+    record(session, AuditAction.USER_REGISTER, actor=user, subject=user, data={"role": role})
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None. Rehashes outdated hashes."""
+    user = find_by_email(session, email)
+    if user is None:
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """Raises ``WrongPassword``. Ends the account's other sessions."""
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerifyMismatchError, VerificationError, InvalidHashError) as exc:
+        raise WrongPassword() from exc
+    user.password_hash = hash_password(new)
+    user.session_version += 1
+    record(session, AuditAction.USER_PASSWORD, actor=user, subject=user)
+    session.flush()
+
+
+def set_role(session: Session, user: User, role: Role, actor: User | None = None) -> None:
+    old = user.role
+    user.role = role
+    record(session, AuditAction.USER_ROLE, actor=actor, subject=user, data={"role": [old, role]})
+    session.flush()

@@ -1,0 +1,114 @@
+"""The append-only audit log: who did what, when, to which object, and why.
+
+Rows are only ever inserted. The ORM refuses updates and deletes of audit events, and
+on PostgreSQL a trigger (created by the migrations) refuses them in SQL as well.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from pb.db import Base, UTCDateTime, utcnow
+
+
+class AuditAction(enum.StrEnum):
+    USER_REGISTER = "user.register"
+    USER_LOGIN = "user.login"
+    USER_PASSWORD = "user.password"  # noqa: S105 - an event name, not a secret
+    USER_ROLE = "user.role"
+    PROCESS_CREATE = "process.create"
+    PROCESS_UPDATE = "process.update"
+    PROCESS_FREEZE = "process.freeze"
+    PROCESS_EDIT_REFUSED = "process.edit-refused"
+    PROCESS_OFFICIAL = "process.official"
+    PROPOSAL_SUBMIT = "proposal.submit"
+    PROPOSAL_EDIT = "proposal.edit"
+    PROPOSAL_WITHDRAW = "proposal.withdraw"
+    PROPOSAL_REVIEW = "proposal.review"
+    PROPOSAL_ACCEPT = "proposal.accept"
+    PROPOSAL_REJECT = "proposal.reject"
+    PROPOSAL_MERGE = "proposal.merge"
+    CONTENT_REPORT = "content.report"
+    CONTENT_HIDE = "content.hide"
+    CONTENT_RESTORE = "content.restore"
+    CONTENT_AUTOHIDE = "content.autohide"
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    subject_type: Mapped[str] = mapped_column(sa.String(40))
+    subject_id: Mapped[int | None]
+    process_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("processes.id", ondelete="SET NULL"), index=True
+    )
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session: Session, flush_context: Any, instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise AuditLogIsAppendOnly("audit events cannot be changed or deleted")
+
+
+def record(
+    session: Session,
+    action: AuditAction,
+    *,
+    actor: Any = None,
+    subject: Any = None,
+    subject_type: str | None = None,
+    subject_id: int | None = None,
+    process_id: int | None = None,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event. ``subject`` may be any model with an ``id``."""
+    if subject is not None:
+        subject_type = subject_type or type(subject).__tablename__
+        subject_id = subject_id if subject_id is not None else subject.id
+    actor_id = getattr(actor, "id", None) if getattr(actor, "is_authenticated", True) else None
+    ev = AuditEvent(
+        actor_id=actor_id,
+        action=str(action),
+        subject_type=subject_type or "",
+        subject_id=subject_id,
+        process_id=process_id,
+        reason=reason,
+        data=_jsonable(data or {}),
+    )
+    session.add(ev)
+    return ev
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def events_for(session: Session, **filters: Any) -> list[AuditEvent]:
+    stmt = sa.select(AuditEvent).filter_by(**filters).order_by(AuditEvent.id)
+    return list(session.scalars(stmt))

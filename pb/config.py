@@ -1,0 +1,231 @@
+"""Every setting pb reads, with its default, in one table.
+
+Order of precedence (later wins): the defaults below, ``instance/config.py``,
+``PB_*`` environment variables, then the ``test_config`` passed to ``create_app``.
+Unknown keys are warned about; a missing or weak secret key refuses to start
+outside development and tests.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot work; the message says what to change."""
+
+
+def _bool(value: str) -> bool:
+    v = value.strip().lower()
+    if v in {"1", "true", "yes", "on"}:
+        return True
+    if v in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    doc: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "ENV",
+        "production",
+        str,
+        "`production`, `development` or `test`. Production refuses a missing or weak "
+        "secret key and sets secure cookies.",
+    ),
+    Setting(
+        "INSTANCE_PATH",
+        None,
+        str,
+        "Folder for the deployment's own files (config.py, secrets, SQLite database, "
+        "uploads). Default: `instance/` in the repository. Read from the environment only.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        None,
+        str,
+        "Signs sessions, CSRF tokens and links. At least 32 characters. When absent, "
+        "development and `pb demo` generate one into `instance/secret_key`; production "
+        "reads that file or refuses to start.",
+    ),
+    Setting(
+        "VOTING_CODE_PEPPER",
+        None,
+        str,
+        "Key of the HMAC under which voting codes are stored. Generated into "
+        "`instance/voting_pepper` like the secret key; never change it during a vote.",
+    ),
+    Setting(
+        "DATABASE_URL",
+        None,
+        str,
+        "SQLAlchemy URL. Default: SQLite file `instance/pb.sqlite3`. PostgreSQL: "
+        "`postgresql+psycopg://user@host/db`.",
+    ),
+    Setting("SQL_ECHO", False, _bool, "Log every SQL statement (debugging)."),
+    Setting("DEFAULT_LOCALE", "sv", str, "Language when the browser states none we have."),
+    Setting("TIMEZONE", "Europe/Stockholm", str, "Time zone in which dates are shown and entered."),
+    Setting(
+        "BASE_URL",
+        "http://127.0.0.1:5000",
+        str,
+        "Public address of the site, used in e-mails and printed letters.",
+    ),
+    Setting(
+        "SESSION_COOKIE_SECURE",
+        None,
+        _bool,
+        "Send cookies over HTTPS only. Default: on in production, off otherwise.",
+    ),
+    Setting(
+        "MAX_CONTENT_LENGTH",
+        8 * 1024 * 1024,
+        int,
+        "Largest request body in bytes (uploads included); larger gets a 413 page.",
+    ),
+    Setting(
+        "LOGIN_MAX_ATTEMPTS",
+        5,
+        int,
+        "Failed log-ins allowed per e-mail address and per IP address in one window.",
+    ),
+    Setting("LOGIN_WINDOW_SECONDS", 15 * 60, int, "Length of the log-in rate-limit window."),
+    Setting("MAIL_SERVER", "127.0.0.1", str, "SMTP host for outgoing mail."),
+    Setting("MAIL_PORT", 25, int, "SMTP port."),
+    Setting("MAIL_USE_TLS", False, _bool, "Use STARTTLS."),
+    Setting("MAIL_USERNAME", None, str, "SMTP user name, if the server wants one."),
+    Setting("MAIL_PASSWORD", None, str, "SMTP password."),
+    Setting("MAIL_FROM", "pb <noreply@localhost>", str, "Sender of pb's e-mails."),
+    Setting("MAIL_MAX_ATTEMPTS", 8, int, "Tries per e-mail before the outbox gives up."),
+    Setting(
+        "PROPOSALS_PER_PERSON",
+        5,
+        int,
+        "Most proposals one person may submit to one process (drafts not counted).",
+    ),
+    Setting(
+        "REPORTS_TO_HIDE",
+        3,
+        int,
+        "Reports from distinct people after which content is hidden until an official looks.",
+    ),
+    Setting("UPLOAD_MAX_BYTES", 5 * 1024 * 1024, int, "Largest image a proposal may carry."),
+    Setting("UPLOAD_DIR", None, str, "Folder for uploaded images. Default: `instance/uploads`."),
+)
+
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+# Flask's own keys we set from ours; not warned about.
+_FLASK_KEYS = {"TESTING", "DEBUG", "WTF_CSRF_ENABLED", "SERVER_NAME", "PREFERRED_URL_SCHEME"}
+
+WEAK_KEYS = {"dev", "secret", "changeme", "change-me", "development", "test", "password"}
+MIN_KEY_LENGTH = 32
+
+
+def _read_instance_py(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    namespace: dict[str, Any] = {"__file__": str(path)}
+    code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
+    exec(code, namespace)  # noqa: S102 - the deployment's own config file
+    return {k: v for k, v in namespace.items() if k.isupper()}
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if not key.startswith("PB_") or key in {"PB_TEST_DATABASE_URL", "PB_PABULIB_DIR"}:
+            continue
+        name = key[3:]
+        setting = SETTINGS_BY_NAME.get(name)
+        if setting is None:
+            warnings.warn(f"unknown setting in environment: {key}", stacklevel=3)
+            continue
+        try:
+            out[name] = setting.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{key}: {exc}") from exc
+    return out
+
+
+def _secret_file(instance: Path, filename: str, generate: bool) -> str | None:
+    path = instance / filename
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip() or None
+    if not generate:
+        return None
+    instance.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+def is_weak(key: str | None) -> bool:
+    return key is None or len(key) < MIN_KEY_LENGTH or key.lower() in WEAK_KEYS or len(set(key)) < 8
+
+
+def load(
+    instance_path: Path,
+    test_config: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Build the configuration dictionary in the documented order and validate it."""
+    config: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    layers = [
+        _read_instance_py(instance_path / "config.py"),
+        _from_env(os.environ if environ is None else environ),
+        dict(test_config or {}),
+    ]
+    for layer in layers:
+        for key in layer:
+            if key not in SETTINGS_BY_NAME and key not in _FLASK_KEYS:
+                warnings.warn(f"unknown setting: {key}", stacklevel=2)
+        config.update(layer)
+
+    env = config["ENV"]
+    if env not in {"production", "development", "test"}:
+        raise ConfigError(f"ENV must be production, development or test, not {env!r}")
+    generate = env != "production"
+    for key, filename in (("SECRET_KEY", "secret_key"), ("VOTING_CODE_PEPPER", "voting_pepper")):
+        if not config[key]:
+            config[key] = _secret_file(instance_path, filename, generate)
+        if env == "production" and is_weak(config[key]):
+            raise ConfigError(
+                f"{key} is missing or weak (it needs at least {MIN_KEY_LENGTH} random "
+                f"characters). Set PB_{key}, or run `pb init-secrets` to write "
+                f"instance/{filename}."
+            )
+    if config["DATABASE_URL"] is None:
+        config["DATABASE_URL"] = "sqlite:///" + str(instance_path / "pb.sqlite3")
+    if config["UPLOAD_DIR"] is None:
+        config["UPLOAD_DIR"] = str(instance_path / "uploads")
+    if config["SESSION_COOKIE_SECURE"] is None:
+        config["SESSION_COOKIE_SECURE"] = env == "production"
+    if config["DEFAULT_LOCALE"] not in {"sv", "en"}:
+        raise ConfigError("DEFAULT_LOCALE must be sv or en")
+    return config
+
+
+def init_secrets(instance_path: Path) -> list[str]:
+    """Write missing secret files into the instance folder; return the names written."""
+    written = []
+    for filename in ("secret_key", "voting_pepper"):
+        if not (instance_path / filename).exists():
+            _secret_file(instance_path, filename, generate=True)
+            written.append(filename)
+    return written

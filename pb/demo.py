@@ -1,0 +1,203 @@
+"""A realistic demo: Lund's citizen budget for parks and streets, and a youth budget.
+
+Dates are set relative to today so that the main process is always in its proposal
+phase. Loading twice updates the same rows (demo accounts keep their printed passwords).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from pb.accounts import services as accounts
+from pb.accounts.models import Role, User
+from pb.db import get_engine, get_session
+from pb.migrate import upgrade
+from pb.processes import services as processes
+from pb.processes.models import PhaseKind, Process
+
+DEMO_ACCOUNTS = (
+    (Role.ADMIN, "admin@demo.lund.example", "Anna Admin", "demo-admin-2027"),
+    (Role.OFFICIAL, "tjansteperson@demo.lund.example", "Omar Tjänsteperson", "demo-official-2027"),
+    (Role.PARTICIPANT, "invanare@demo.lund.example", "Ingrid Invånare", "demo-citizen-2027"),
+    (Role.PARTICIPANT, "elev@demo.lund.example", "Elsa Elev", "demo-pupil-2027"),
+)
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def _at(day: dt.date, hour: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=_tz())
+
+
+def _phases(start: dt.date, lengths: list[int]) -> dict[PhaseKind, tuple[dt.datetime, dt.datetime]]:
+    out = {}
+    day = start
+    for kind, days in zip(PhaseKind, lengths, strict=True):
+        out[kind] = (_at(day), _at(day + dt.timedelta(days=days)))
+        day += dt.timedelta(days=days)
+    return out
+
+
+def lund_parks(today: dt.date) -> processes.ProcessChanges:
+    phases = _phases(today - dt.timedelta(days=10), [45, 30, 21, 7, 30, 540])
+    decision = phases[PhaseKind.RESULTS][0].date() + dt.timedelta(days=14)
+    return processes.ProcessChanges(
+        fields=dict(
+            slug="lund-parker-och-gator-2027",
+            published=True,
+            title_sv="Medborgarbudget Lund 2027: parker och gator",
+            title_en="Lund citizen budget 2027: parks and streets",
+            purpose_sv=(
+                "Lunds kommun avsätter 5 miljoner kronor till idéer från dig som bor, studerar, "
+                "arbetar eller driver företag i Lund. Föreslå hur parker, lekplatser och gator i "
+                "Norra Fäladen och Klostergården kan bli bättre, och rösta sedan på de förslag "
+                "du tycker mest om.\n\nDe vinnande projekten byggs under 2027–2028."
+            ),
+            purpose_en=(
+                "The City of Lund sets aside SEK 5 million for ideas from you who live, study, "
+                "work or run a business in Lund. Propose how parks, playgrounds and streets in "
+                "Norra Fäladen and Klostergården can be improved, then vote for the proposals "
+                "you like most.\n\nThe winning projects are built in 2027–2028."
+            ),
+            question_sv="Hur vill du göra parker och gator i ditt område bättre?",
+            question_en="How would you make the parks and streets in your area better?",
+            influence_level="co-creation",
+            decision_body_sv="Tekniska nämnden",
+            decision_body_en="The Technical Services Committee",
+            decision_date=decision,
+            decision_text_sv=(
+                "Tekniska nämnden genomför de vinnande projekten inom budgeten. Nämnden fattar "
+                "beslut och förklarar öppet varje avvikelse från omröstningens resultat, till "
+                "exempel om ett projekt visar sig inte gå att bygga."
+            ),
+            decision_text_en=(
+                "The Technical Services Committee carries out the winning projects within the "
+                "budget. The committee takes the decision and explains in public any departure "
+                "from the result of the vote, for example if a project turns out impossible "
+                "to build."
+            ),
+            budget=5_000_000,
+            min_age=12,
+            connections=["lives", "studies", "works", "business"],
+            other_connection_sv="",
+            other_connection_en="",
+            area_restricted=False,
+            code_channels=["letter", "email", "school", "library"],
+            ballot_type="approval-budget",
+            max_projects=None,
+            min_projects=1,
+            min_budget_share_pct=None,
+            points_total=None,
+            max_points_per_project=None,
+            counting_rule="equal-shares",
+            tie_break="lexicographic",
+            lottery_seed=None,
+        ),
+        areas=[("Norra Fäladen", 2_500_000), ("Klostergården", 2_500_000)],
+        categories=[
+            ("Parker och grönområden", "Parks and green spaces"),
+            ("Gator och cykelvägar", "Streets and cycle paths"),
+            ("Lek och idrott", "Play and sport"),
+            ("Belysning och trygghet", "Lighting and safety"),
+            ("Natur och klimat", "Nature and climate"),
+        ],
+        phases=phases,
+    )
+
+
+def dalby_youth(today: dt.date) -> processes.ProcessChanges:
+    phases = _phases(today - dt.timedelta(days=80), [30, 30, 25, 7, 30, 365])
+    return processes.ProcessChanges(
+        fields=dict(
+            slug="ungdomsbudget-dalby-2026",
+            published=True,
+            title_sv="Ungdomsbudget Dalby 2026",
+            title_en="Dalby youth budget 2026",
+            purpose_sv=(
+                "Unga i Dalby bestämmer över 300 000 kronor till mötesplatser och aktiviteter. "
+                "Alla mellan 10 och 25 år som bor eller går i skolan i Dalby får vara med."
+            ),
+            purpose_en=(
+                "Young people in Dalby decide on SEK 300,000 for meeting places and activities. "
+                "Everyone aged 10 to 25 who lives or goes to school in Dalby can take part."
+            ),
+            question_sv="Vad saknas för unga i Dalby?",
+            question_en="What is missing for young people in Dalby?",
+            influence_level="co-creation",
+            decision_body_sv="Kultur- och fritidsnämnden",
+            decision_body_en="The Culture and Leisure Committee",
+            decision_date=phases[PhaseKind.RESULTS][0].date() + dt.timedelta(days=10),
+            decision_text_sv=(
+                "Kultur- och fritidsnämnden genomför de projekt som får flest röster inom "
+                "budgeten och redovisar hur arbetet går."
+            ),
+            decision_text_en=(
+                "The Culture and Leisure Committee carries out the projects with most votes "
+                "within the budget and reports on the progress."
+            ),
+            budget=300_000,
+            min_age=10,
+            connections=["lives", "studies", "other"],
+            other_connection_sv="Du är med i en förening i Dalby",
+            other_connection_en="You are a member of an association in Dalby",
+            area_restricted=False,
+            code_channels=["school", "library"],
+            ballot_type="approval-k",
+            max_projects=3,
+            min_projects=1,
+            min_budget_share_pct=None,
+            points_total=None,
+            max_points_per_project=None,
+            counting_rule="greedy",
+            tie_break="lottery",
+            lottery_seed="dalby-2026-ungdom",
+        ),
+        areas=[],
+        categories=[
+            ("Mötesplatser", "Meeting places"),
+            ("Idrott", "Sport"),
+            ("Kultur", "Culture"),
+        ],
+        phases=phases,
+    )
+
+
+def load_demo(today: dt.date | None = None) -> list[tuple[str, str, str]]:
+    """Create or refresh the demo; returns (role, e-mail, password) for each demo account."""
+    upgrade(get_engine())
+    session = get_session()
+    today = today or dt.datetime.now(_tz()).date()
+    admin = None
+    shown = []
+    for role, email, name, password in DEMO_ACCOUNTS:
+        user = accounts.find_by_email(session, email)
+        if user is None:
+            user = accounts.register(
+                session, email=email, password=password, display_name=name, role=role,
+                locale="sv",
+            )  # fmt: skip
+        else:
+            user.password_hash = accounts.hash_password(password)
+            user.role = role
+        if role == Role.ADMIN:
+            admin = user
+        shown.append((role.value, email, password))
+    official = session.scalar(sa.select(User).where(User.email == DEMO_ACCOUNTS[1][1]))
+
+    for changes in (lund_parks(today), dalby_youth(today)):
+        process: Process | None = processes.get_by_slug(session, changes.fields["slug"])
+        if process is None:
+            process = processes.create_process(session, changes, admin)
+        else:
+            # Refresh dates in place; a demo whose rules are frozen is refreshed anyway.
+            process.frozen_at = None
+            processes._apply(session, process, changes)
+        processes.assign_official(session, process, official, admin)
+    session.commit()
+    return shown

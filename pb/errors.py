@@ -1,0 +1,85 @@
+"""Error pages (HTML, or JSON for the API) in the reader's language; rollback on 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (
+            _("Bad request"),
+            _("The request could not be understood. Please go back and try again."),
+        ),
+        403: (_("Not allowed"), _("You do not have permission to do this.")),
+        404: (
+            _("Page not found"),
+            _("We could not find that page. It may have moved or never existed."),
+        ),
+        405: (_("Not allowed"), _("That action cannot be done this way.")),
+        409: (
+            _("Conflict"),
+            _("Someone else changed this at the same time. Please reload and try again."),
+        ),
+        413: (_("Too large"), _("What you sent is too large.")),
+        429: (_("Too many attempts"), _("Please wait a moment and try again.")),
+        500: (
+            _("Something went wrong"),
+            _(
+                "An error on our side stopped this. Nothing you did caused it; please try again later."
+            ),
+        ),
+    }
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
+
+
+def render_error(code: int, detail: str | None = None) -> tuple[Any, int]:
+    title, text = _messages().get(code, (str(code), ""))
+    if detail:
+        text = detail
+    if wants_json():
+        return jsonify({"error": {"code": code, "title": title, "message": text}}), code
+    return render_template("error.html", code=code, title=title, text=text), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> tuple[Any, int]:
+        return render_error(
+            400,
+            _(
+                "The form had expired or was not sent from this site. Please go back, reload the page and try again."
+            ),
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Any:
+        if exc.code is None or exc.code < 400:
+            return exc
+        detail = exc.description if getattr(exc, "pb_detail", False) else None
+        return render_error(exc.code, detail)
+
+    @app.errorhandler(InternalServerError)
+    def _internal(exc: InternalServerError) -> tuple[Any, int]:
+        session = g.pop("pb_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()
+        return render_error(500)
+
+
+def user_error(code: int, message: str) -> HTTPException:
+    """An HTTP error whose message (already translated) is shown to the user."""
+    from werkzeug.exceptions import default_exceptions
+
+    exc = default_exceptions[code](message)
+    exc.pb_detail = True  # type: ignore[attr-defined]
+    return exc

@@ -1,0 +1,90 @@
+"""Languages (Swedish by default, English) and locale-aware formatting of money and time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.numbers import format_decimal
+from flask import Flask, current_app, request, session
+from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_login import current_user
+
+LOCALES = ("sv", "en")
+LANGUAGE_NAMES = {"sv": "Svenska", "en": "English"}
+
+babel = Babel()
+
+
+def select_locale() -> str:
+    """Query ``?lang=``, then the visitor's choice, the account, the browser, the default."""
+    asked = request.args.get("lang")
+    if asked in LOCALES:
+        return asked
+    chosen = session.get("lang")
+    if chosen in LOCALES:
+        return str(chosen)
+    user_locale = getattr(current_user, "locale", None) if current_user else None
+    if user_locale in LOCALES:
+        return str(user_locale)
+    best = request.accept_languages.best_match(LOCALES)
+    return best or current_app.config["DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return str(current_app.config["TIMEZONE"])
+
+
+def locale_code() -> str:
+    return str(get_locale() or current_app.config["DEFAULT_LOCALE"])
+
+
+def sek(amount: int | float | Decimal | None) -> str:
+    """Money in SEK as people write it: '5 000 000 kr' in Swedish, 'SEK 5,000,000' in English."""
+    if amount is None:
+        return ""
+    loc = locale_code()
+    digits = format_decimal(amount, format="#,##0.##", locale="sv_SE" if loc == "sv" else "en_GB")
+    return f"{digits}\u00a0kr" if loc == "sv" else f"SEK\u00a0{digits}"
+
+
+def number(value: int | float | Decimal) -> str:
+    return format_decimal(value, locale="sv_SE" if locale_code() == "sv" else "en_GB")
+
+
+def local_tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def when(value: dt.datetime | dt.date | None, fmt: str = "long") -> str:
+    """A date or time in the site's time zone and the reader's language."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if fmt == "date":
+            return format_date(value.astimezone(local_tz()).date(), "d MMMM y")
+        return format_datetime(value, "d MMMM y, HH:mm")
+    return format_date(value, "d MMMM y")
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_domain="messages",
+    )
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LOCALE"])
+    app.jinja_env.filters["sek"] = sek
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["number"] = number
+
+    @app.context_processor
+    def _i18n_globals() -> dict[str, Any]:
+        return {
+            "current_locale": locale_code(),
+            "LOCALES": LOCALES,
+            "LANGUAGE_NAMES": LANGUAGE_NAMES,
+        }

@@ -1,0 +1,9 @@
+"""Imports every model so that Base.metadata knows all tables (migrations, tests)."""
+
+from pb.accounts.models import User
+from pb.audit import AuditEvent
+from pb.processes.models import Area, Category, Phase, Process, ProcessOfficial
+from pb.security import RateLimitHit
+
+__all__ = ["Area", "AuditEvent", "Category", "Phase", "Process", "ProcessOfficial",
+           "RateLimitHit", "User"]  # fmt: skip

@@ -1,0 +1,151 @@
+"""The upfront contract of a process as frozen rule objects.
+
+``Contract.of(process)`` is what the process page renders, and the very same objects
+check actions later: ``Eligibility.check`` when someone asks for a voting code,
+``contract.ballot_rules(area)`` (a ``pb.tally.BallotRules``) when a ballot is cast, and
+``contract.counting`` when the ballots are tallied. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from pb.processes.models import (
+    BallotType,
+    CodeChannel,
+    Connection,
+    CountingRule,
+    InfluenceLevel,
+    PhaseKind,
+    Process,
+    TieBreak,
+)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A broken rule, language-neutral: a code and the numbers a message needs."""
+
+    code: str
+    params: tuple[tuple[str, object], ...] = ()
+
+    def param(self, name: str) -> object:
+        return dict(self.params)[name]
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Who may take part. Connections combine with OR; age is checked against the date of
+    voting (or today)."""
+
+    min_age: int
+    connections: frozenset[Connection]
+    other_connection_sv: str = ""
+    other_connection_en: str = ""
+    area_restricted: bool = False
+    code_channels: frozenset[CodeChannel] = frozenset()
+
+    def check(
+        self,
+        *,
+        age: int | None,
+        connections: set[Connection] | frozenset[Connection],
+        area: str | None = None,
+        areas: tuple[str, ...] = (),
+    ) -> list[Violation]:
+        problems = []
+        if age is None or age < self.min_age:
+            problems.append(Violation("too_young", (("min_age", self.min_age),)))
+        if not (set(connections) & self.connections):
+            problems.append(Violation("no_connection"))
+        if self.area_restricted and areas and area not in areas:
+            problems.append(Violation("no_area"))
+        return problems
+
+
+@dataclass(frozen=True)
+class Counting:
+    """How ballots are counted: a ``pb.tally`` rule name, its tie-break and lottery seed."""
+
+    rule: CountingRule
+    tie_break: TieBreak
+    lottery_seed: str | None = None
+
+
+@dataclass(frozen=True)
+class PhaseSpan:
+    kind: PhaseKind
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class AreaBudget:
+    slug: str
+    name: str
+    budget: int
+
+
+@dataclass(frozen=True)
+class BallotSpec:
+    """The ballot as the official set it; ``rules_for(budget)`` gives the tally's rules."""
+
+    ballot_type: BallotType
+    max_projects: int | None = None
+    min_projects: int | None = None
+    min_budget_share_pct: int | None = None
+    points_total: int | None = None
+    max_points_per_project: int | None = None
+
+
+@dataclass(frozen=True)
+class Contract:
+    influence: InfluenceLevel
+    budget: int
+    areas: tuple[AreaBudget, ...]
+    phases: tuple[PhaseSpan, ...]
+    eligibility: Eligibility
+    ballot: BallotSpec
+    counting: Counting
+    decision_date: dt.date | None = None
+    categories: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def of(cls, process: Process) -> Contract:
+        return cls(
+            influence=process.influence_level,
+            budget=process.budget,
+            areas=tuple(AreaBudget(a.slug, a.name, a.budget) for a in process.areas),
+            phases=tuple(
+                PhaseSpan(p.kind, p.starts_at, p.ends_at)
+                for p in sorted(process.phases, key=lambda p: p.kind.order)
+            ),
+            eligibility=Eligibility(
+                min_age=process.min_age,
+                connections=frozenset(Connection(c) for c in process.connections),
+                other_connection_sv=process.other_connection_sv,
+                other_connection_en=process.other_connection_en,
+                area_restricted=process.area_restricted,
+                code_channels=frozenset(CodeChannel(c) for c in process.code_channels),
+            ),
+            ballot=BallotSpec(
+                ballot_type=process.ballot_type,
+                max_projects=process.max_projects,
+                min_projects=process.min_projects,
+                min_budget_share_pct=process.min_budget_share_pct,
+                points_total=process.points_total,
+                max_points_per_project=process.max_points_per_project,
+            ),
+            counting=Counting(process.counting_rule, process.tie_break, process.lottery_seed),
+            decision_date=process.decision_date,
+            categories=tuple(c.key for c in process.categories),
+        )
+
+    def budget_for(self, area_slug: str | None) -> int:
+        if area_slug is None:
+            return self.budget
+        for area in self.areas:
+            if area.slug == area_slug:
+                return area.budget
+        raise KeyError(area_slug)

@@ -1,0 +1,257 @@
+"""The admin form for a process and its upfront contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    Field,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from pb.processes import vocab
+from pb.processes.models import BallotType, PhaseKind
+
+SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class AreaForm(Form):
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    budget = IntegerField(
+        _l("Budget (SEK)"), validators=[Optional(), NumberRange(min=1, max=10**12)]
+    )
+
+
+class CategoryForm(Form):
+    name_sv = StringField(_l("Name in Swedish"), validators=[Optional(), Length(max=80)])
+    name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=80)])
+
+
+class PhaseForm(Form):
+    starts_at = DateTimeLocalField(
+        _l("Starts"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"], validators=[Optional()]
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"], validators=[Optional()]
+    )
+
+    def validate_ends_at(self, field: Field) -> None:
+        start, end = self.starts_at.data, field.data
+        if (start is None) != (end is None):
+            raise ValidationError(_l("Give both a start and an end, or neither."))
+        if start and end and end <= start:
+            raise ValidationError(_l("The end must come after the start."))
+
+
+class ProcessForm(FlaskForm):
+    title_sv = StringField(_l("Title (Swedish)"), validators=[InputRequired(), Length(max=200)])
+    title_en = StringField(_l("Title (English)"), validators=[Optional(), Length(max=200)])
+    slug = StringField(
+        _l("Web address"),
+        validators=[
+            InputRequired(),
+            Length(max=80),
+            Regexp(SLUG_RE, message=_l("Use lower-case letters a–z, digits and hyphens.")),
+        ],
+        description=_l("Appears in the link, e.g. lund-parker-2027."),
+    )
+    published = BooleanField(_l("Published (visible to everyone)"))
+    purpose_sv = TextAreaField(
+        _l("Purpose (Swedish)"), validators=[InputRequired(), Length(max=5000)]
+    )
+    purpose_en = TextAreaField(_l("Purpose (English)"), validators=[Optional(), Length(max=5000)])
+    question_sv = StringField(
+        _l("Question asked (Swedish)"), validators=[Optional(), Length(max=300)]
+    )
+    question_en = StringField(
+        _l("Question asked (English)"), validators=[Optional(), Length(max=300)]
+    )
+    influence_level = SelectField(_l("Form of influence"), choices=[], validators=[InputRequired()])
+    decision_body_sv = StringField(
+        _l("Who takes the final decision (Swedish)"),
+        validators=[InputRequired(), Length(max=200)],
+        description=_l("For example: Tekniska nämnden"),
+    )
+    decision_body_en = StringField(
+        _l("Who takes the final decision (English)"), validators=[Optional(), Length(max=200)]
+    )
+    decision_date = DateField(_l("Date of the decision"), validators=[Optional()])
+    decision_text_sv = TextAreaField(
+        _l("What the result decides (Swedish)"), validators=[InputRequired(), Length(max=5000)]
+    )
+    decision_text_en = TextAreaField(
+        _l("What the result decides (English)"), validators=[Optional(), Length(max=5000)]
+    )
+    budget = IntegerField(
+        _l("Total budget (SEK)"), validators=[InputRequired(), NumberRange(min=1, max=10**12)]
+    )
+    areas = FieldList(FormField(AreaForm), min_entries=4, max_entries=30)
+    categories = FieldList(FormField(CategoryForm), min_entries=6, max_entries=40)
+    phases = FormField(
+        type(
+            "PhasesForm",
+            (Form,),
+            {k.value.replace("-", "_"): FormField(PhaseForm) for k in PhaseKind},
+        )
+    )
+    min_age = IntegerField(
+        _l("Minimum age"), default=12, validators=[InputRequired(), NumberRange(min=0, max=120)]
+    )
+    connections = MultiCheckboxField(_l("Who counts as a citizen (any of these)"), choices=[])
+    other_connection_sv = StringField(
+        _l("Other connection (Swedish)"), validators=[Optional(), Length(max=300)]
+    )
+    other_connection_en = StringField(
+        _l("Other connection (English)"), validators=[Optional(), Length(max=300)]
+    )
+    area_restricted = BooleanField(_l("People vote only in the area they are connected to"))
+    code_channels = MultiCheckboxField(_l("How voting codes are handed out"), choices=[])
+    ballot_type = SelectField(_l("Ballot"), choices=[], validators=[InputRequired()])
+    max_projects = IntegerField(
+        _l("At most this many projects"), validators=[Optional(), NumberRange(min=1, max=1000)]
+    )
+    min_projects = IntegerField(
+        _l("At least this many projects"), validators=[Optional(), NumberRange(min=1, max=1000)]
+    )
+    min_budget_share_pct = IntegerField(
+        _l("Chosen projects must use at least this share of the budget (%)"),
+        validators=[Optional(), NumberRange(min=1, max=100)],
+    )
+    points_total = IntegerField(
+        _l("Points to spread"), validators=[Optional(), NumberRange(min=1, max=1000)]
+    )
+    max_points_per_project = IntegerField(
+        _l("At most this many points on one project"),
+        validators=[Optional(), NumberRange(min=1, max=1000)],
+    )
+    counting_rule = SelectField(_l("Counting rule"), choices=[], validators=[InputRequired()])
+    tie_break = SelectField(_l("Tie-break"), choices=[], validators=[InputRequired()])
+    lottery_seed = StringField(
+        _l("Lottery seed (published before voting)"),
+        validators=[Optional(), Length(max=64), Regexp(r"^[A-Za-z0-9-]+$")],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.influence_level.choices = vocab.choices(vocab.INFLUENCE)
+        self.connections.choices = vocab.choices(vocab.CONNECTIONS)
+        self.code_channels.choices = vocab.choices(vocab.CHANNELS)
+        self.ballot_type.choices = vocab.choices(vocab.BALLOT_TYPES)
+        self.counting_rule.choices = vocab.choices(vocab.COUNTING_RULES)
+        self.tie_break.choices = vocab.choices(vocab.TIE_BREAKS)
+
+    def validate_connections(self, field: Field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose at least one connection."))
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Field validators first, then the checks that span fields (they must also run when
+        an optional field was left empty, which stops that field's own chain)."""
+        ok = super().validate(extra_validators)
+        cross = [
+            (self.other_connection_sv,
+             "other" in (self.connections.data or []) and not (self.other_connection_sv.data or "").strip(),
+             _l("Describe the other connection.")),
+            (self.max_projects,
+             self.ballot_type.data == BallotType.APPROVAL_K and not self.max_projects.data,
+             _l("Say how many projects a voter may choose.")),
+            (self.max_projects,
+             bool(self.max_projects.data and self.min_projects.data
+                  and self.min_projects.data > self.max_projects.data),
+             _l("The minimum cannot be larger than the maximum.")),
+            (self.points_total,
+             self.ballot_type.data == BallotType.CUMULATIVE and not self.points_total.data,
+             _l("Say how many points each voter spreads.")),
+            (self.max_points_per_project,
+             bool(self.max_points_per_project.data and self.points_total.data
+                  and self.max_points_per_project.data > self.points_total.data),
+             _l("Cannot exceed the points to spread.")),
+            (self.lottery_seed,
+             self.tie_break.data == "lottery" and not self.lottery_seed.data,
+             _l("A lottery needs a seed that is published before voting.")),
+        ]  # fmt: skip
+        for field, broken, message in cross:
+            if broken:
+                field.errors = [*field.errors, message]
+                ok = False
+        return ok
+
+    def validate_areas(self, field: Field) -> None:
+        rows = [r for r in field.entries if (r.form.name.data or "").strip() or r.form.budget.data]
+        names: set[str] = set()
+        total = 0
+        for row in rows:
+            name = (row.form.name.data or "").strip()
+            if not name or not row.form.budget.data:
+                raise ValidationError(_l("Every area needs a name and a budget."))
+            if name.lower() in names:
+                raise ValidationError(_l("Two areas have the same name."))
+            names.add(name.lower())
+            total += row.form.budget.data
+        if rows and self.budget.data and total != self.budget.data:
+            raise ValidationError(
+                _l(
+                    "The areas' budgets must add up to the total budget (they add up to %(t)s).",
+                    t=total,
+                )
+            )
+
+    def validate_categories(self, field: Field) -> None:
+        for row in field.entries:
+            if (row.form.name_en.data or "").strip() and not (row.form.name_sv.data or "").strip():
+                raise ValidationError(_l("Every category needs a Swedish name."))
+
+    # -- conversion helpers used by the route ------------------------------------------
+
+    def phase_data(self, tz: ZoneInfo) -> dict[PhaseKind, tuple[dt.datetime, dt.datetime]]:
+        out = {}
+        for kind in PhaseKind:
+            sub = getattr(self.phases.form, kind.value.replace("-", "_")).form
+            if sub.starts_at.data and sub.ends_at.data:
+                out[kind] = (
+                    sub.starts_at.data.replace(tzinfo=tz),
+                    sub.ends_at.data.replace(tzinfo=tz),
+                )
+        return out
+
+    def area_data(self) -> list[tuple[str, int]]:
+        return [
+            ((r.form.name.data or "").strip(), int(r.form.budget.data))
+            for r in self.areas.entries
+            if (r.form.name.data or "").strip() and r.form.budget.data
+        ]
+
+    def category_data(self) -> list[tuple[str, str]]:
+        return [
+            ((r.form.name_sv.data or "").strip(), (r.form.name_en.data or "").strip())
+            for r in self.categories.entries
+            if (r.form.name_sv.data or "").strip()
+        ]

@@ -1,0 +1,226 @@
+"""Public process pages and the admin screens that create and edit them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+
+from pb.accounts.models import Role, User
+from pb.audit import AuditEvent
+from pb.db import get_session, utcnow
+from pb.i18n import local_tz, locale_code, when
+from pb.processes import services, vocab
+from pb.processes.contract import Contract
+from pb.processes.forms import ProcessForm
+from pb.processes.models import PhaseKind, Process
+from pb.processes.present import ballot_lines
+from pb.security import admin_required
+
+bp = Blueprint("processes", __name__)
+admin_bp = Blueprint("process_admin", __name__, url_prefix="/admin/processes")
+
+
+@bp.app_context_processor
+def _vocab_helpers() -> dict[str, Any]:
+    return {"phase_name": lambda key: vocab.name(vocab.PHASES, key)}
+
+
+def load_process(slug: str, *, for_admin: bool = False) -> Process:
+    """The process, or 404. Unpublished processes exist only for admins and its officials."""
+    process = services.get_by_slug(get_session(), slug)
+    if process is None:
+        abort(404)
+    if not process.published and not process.is_official(current_user):
+        abort(404)
+    return process
+
+
+@bp.get("/p/<slug>")
+def show(slug: str) -> str:
+    process = load_process(slug)
+    now = utcnow()
+    contract = Contract.of(process)
+    return render_template(
+        "processes/show.html",
+        process=process,
+        contract=contract,
+        ballot_lines=ballot_lines(contract),
+        current=process.current_phase(now),
+        upcoming=process.next_phase(now),
+        frozen=process.is_frozen(now),
+        vocab=vocab,
+        locale=locale_code(),
+        PhaseKind=PhaseKind,
+    )
+
+
+# -- admin -----------------------------------------------------------------------------
+
+
+@admin_bp.get("/")
+@admin_required
+def index() -> str:
+    processes = get_session().scalars(sa.select(Process).order_by(Process.created_at.desc()))
+    return render_template("processes/admin_index.html", processes=list(processes))
+
+
+def _form_from_process(process: Process) -> ProcessForm:
+    form = ProcessForm(obj=process)
+    if request.method == "GET":
+        tz = local_tz()
+        for i, area in enumerate(process.areas):
+            if i < len(form.areas.entries):
+                form.areas.entries[i].form.name.data = area.name
+                form.areas.entries[i].form.budget.data = area.budget
+            else:
+                form.areas.append_entry({"name": area.name, "budget": area.budget})
+        for i, cat in enumerate(process.categories):
+            data = {"name_sv": cat.name_sv, "name_en": cat.name_en}
+            if i < len(form.categories.entries):
+                form.categories.entries[i].form.process(data=data)
+            else:
+                form.categories.append_entry(data)
+        for phase in process.phases:
+            sub = getattr(form.phases.form, phase.kind.value.replace("-", "_")).form
+            sub.starts_at.data = phase.starts_at.astimezone(tz).replace(tzinfo=None)
+            sub.ends_at.data = phase.ends_at.astimezone(tz).replace(tzinfo=None)
+        form.connections.data = list(process.connections)
+        form.code_channels.data = list(process.code_channels)
+    return form
+
+
+def _changes(form: ProcessForm) -> services.ProcessChanges:
+    fields = {name: getattr(form, name).data for name in services.EDITABLE_FIELDS}
+    for text_field in ("title_en", "purpose_en", "question_sv", "question_en", "decision_body_en",
+                       "decision_text_en", "other_connection_sv", "other_connection_en"):  # fmt: skip
+        fields[text_field] = (fields[text_field] or "").strip()
+    if fields["tie_break"] != "lottery":
+        fields["lottery_seed"] = None
+    if fields["ballot_type"] != "cumulative":
+        fields["points_total"] = fields["max_points_per_project"] = None
+    if fields["ballot_type"] != "approval-k" and fields["ballot_type"] != "cumulative":
+        fields["max_projects"] = fields["max_projects"] or None
+    return services.ProcessChanges(
+        fields=fields,
+        areas=form.area_data(),
+        categories=form.category_data(),
+        phases=form.phase_data(local_tz()),
+    )
+
+
+@admin_bp.route("/new", methods=["GET", "POST"])
+@admin_required
+def create() -> Any:
+    form = ProcessForm()
+    if request.method == "GET":
+        form.influence_level.data = "co-creation"
+        form.connections.data = ["lives", "studies", "works", "business"]
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            process = services.create_process(session, _changes(form), current_user)
+        except services.SlugTaken:
+            form.slug.errors.append(_("Another process already uses this web address."))
+        else:
+            session.commit()
+            flash(_("The process has been created."), "success")
+            return redirect(url_for("processes.show", slug=process.slug), code=303)
+    return render_template("processes/edit.html", form=form, process=None, frozen=False), (
+        400 if form.errors else 200
+    )
+
+
+@admin_bp.route("/<slug>/edit", methods=["GET", "POST"])
+@admin_required
+def edit(slug: str) -> Any:
+    process = load_process(slug)
+    now = utcnow()
+    frozen = process.is_frozen(now)
+    form = _form_from_process(process)
+    status = 200
+    if request.method == "POST" and frozen:
+        session = get_session()
+        session.rollback()
+        services.record_refused_edit(session, process, current_user)
+        session.commit()
+        flash(
+            _(
+                "Voting has opened, so the rules of this process are frozen and cannot be "
+                "changed. Nothing was saved."
+            ),
+            "error",
+        )
+        return render_template("processes/edit.html", form=form, process=process,
+                               frozen=True), 409  # fmt: skip
+    if form.validate_on_submit():
+        session = get_session()
+        try:
+            diff = services.update_process(session, process, _changes(form), current_user, now)
+            session.commit()
+        except services.SlugTaken:
+            session.rollback()
+            form.slug.errors.append(_("Another process already uses this web address."))
+        except StaleDataError:
+            session.rollback()
+            flash(_("Someone else changed this process at the same time. Reload and try "
+                    "again."), "error")  # fmt: skip
+            status = 409
+        else:
+            flash(_("Saved.") if diff else _("Nothing was changed."), "success")
+            return redirect(url_for("processes.show", slug=process.slug), code=303)
+    if form.errors:
+        status = 400
+    return render_template("processes/edit.html", form=form, process=process, frozen=frozen), status
+
+
+@admin_bp.post("/<slug>/freeze")
+@admin_required
+def freeze(slug: str) -> Any:
+    process = load_process(slug)
+    session = get_session()
+    services.freeze(session, process, current_user, utcnow())
+    session.commit()
+    flash(_("The rules are frozen. They can no longer be changed."), "success")
+    return redirect(url_for("processes.show", slug=process.slug), code=303)
+
+
+@admin_bp.route("/<slug>/officials", methods=["GET", "POST"])
+@admin_required
+def officials(slug: str) -> Any:
+    process = load_process(slug)
+    session = get_session()
+    if request.method == "POST":
+        email = (request.form.get("email") or "").strip().lower()
+        user = session.scalar(sa.select(User).where(User.email == email))
+        if user is None:
+            flash(_("No account has that e-mail address."), "error")
+            return redirect(url_for(".officials", slug=slug), code=303)
+        if user.role == Role.PARTICIPANT:
+            user.role = Role.OFFICIAL
+        services.assign_official(session, process, user, current_user)
+        session.commit()
+        flash(_("%(name)s is now an official of this process.", name=user.display_name), "success")
+        return redirect(url_for(".officials", slug=slug), code=303)
+    users = session.scalars(
+        sa.select(User).where(User.id.in_([o.user_id for o in process.officials]))
+    )
+    return render_template("processes/officials.html", process=process, users=list(users))
+
+
+@admin_bp.get("/<slug>/audit")
+@admin_required
+def audit(slug: str) -> str:
+    process = load_process(slug)
+    events = get_session().scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.process_id == process.id)
+        .order_by(AuditEvent.id.desc())
+        .limit(500)
+    )
+    return render_template("processes/audit.html", process=process, events=list(events),
+                           when=when)  # fmt: skip

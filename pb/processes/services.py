@@ -1,0 +1,193 @@
+"""Creating and changing processes. Every change is audited; frozen rules stay frozen.
+
+Functions flush and raise domain exceptions; the route commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pb.audit import AuditAction, record
+from pb.processes.models import Area, Category, Phase, PhaseKind, Process, ProcessOfficial
+from pb.text import slugify
+
+# Fields an admin edits through the form; everything else is managed by pb.
+EDITABLE_FIELDS = (
+    "slug", "published", "title_sv", "title_en", "purpose_sv", "purpose_en", "question_sv",
+    "question_en", "influence_level", "decision_body_sv", "decision_body_en", "decision_date",
+    "decision_text_sv", "decision_text_en", "budget", "min_age", "connections",
+    "other_connection_sv", "other_connection_en", "area_restricted", "code_channels",
+    "ballot_type", "max_projects", "min_projects", "min_budget_share_pct", "points_total",
+    "max_points_per_project", "counting_rule", "tie_break", "lottery_seed",
+)  # fmt: skip
+
+
+class RulesFrozen(Exception):
+    """Voting has opened: the contract can no longer change."""
+
+    def __init__(self, frozen_since: dt.datetime | None) -> None:
+        super().__init__("rules are frozen")
+        self.frozen_since = frozen_since
+
+
+class SlugTaken(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ProcessChanges:
+    """Everything the admin form can set, already validated."""
+
+    fields: dict[str, Any]
+    areas: list[tuple[str, int]]
+    categories: list[tuple[str, str]]
+    phases: dict[PhaseKind, tuple[dt.datetime, dt.datetime]]
+
+
+def get_by_slug(session: Session, slug: str) -> Process | None:
+    return session.scalar(sa.select(Process).where(Process.slug == slug))
+
+
+def _snapshot(process: Process) -> dict[str, Any]:
+    snap = {f: getattr(process, f) for f in EDITABLE_FIELDS}
+    snap["areas"] = [[a.name, a.budget] for a in process.areas]
+    snap["categories"] = [[c.name_sv, c.name_en] for c in process.categories]
+    snap["phases"] = {
+        p.kind.value: [p.starts_at.isoformat(), p.ends_at.isoformat()] for p in process.phases
+    }
+    return snap
+
+
+def _apply(session: Session, process: Process, changes: ProcessChanges) -> None:
+    for name, value in changes.fields.items():
+        if name not in EDITABLE_FIELDS:
+            raise KeyError(name)
+        setattr(process, name, value)
+
+    existing_areas = {a.name.lower(): a for a in process.areas}
+    new_areas = []
+    for pos, (name, budget) in enumerate(changes.areas):
+        area = existing_areas.pop(name.lower(), None) or Area(name=name, slug=slugify(name))
+        area.name, area.budget, area.position = name, budget, pos
+        new_areas.append(area)
+    process.areas = new_areas
+
+    existing_cats = {c.name_sv.lower(): c for c in process.categories}
+    new_cats = []
+    for pos, (name_sv, name_en) in enumerate(changes.categories):
+        cat = existing_cats.pop(name_sv.lower(), None) or Category(key=slugify(name_sv))
+        cat.name_sv, cat.name_en, cat.position = name_sv, name_en, pos
+        new_cats.append(cat)
+    process.categories = new_cats
+
+    by_kind = {p.kind: p for p in process.phases}
+    new_phases = []
+    for kind, (start, end) in sorted(changes.phases.items(), key=lambda kv: kv[0].order):
+        phase = by_kind.pop(kind, None) or Phase(kind=kind)
+        phase.starts_at, phase.ends_at = start, end
+        new_phases.append(phase)
+    process.phases = new_phases
+    session.flush()
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    return {k: [before.get(k), after[k]] for k in after if before.get(k) != after[k]}
+
+
+def create_process(session: Session, changes: ProcessChanges, actor: Any) -> Process:
+    """Create a process from validated changes. Raises ``SlugTaken``."""
+    if get_by_slug(session, changes.fields["slug"]) is not None:
+        raise SlugTaken(changes.fields["slug"])
+    process = Process()
+    session.add(process)
+    _apply(session, process, changes)
+    record(
+        session, AuditAction.PROCESS_CREATE, actor=actor, subject=process,
+        process_id=process.id, data=_snapshot(process),
+    )  # fmt: skip
+    return process
+
+
+def update_process(
+    session: Session, process: Process, changes: ProcessChanges, actor: Any, now: dt.datetime
+) -> dict[str, Any]:
+    """Apply changes and audit the difference. Raises ``RulesFrozen`` once voting has opened
+    (the refused attempt is audited too) and ``SlugTaken``."""
+    if process.is_frozen(now):
+        raise RulesFrozen(process.frozen_at or _voting_start(process))
+    slug = changes.fields.get("slug", process.slug)
+    if slug != process.slug and get_by_slug(session, slug) is not None:
+        raise SlugTaken(slug)
+    before = _snapshot(process)
+    _apply(session, process, changes)
+    diff = _diff(before, _snapshot(process))
+    if diff:
+        record(
+            session, AuditAction.PROCESS_UPDATE, actor=actor, subject=process,
+            process_id=process.id, data=diff,
+        )  # fmt: skip
+    return diff
+
+
+def record_refused_edit(session: Session, process: Process, actor: Any) -> None:
+    record(
+        session, AuditAction.PROCESS_EDIT_REFUSED, actor=actor, subject=process,
+        process_id=process.id, reason="rules frozen",
+    )  # fmt: skip
+
+
+def freeze(session: Session, process: Process, actor: Any, now: dt.datetime) -> None:
+    """Freeze the rules now (opening the vote does this by itself)."""
+    if process.frozen_at is None:
+        process.frozen_at = now
+        record(
+            session, AuditAction.PROCESS_FREEZE, actor=actor, subject=process,
+            process_id=process.id,
+        )  # fmt: skip
+        session.flush()
+
+
+def _voting_start(process: Process) -> dt.datetime | None:
+    voting = process.phase(PhaseKind.VOTING)
+    return voting.starts_at if voting else None
+
+
+def assign_official(session: Session, process: Process, user: Any, actor: Any) -> None:
+    if not any(o.user_id == user.id for o in process.officials):
+        process.officials.append(ProcessOfficial(user_id=user.id))
+        record(
+            session, AuditAction.PROCESS_OFFICIAL, actor=actor, subject=process,
+            process_id=process.id, data={"user_id": user.id},
+        )  # fmt: skip
+        session.flush()
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PhaseGroup:
+    key: str  # a PhaseKind value, "upcoming" or "ended"
+    processes: tuple[Process, ...]
+
+
+def group_by_phase(processes: Iterable[Process], now: dt.datetime) -> list[PhaseGroup]:
+    """Processes grouped for the home page: running phases in order, then upcoming, ended."""
+    groups: dict[str, list[Process]] = {}
+    for p in processes:
+        current = p.current_phase(now)
+        if current is not None:
+            key = current.kind.value
+        elif p.next_phase(now) is not None:
+            key = "upcoming"
+        else:
+            key = "ended"
+        groups.setdefault(key, []).append(p)
+    order = [k.value for k in PhaseKind] + ["upcoming", "ended"]
+    return [PhaseGroup(k, tuple(groups[k])) for k in order if k in groups]

@@ -1,0 +1,165 @@
+"""Log-in manager, CSRF, permission checks and named rate limiters.
+
+Rate limits are kept in the database (insert-only rows in ``rate_limit_hits``) so that
+several stateless app processes share them without another service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Flask, abort, current_app, request
+from flask_babel import lazy_gettext
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pb.accounts.models import User
+from pb.db import Base, UTCDateTime, get_engine, get_session, utcnow
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class RateLimitHit(Base):
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = (sa.Index("ix_rate_limit_hits_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(200))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+@dataclass(frozen=True)
+class RateLimiter:
+    """A named sliding-window limit: at most ``limit`` hits per ``window`` for one key.
+
+    Hits are written in their own transaction, so a failed log-in still counts even though
+    the request that saw it rolls back.
+    """
+
+    name: str
+    limit: int
+    window: dt.timedelta
+
+    def _key(self, key: str) -> str:
+        return f"{self.name}:{key}"[:200]
+
+    def _count(self, conn: sa.Connection, key: str, now: dt.datetime) -> tuple[int, Any]:
+        t = RateLimitHit.__table__
+        row = conn.execute(
+            sa.select(sa.func.count(), sa.func.min(t.c.at)).where(
+                t.c.key == self._key(key), t.c.at > now - self.window
+            )
+        ).one()
+        return int(row[0]), row[1]
+
+    def hit(self, key: str) -> None:
+        now = utcnow()
+        with get_engine().begin() as conn:
+            conn.execute(sa.insert(RateLimitHit.__table__).values(key=self._key(key), at=now))
+
+    def test(self, key: str) -> bool:
+        """True while the key may still act."""
+        with get_engine().connect() as conn:
+            count, _ = self._count(conn, key, utcnow())
+        return count < self.limit
+
+    def resets_in(self, key: str) -> dt.timedelta:
+        now = utcnow()
+        with get_engine().connect() as conn:
+            count, oldest = self._count(conn, key, now)
+        if count < self.limit or oldest is None:
+            return dt.timedelta(0)
+        if oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=dt.UTC)
+        return max(dt.timedelta(0), oldest + self.window - now)
+
+    def clear(self, key: str) -> None:
+        with get_engine().begin() as conn:
+            conn.execute(
+                sa.delete(RateLimitHit.__table__).where(RateLimitHit.key == self._key(key))
+            )
+
+
+def limiter(name: str) -> RateLimiter:
+    cfg = current_app.config
+    limits = {
+        "login.email": (cfg["LOGIN_MAX_ATTEMPTS"], cfg["LOGIN_WINDOW_SECONDS"]),
+        "login.ip": (cfg["LOGIN_MAX_ATTEMPTS"] * 4, cfg["LOGIN_WINDOW_SECONDS"]),
+        "register.ip": (20, 3600),
+    }
+    limit, seconds = limits[name]
+    return RateLimiter(name, limit, dt.timedelta(seconds=seconds))
+
+
+def prune_rate_limits(older_than: dt.timedelta = dt.timedelta(days=1)) -> None:
+    with get_engine().begin() as conn:
+        conn.execute(
+            sa.delete(RateLimitHit.__table__).where(RateLimitHit.at < utcnow() - older_than)
+        )
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def is_safe_redirect(target: str | None) -> bool:
+    """Only same-site relative paths; no scheme, no host, no protocol-relative ``//``."""
+    if not target:
+        return False
+    parts = urlsplit(target)
+    return (
+        not parts.scheme
+        and not parts.netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+    )
+
+
+def role_required(check: Callable[[Any], bool]) -> Callable[[F], F]:
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not check(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+admin_required = role_required(lambda u: u.is_admin)
+official_required = role_required(lambda u: u.is_official)
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "basic"
+    login_manager.login_message = lazy_gettext("Please log in to continue.")
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        try:
+            raw_id, version = user_id.split(":")
+            user = get_session().get(User, int(raw_id))
+        except (ValueError, TypeError):
+            return None
+        if user is None or str(user.session_version) != version:
+            return None
+        return user

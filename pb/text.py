@@ -1,0 +1,42 @@
+"""Small text helpers shared by several domains."""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+_FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u", "æ": "ae", "ø": "o"})
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """'Norra Fäladen' -> 'norra-faladen'."""
+    text = text.lower().translate(_FOLD)
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:max_length].strip("-") or "x"
+
+
+_URL_RE = re.compile(r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)]", re.IGNORECASE)
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Plain text as HTML paragraphs: everything escaped, blank lines split paragraphs,
+    single newlines become <br>, and http(s) links become safe links."""
+    if not text:
+        return Markup("")
+    out = []
+    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip()):
+        pieces = []
+        pos = 0
+        for m in _URL_RE.finditer(block):
+            pieces.append(escape(block[pos : m.start()]))
+            url = m.group(0)
+            pieces.append(
+                Markup('<a href="{0}" rel="nofollow ugc noopener" target="_blank">{0}</a>').format(
+                    url
+                )
+            )
+            pos = m.end()
+        pieces.append(escape(block[pos:]))
+        html = Markup("").join(pieces).replace("\n", Markup("<br>\n"))
+        out.append(Markup("<p>{}</p>").format(html))
+    return Markup("\n").join(out)

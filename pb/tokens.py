@@ -1,0 +1,44 @@
+"""Signed, purpose-bound links (unsubscribe, e-mail confirmation, ...), as Warehouse does.
+
+Each purpose has its own salt and maximum age, so a token made for one purpose is
+worthless for another.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+PURPOSES = {
+    "unsubscribe": 60 * 60 * 24 * 365,
+    "confirm-email": 60 * 60 * 24 * 2,
+}
+
+
+class TokenInvalid(ValueError):
+    pass
+
+
+class TokenExpired(TokenInvalid):
+    pass
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    if purpose not in PURPOSES:
+        raise KeyError(f"unknown token purpose {purpose!r}")
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"pb.{purpose}")
+
+
+def dumps(purpose: str, data: Any) -> str:
+    return _serializer(purpose).dumps(data)
+
+
+def loads(purpose: str, token: str) -> Any:
+    try:
+        return _serializer(purpose).loads(token, max_age=PURPOSES[purpose])
+    except SignatureExpired as exc:
+        raise TokenExpired(str(exc)) from exc
+    except BadSignature as exc:
+        raise TokenInvalid(str(exc)) from exc

@@ -1,0 +1,167 @@
+"""Register, log in, log out, change password, rate limiting, safe redirects, roles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import login
+
+
+def test_register_logs_in_and_hashes_with_argon2id(client: Any, db: Any) -> None:
+    from pb.accounts.models import User
+
+    r = client.post("/account/register", data={
+        "display_name": "Karin", "email": "Karin@Example.org ", "password": "correct horse",
+        "confirm": "correct horse", "locale": "sv",
+    })  # fmt: skip
+    assert r.status_code == 303
+    user = db.scalar(sa.select(User).where(User.email == "karin@example.org"))
+    assert user is not None and user.password_hash.startswith("$argon2id$")
+    assert "correct horse" not in user.password_hash
+    page = client.get("/").get_data(as_text=True)
+    assert "Karin" in page
+
+
+def test_register_errors_keep_what_was_typed(client: Any, users: Any) -> None:
+    r = client.post("/account/register?lang=en", data={
+        "display_name": "Someone", "email": "participant@example.org", "password": "longenough1",
+        "confirm": "longenough1",
+    })  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert "already exists" in html
+    assert 'value="Someone"' in html and 'value="participant@example.org"' in html
+    r = client.post("/account/register?lang=sv", data={
+        "display_name": "X", "email": "x@example.org", "password": "short", "confirm": "other",
+    })  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert "Lösenorden är olika" in html
+
+
+def test_login_logout(client: Any, users: Any) -> None:
+    login(client, "participant")
+    assert "Participant" in client.get("/").get_data(as_text=True)
+    r = client.post("/account/logout")
+    assert r.status_code == 303
+    assert "Participant" not in client.get("/").get_data(as_text=True)
+
+
+def test_wrong_password_is_refused_with_a_clear_message(client: Any, users: Any) -> None:
+    r = client.post("/account/login?lang=en",
+                    data={"email": "participant@example.org", "password": "nope"})  # fmt: skip
+    assert r.status_code == 400
+    html = r.get_data(as_text=True)
+    assert "The e-mail address or the password is wrong." in html
+    assert 'value="participant@example.org"' in html
+
+
+def test_login_is_rate_limited_per_address(make_app: Any, users: Any) -> None:
+    app = make_app(LOGIN_MAX_ATTEMPTS=3)
+    client = app.test_client()
+    for _ in range(3):
+        r = client.post("/account/login?lang=en",
+                        data={"email": "participant@example.org", "password": "bad"})  # fmt: skip
+        assert r.status_code == 400
+    # Even the right password is refused while the limit holds.
+    r = client.post(
+        "/account/login?lang=en",
+        data={"email": "participant@example.org", "password": "password-participant"},
+    )
+    assert r.status_code == 429
+    assert "Try again in 15 minutes." in r.get_data(as_text=True)
+    r = client.post(
+        "/account/login?lang=sv", data={"email": "participant@example.org", "password": "bad"}
+    )
+    assert "Försök igen om 15 minuter." in r.get_data(as_text=True)
+    # Another account from another address is not affected.
+    other = app.test_client()
+    r = other.post(
+        "/account/login",
+        data={"email": "admin@example.org", "password": "password-admin"},
+        environ_base={"REMOTE_ADDR": "10.9.9.9"},
+    )
+    assert r.status_code == 303
+
+
+@pytest.mark.parametrize("target,expected", [
+    ("/p/x", "/p/x"),
+    ("https://evil.example/", "/"),
+    ("//evil.example/", "/"),
+    ("/\\evil.example", "/"),
+    ("javascript:alert(1)", "/"),
+])  # fmt: skip
+def test_redirect_after_login_is_same_site_only(
+    client: Any, users: Any, target: str, expected: str
+) -> None:
+    r = client.post(
+        f"/account/login?next={target}",
+        data={"email": "participant@example.org", "password": "password-participant"},
+    )
+    assert r.status_code == 303
+    assert r.headers["Location"] == expected
+
+
+def test_change_password_ends_other_sessions(app: Any, users: Any) -> None:
+    a, b = app.test_client(), app.test_client()
+    login(a, "participant")
+    login(b, "participant")
+    r = a.post("/account/password", data={
+        "current": "password-participant", "password": "a-new-password", "confirm": "a-new-password",
+    })  # fmt: skip
+    assert r.status_code == 303
+    assert a.get("/account/password").status_code == 200  # this browser stays logged in
+    assert b.get("/account/password").status_code == 302  # the other one is logged out
+    r = b.post(
+        "/account/login", data={"email": "participant@example.org", "password": "a-new-password"}
+    )
+    assert r.status_code == 303
+
+
+def test_change_password_wrong_current(client: Any, users: Any) -> None:
+    login(client, "participant")
+    r = client.post("/account/password?lang=en", data={
+        "current": "wrong", "password": "a-new-password", "confirm": "a-new-password",
+    })  # fmt: skip
+    assert r.status_code == 400
+    assert "This is not your current password." in r.get_data(as_text=True)
+
+
+def test_session_cookie_flags(make_app: Any, users: Any) -> None:
+    app = make_app(SESSION_COOKIE_SECURE=True)
+    client = app.test_client()
+    r = client.post(
+        "/account/login",
+        data={"email": "participant@example.org", "password": "password-participant"},
+    )
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize("who,status", [
+    (None, 302), ("participant", 403), ("official", 403), ("admin", 200),
+])  # fmt: skip
+def test_admin_pages_need_the_admin_role(
+    client: Any, users: Any, who: str | None, status: int
+) -> None:
+    if who:
+        login(client, who)
+    assert client.get("/admin/processes/").status_code == status
+    assert client.get("/admin/processes/new").status_code == status
+
+
+def test_create_admin_command(runner: Any, db: Any) -> None:
+    from pb.accounts.models import Role, User
+    from pb.cli import main
+
+    result = runner.invoke(main, args=["users", "create-admin", "--email", "boss@lund.example",
+                                 "--password", "a-long-password"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    user = db.scalar(sa.select(User).where(User.email == "boss@lund.example"))
+    assert user is not None and user.role == Role.ADMIN
+    result = runner.invoke(main, args=["users", "create-admin", "--email", "x@lund.example",
+                                 "--password", "short"])  # fmt: skip
+    assert result.exit_code != 0 and "at least" in result.output
