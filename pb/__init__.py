@@ -41,7 +41,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         REMEMBER_COOKIE_SECURE=settings["SESSION_COOKIE_SECURE"],
         REMEMBER_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None if settings["ENV"] != "production" else 8 * 3600,
-        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        # Each package keeps its own catalogue: pb/translations, pb/<domain>/translations.
+        BABEL_TRANSLATION_DIRECTORIES=";".join(
+            str(p) for p in sorted(Path(__file__).parent.glob("**/translations")) if p.is_dir()
+        ),
         BABEL_DEFAULT_TIMEZONE=settings["TIMEZONE"],
         JSON_SORT_KEYS=False,
     )
@@ -56,12 +59,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 
     from pb.accounts.routes import bp as accounts_bp
+    from pb.mail.routes import bp as mail_bp
     from pb.main import bp as main_bp
     from pb.processes.routes import admin_bp as process_admin_bp
     from pb.processes.routes import bp as processes_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(mail_bp)
     app.register_blueprint(processes_bp)
     app.register_blueprint(process_admin_bp)
 

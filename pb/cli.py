@@ -53,6 +53,22 @@ def db_current() -> None:
 
 
 @main.group()
+def mail() -> None:
+    """Outgoing e-mail."""
+
+
+@mail.command("send")
+@click.option("--limit", default=500, show_default=True, help="Most messages in one run.")
+@with_appcontext
+def mail_send(limit: int) -> None:
+    """Send due e-mail from the outbox (run it from a timer, e.g. every minute)."""
+    from pb.mail.services import send_pending
+
+    report = send_pending(limit=limit)
+    click.echo(f"sent {report.sent}, will retry {report.retried}, gave up {report.failed}")
+
+
+@main.group()
 def users() -> None:
     """Accounts."""
 

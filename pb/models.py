@@ -2,8 +2,9 @@
 
 from pb.accounts.models import User
 from pb.audit import AuditEvent
+from pb.mail.models import MailOptOut, OutboxMessage
 from pb.processes.models import Area, Category, Phase, Process, ProcessOfficial
 from pb.security import RateLimitHit
 
-__all__ = ["Area", "AuditEvent", "Category", "Phase", "Process", "ProcessOfficial",
+__all__ = ["Area", "AuditEvent", "Category", "MailOptOut", "OutboxMessage", "Phase", "Process", "ProcessOfficial",
            "RateLimitHit", "User"]  # fmt: skip

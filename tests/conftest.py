@@ -111,11 +111,15 @@ def runner(app: Any) -> Any:
 
 @pytest.fixture
 def db(app: Any) -> Iterator[Any]:
-    """A session inside an app context, for arranging data and checking results."""
-    from pb.db import get_session
+    """A session of its own for arranging data and checking results. It holds no app context
+    open, so every request in the test gets a fresh context (g, locale, session)."""
+    from sqlalchemy.orm import Session
 
-    with app.app_context():
-        yield get_session()
+    from pb.db import get_engine
+
+    session = Session(get_engine(app), expire_on_commit=False)
+    yield session
+    session.close()
 
 
 @pytest.fixture
@@ -200,3 +204,40 @@ def csrf_token(html: str) -> str:
     m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
     assert m, "no CSRF token in page"
     return m.group(1)
+
+
+class SMTPRecorder:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self.refuse = False
+        self.port = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        import email
+        import email.policy
+
+        if self.refuse:
+            return "451 Try again later"
+        msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        self.messages.append(msg)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SMTPRecorder]:
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    recorder = SMTPRecorder()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        recorder.port = s.getsockname()[1]
+    controller = Controller(recorder, hostname="127.0.0.1", port=recorder.port)
+    controller.start()
+    try:
+        yield recorder
+    finally:
+        controller.stop()
