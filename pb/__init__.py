@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, Response
 
 from pb import config as pb_config
+from pb.wrappers import PBRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +32,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.request_class = PBRequest
     settings = pb_config.load(instance_path, test_config)
     app.config.update(settings)
     app.config.update(

@@ -127,8 +127,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     """Load a realistic Lund demo into the embedded database and serve it."""
     from pb.demo import load_demo
 
-    os.environ.setdefault("PB_ENV", "development")
-    app = create_app()
+    app = create_app({"ENV": os.environ.get("PB_ENV", "development")})
     with app.app_context():
         accounts = load_demo()
     click.echo("Demo data loaded. Log in with:")

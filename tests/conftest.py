@@ -214,7 +214,7 @@ class SMTPRecorder:
         self.refuse = False
         self.port = 0
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         import email
         import email.policy
 

@@ -7,6 +7,7 @@ reschedules failures with exponential back-off until ``MAIL_MAX_ATTEMPTS``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import smtplib
 from dataclasses import dataclass
@@ -119,7 +120,7 @@ def send_pending(limit: int = 500, now: dt.datetime | None = None) -> SendReport
                     OutboxMessage.sent_at.is_(None),
                     OutboxMessage.failed_at.is_(None),
                     OutboxMessage.next_attempt_at <= now,
-                )  # fmt: skip
+                )
                 .order_by(OutboxMessage.id)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -157,8 +158,6 @@ def send_pending(limit: int = 500, now: dt.datetime | None = None) -> SendReport
                 row.sent_at = now
                 report.sent += 1
         if smtp is not None:
-            try:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
                 smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
     return report

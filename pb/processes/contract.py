@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from pb.processes.models import (
     BallotType,
@@ -21,6 +22,7 @@ from pb.processes.models import (
     Process,
     TieBreak,
 )
+from pb.tally import BallotRules
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,30 @@ class BallotSpec:
     points_total: int | None = None
     max_points_per_project: int | None = None
 
+    def rules_for(self, budget: int) -> BallotRules:
+        """The ``pb.tally`` rules that check a ballot in an election with this budget."""
+        min_cost = None
+        if self.min_budget_share_pct:
+            # Whole SEK rounded up: "at least 50 % of 1 000 001 kr" is 500 001 kr.
+            min_cost = Decimal(-(-budget * self.min_budget_share_pct // 100))
+        if self.ballot_type == BallotType.CUMULATIVE:
+            return BallotRules(
+                ballot_type="cumulative",
+                min_projects=self.min_projects,
+                max_projects=self.max_projects,
+                max_points=self.max_points_per_project or self.points_total,
+                max_total_points=self.points_total,
+            )
+        return BallotRules(
+            ballot_type="approval",
+            min_projects=self.min_projects,
+            max_projects=self.max_projects,
+            max_total_cost=Decimal(budget)
+            if self.ballot_type == BallotType.APPROVAL_BUDGET
+            else None,
+            min_total_cost=min_cost,
+        )
+
 
 @dataclass(frozen=True)
 class Contract:
@@ -149,3 +175,7 @@ class Contract:
             if area.slug == area_slug:
                 return area.budget
         raise KeyError(area_slug)
+
+    def ballot_rules(self, area_slug: str | None = None) -> BallotRules:
+        """The rules every ballot in this area (or the whole process) is checked against."""
+        return self.ballot.rules_for(self.budget_for(area_slug))

@@ -1,0 +1,56 @@
+"""`pb demo` loads a realistic demo, safely twice, and the pages show it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+
+def test_demo_loads_twice_and_serves(make_app: Any) -> None:
+    from pb.accounts.models import User
+    from pb.db import get_session
+    from pb.demo import load_demo
+    from pb.processes.models import Process
+
+    app = make_app()
+    with app.app_context():
+        first = load_demo()
+    with app.app_context():
+        second = load_demo()
+        session = get_session()
+        processes = session.scalars(sa.select(Process).order_by(Process.slug)).all()
+        assert [p.slug for p in processes] == [
+            "lund-parker-och-gator-2027",
+            "ungdomsbudget-dalby-2026",
+        ]
+        lund = processes[0]
+        assert [a.name for a in lund.areas] == ["Norra Fäladen", "Klostergården"]
+        assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 4
+    assert first == second
+    assert {role for role, _, _ in first} == {"admin", "official", "participant"}
+    client = app.test_client()
+    home = client.get("/?lang=sv").get_data(as_text=True)
+    assert "Nu: Förslag" in home and "Medborgarbudget Lund 2027: parker och gator" in home
+    page = client.get("/p/lund-parker-och-gator-2027?lang=en").get_data(as_text=True)
+    assert "Norra Fäladen" in page and "Method of Equal Shares" in page
+    for _, email, password in first:
+        c = app.test_client()
+        r = c.post("/account/login", data={"email": email, "password": password})
+        assert r.status_code == 303, email
+
+
+def test_pb_demo_command_without_serving(make_app: Any, tmp_path: Any, monkeypatch: Any) -> None:
+    from click.testing import CliRunner
+
+    from pb.cli import main
+
+    monkeypatch.setenv("PB_INSTANCE_PATH", str(tmp_path / "demo-instance"))
+    monkeypatch.setenv("PB_DATABASE_URL", "sqlite:///" + str(tmp_path / "demo.sqlite3"))
+    monkeypatch.delenv("PB_ENV", raising=False)
+    result = CliRunner().invoke(main, ["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "admin@demo.lund.example" in result.output and "demo-admin-2027" in result.output
+    assert (tmp_path / "demo-instance" / "secret_key").exists()
+    result = CliRunner().invoke(main, ["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
