@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from pb import create_app
 from pb.config import ConfigError
+from pb.tally.cli import tally_command
 
 
 def _factory() -> object:
@@ -139,12 +140,5 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
 
 
-def _register_optional_commands() -> None:
-    try:
-        from pb.tally.cli import tally_command
-    except ImportError:  # the tally CLI is optional while it is being built
-        return
-    main.add_command(tally_command, "tally")
-
-
-_register_optional_commands()
+# `pb tally` needs no app: it reads a .pb file and counts it with the pure library.
+main.add_command(tally_command, "tally")
