@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, redirect, render_template, request, session
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from pb.db import get_session, utcnow
@@ -33,6 +33,11 @@ def set_language() -> Any:
         session["lang"] = lang
     target = request.form.get("next")
     return redirect(target if is_safe_redirect(target) else "/", code=303)
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Any:
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @bp.get("/healthz")
