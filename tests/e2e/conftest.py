@@ -35,7 +35,7 @@ def browser() -> Iterator[Any]:
                 "--disable-background-networking",
                 "--disable-component-update",
                 "--disable-sync",
-            ],  # fmt: skip
+            ],
         )
         yield b
         b.close()
