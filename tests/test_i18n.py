@@ -1,0 +1,91 @@
+"""Swedish and English: every marked string is translated, compiled catalogues are current,
+and money and dates are written as each language writes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from pb import ROOT
+
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+
+
+def catalogues() -> list[tuple[Path, Path]]:
+    """(mapping file, translations folder) for the main catalogue and each package's own."""
+    pairs = [(ROOT / "babel.cfg", ROOT / "pb" / "translations")]
+    for cfg in sorted((ROOT / "pb").glob("*/babel.cfg")):
+        pairs.append((cfg, cfg.parent / "translations"))
+    return pairs
+
+
+def _extracted(cfg: Path) -> set[str]:
+    with cfg.open(encoding="utf-8") as fh:
+        method_map, options_map = parse_mapping_cfg(fh, str(cfg))
+    ids = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map, options_map, keywords=KEYWORDS
+    ):
+        ids.add(message[0] if isinstance(message, tuple) else message)
+    return ids
+
+
+@pytest.mark.parametrize("cfg,folder", catalogues(), ids=lambda p: str(Path(p).relative_to(ROOT)))
+def test_every_string_has_a_swedish_translation(cfg: Path, folder: Path) -> None:
+    po_path = folder / "sv" / "LC_MESSAGES" / "messages.po"
+    with po_path.open("rb") as fh:
+        po = read_po(fh, locale="sv")
+    translated = {
+        (m.id[0] if isinstance(m.id, tuple) else m.id)
+        for m in po
+        if m.id and (all(m.string) if isinstance(m.string, tuple) else m.string)
+    }
+    missing = sorted(_extracted(cfg) - translated)
+    assert not missing, f"untranslated in {po_path.relative_to(ROOT)}: {missing[:20]}"
+
+
+@pytest.mark.parametrize("cfg,folder", catalogues(), ids=lambda p: str(Path(p).relative_to(ROOT)))
+def test_compiled_catalogue_is_current(cfg: Path, folder: Path) -> None:
+    base = folder / "sv" / "LC_MESSAGES"
+    with (base / "messages.po").open("rb") as fh:
+        po = read_po(fh, locale="sv")
+    with (base / "messages.mo").open("rb") as fh:
+        mo = read_mo(io.BytesIO(fh.read()))
+
+    def key(value: Any) -> Any:
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    expected = {key(m.id): key(m.string) for m in po if m.id and m.string and not m.fuzzy}
+    actual = {key(m.id): key(m.string) for m in mo if m.id}
+    assert actual == expected, "run: .venv/bin/pybabel compile -d " + str(folder.relative_to(ROOT))
+
+
+def test_form_library_messages_are_swedish(client: Any, users: Any) -> None:
+    r = client.post("/account/login?lang=sv", data={"email": "", "password": ""})
+    assert "Det här fältet är obligatoriskt." in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "lang,amount,date",
+    [
+        ("sv", "5\u00a0000\u00a0000\u00a0kr", "12 juni 2027"),
+        ("en", "SEK\u00a05,000,000", "12 June 2027"),
+    ],
+)
+def test_money_and_dates_per_locale(app: Any, lang: str, amount: str, date: str) -> None:
+    from pb.i18n import sek, when
+
+    with app.test_request_context(f"/?lang={lang}"):
+        assert sek(5_000_000) == amount
+        assert when(dt.date(2027, 6, 12)) == date
+        # 23:30 UTC on 11 June is already 12 June, 01:30 in Stockholm (summer time).
+        assert when(dt.datetime(2027, 6, 11, 23, 30, tzinfo=dt.UTC)).startswith(date)
+        assert "01:30" in when(dt.datetime(2027, 6, 11, 23, 30, tzinfo=dt.UTC))
