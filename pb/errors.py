@@ -37,6 +37,12 @@ def _messages() -> dict[int, tuple[str, str]]:
     }
 
 
+FALLBACK_500 = (
+    "<!doctype html><title>500</title><h1>Något gick fel / Something went wrong</h1>"
+    "<p>Försök igen senare. / Please try again later.</p>"
+)
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
@@ -69,11 +75,14 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def _internal(exc: InternalServerError) -> tuple[Any, int]:
-        session = g.pop("pb_session", None)
+        session = g.get("pb_session")
         if session is not None:
             session.rollback()
-            session.close()
-        return render_error(500)
+        try:
+            return render_error(500)
+        except Exception:  # the page itself failed (e.g. the database is down): plain text
+            app.logger.exception("the error page could not be rendered")
+            return FALLBACK_500, 500
 
 
 def user_error(code: int, message: str) -> HTTPException:

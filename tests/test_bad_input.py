@@ -69,3 +69,19 @@ def test_oversized_request_body_gets_a_413_page(make_app: Any) -> None:
     app = make_app(MAX_CONTENT_LENGTH=1000)
     r = app.test_client().post("/account/login?lang=en", data={"email": "x" * 5000})
     assert r.status_code == 413 and "too large" in r.get_data(as_text=True)
+
+
+def test_a_crash_gives_a_500_page_in_the_users_language(make_app: Any, users: Any) -> None:
+    from tests.conftest import login as log_in
+
+    app = make_app()
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("boom")
+
+    client = app.test_client()
+    log_in(client, "participant")  # the page header needs the user after the rollback
+    r = client.get("/boom?lang=sv")
+    assert r.status_code == 500 and "Något gick fel" in r.get_data(as_text=True)
