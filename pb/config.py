@@ -97,6 +97,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest request body in bytes (uploads included); larger gets a 413 page.",
     ),
     Setting(
+        "ARGON2_MEMORY_KIB",
+        65536,
+        int,
+        "Memory per password hash (argon2id, KiB). The default is RFC 9106's second "
+        "recommendation (64 MiB); existing hashes are upgraded at the next log-in.",
+    ),
+    Setting("ARGON2_TIME_COST", 3, int, "Passes per password hash (argon2id)."),
+    Setting(
         "LOGIN_MAX_ATTEMPTS",
         5,
         int,
@@ -124,6 +132,20 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("UPLOAD_MAX_BYTES", 5 * 1024 * 1024, int, "Largest image a proposal may carry."),
     Setting("UPLOAD_DIR", None, str, "Folder for uploaded images. Default: `instance/uploads`."),
+    Setting(
+        "MAP_TILE_URL",
+        "",
+        str,
+        "Map tiles for choosing a proposal's place, e.g. "
+        "`https://tile.openstreetmap.org/{z}/{x}/{y}.png`. Empty: no map, the address field "
+        "alone (nothing is loaded from other sites).",
+    ),
+    Setting(
+        "MAP_CENTER",
+        "55.7047,13.1910",
+        str,
+        "Latitude,longitude where the map opens (Lund).",
+    ),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

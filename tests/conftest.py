@@ -69,6 +69,9 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "WTF_CSRF_ENABLED": False,
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "MAIL_PORT": 1,  # no mail unless a test starts a server
+        # Cheap hashes keep the suite fast; production uses the defaults (64 MiB, t=3).
+        "ARGON2_MEMORY_KIB": 1024,
+        "ARGON2_TIME_COST": 1,
     }
 
 

@@ -3,19 +3,36 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from pb.accounts.models import Role, User
 from pb.audit import AuditAction, record
 
-# argon2id with the library's defaults (RFC 9106 low-memory profile: 64 MiB, t=3).
-_hasher = PasswordHasher()
-# A hash to verify against when the e-mail is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = _hasher.hash("pb-dummy-password-for-timing")
+
+@functools.cache
+def _hasher_for(memory_kib: int, time_cost: int) -> tuple[PasswordHasher, str]:
+    """An argon2id hasher, and a hash to verify against when the e-mail is unknown (so that
+    timing does not reveal which addresses have accounts)."""
+    hasher = PasswordHasher(memory_cost=memory_kib, time_cost=time_cost)
+    return hasher, hasher.hash("pb-dummy-password-for-timing")
+
+
+def _hasher() -> PasswordHasher:
+    return _hasher_for(
+        current_app.config["ARGON2_MEMORY_KIB"], current_app.config["ARGON2_TIME_COST"]
+    )[0]
+
+
+def _dummy_hash() -> str:
+    return _hasher_for(
+        current_app.config["ARGON2_MEMORY_KIB"], current_app.config["ARGON2_TIME_COST"]
+    )[1]
 
 
 class EmailTaken(ValueError):
@@ -31,7 +48,7 @@ def normalize_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def find_by_email(session: Session, email: str) -> User | None:
@@ -68,15 +85,15 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     user = find_by_email(session, email)
     if user is None:
         with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password)
+            _hasher().verify(_dummy_hash(), password)
         return None
     try:
-        _hasher.verify(user.password_hash, password)
+        _hasher().verify(user.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     if not user.active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 
@@ -84,7 +101,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     """Raises ``WrongPassword``. Ends the account's other sessions."""
     try:
-        _hasher.verify(user.password_hash, current)
+        _hasher().verify(user.password_hash, current)
     except (VerifyMismatchError, VerificationError, InvalidHashError) as exc:
         raise WrongPassword() from exc
     user.password_hash = hash_password(new)
