@@ -8,6 +8,7 @@ import sys
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
 
 from pb import create_app
 from pb.config import ConfigError
@@ -137,7 +138,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     if no_serve:
         return
     click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C stops)")
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # Not app.run(): Flask ignores it inside its own CLI.
+    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
 
 # `pb tally` needs no app: it reads a .pb file and counts it with the pure library.

@@ -54,3 +54,40 @@ def test_pb_demo_command_without_serving(make_app: Any, tmp_path: Any, monkeypat
     assert (tmp_path / "demo-instance" / "secret_key").exists()
     result = CliRunner().invoke(main, ["demo", "--no-serve"])
     assert result.exit_code == 0, result.output
+
+
+def test_pb_demo_serves_on_the_given_port(tmp_path: Any) -> None:
+    """The Quick start's first command: `pb demo` loads the demo and answers over HTTP."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PB_INSTANCE_PATH": str(tmp_path / "inst"),
+           "PB_DATABASE_URL": "sqlite:///" + str(tmp_path / "demo.sqlite3")}  # fmt: skip
+    env.pop("PB_ENV", None)
+    pb = Path(sys.executable).with_name("pb")
+    proc = subprocess.Popen([str(pb), "demo", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                    html = r.read().decode()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError("pb demo did not serve") from None
+                time.sleep(0.3)
+        assert "Medborgarbudget Lund 2027" in html
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+    assert b"demo-admin-2027" in out
