@@ -63,14 +63,20 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from pb.accounts.routes import bp as accounts_bp
     from pb.mail.routes import bp as mail_bp
     from pb.main import bp as main_bp
+    from pb.moderation.routes import bp as moderation_bp
     from pb.processes.routes import admin_bp as process_admin_bp
     from pb.processes.routes import bp as processes_bp
+    from pb.proposals.api import bp as proposals_api_bp
+    from pb.proposals.routes import bp as proposals_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(processes_bp)
     app.register_blueprint(process_admin_bp)
+    app.register_blueprint(proposals_bp)
+    app.register_blueprint(proposals_api_bp)
+    app.register_blueprint(moderation_bp)
 
     from pb.text import paragraphs
 

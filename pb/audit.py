@@ -38,6 +38,8 @@ class AuditAction(enum.StrEnum):
     CONTENT_HIDE = "content.hide"
     CONTENT_RESTORE = "content.restore"
     CONTENT_AUTOHIDE = "content.autohide"
+    CONTENT_DISMISS = "content.dismiss"  # an official looked at reports and kept the content
+    PROPOSAL_SEEN = "proposal.seen"  # an official looked at a new proposal
 
 
 class AuditEvent(Base):

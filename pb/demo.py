@@ -199,5 +199,20 @@ def load_demo(today: dt.date | None = None) -> list[tuple[str, str, str]]:
             process.frozen_at = None
             processes._apply(session, process, changes)
         processes.assign_official(session, process, official, admin)
+    _load_proposals(session, admin, official)
     session.commit()
     return shown
+
+
+def _load_proposals(session: sa.orm.Session, admin: User | None, official: User | None) -> None:
+    from pb.proposals.demo import load_demo_proposals
+
+    parks = processes.get_by_slug(session, "lund-parker-och-gator-2027")
+    people = {
+        "admin": admin,
+        "official": official,
+        "citizen": accounts.find_by_email(session, DEMO_ACCOUNTS[2][1]),
+        "pupil": accounts.find_by_email(session, DEMO_ACCOUNTS[3][1]),
+    }
+    if parks is not None:
+        load_demo_proposals(session, parks, people)

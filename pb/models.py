@@ -3,8 +3,27 @@
 from pb.accounts.models import User
 from pb.audit import AuditEvent
 from pb.mail.models import MailOptOut, OutboxMessage
+from pb.moderation.models import Report
 from pb.processes.models import Area, Category, Phase, Process, ProcessOfficial
+from pb.proposals.models import Comment, Follow, Project, Proposal, ProposalEvent, Support
 from pb.security import RateLimitHit
 
-__all__ = ["Area", "AuditEvent", "Category", "MailOptOut", "OutboxMessage", "Phase", "Process", "ProcessOfficial",
-           "RateLimitHit", "User"]  # fmt: skip
+__all__ = [
+           "Area",
+           "AuditEvent",
+           "Category",
+           "Comment",
+           "Follow",
+           "MailOptOut",
+           "OutboxMessage",
+           "Phase",
+           "Process",
+           "ProcessOfficial",
+           "Project",
+           "Proposal",
+           "ProposalEvent",
+           "RateLimitHit",
+           "Report",
+           "Support",
+           "User",
+]  # fmt: skip

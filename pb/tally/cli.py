@@ -86,7 +86,10 @@ def _table(outcome: Outcome, lang: str) -> str:
 @click.option("--seed", type=int, default=None, help="Published seed for the lottery tie-break.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option(
-    "--lang", type=click.Choice(["en", "sv"]), default="en", show_default=True,
+    "--lang",
+    type=click.Choice(["en", "sv"]),
+    default="en",
+    show_default=True,
     help="Language of the explanations.",
 )
 def tally_command(

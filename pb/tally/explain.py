@@ -64,10 +64,10 @@ SENTENCES: dict[str, dict[str, str]] = {
     },
     "mes_not_funded": {
         "en": "Not funded: it costs {cost}, but its {supporters} supporters had only {left} left "
-        "in total; each would have had to pay {needed}. Their money went to {used_by}.",
+        "in total; each would have had to pay {needed}. Most of their money went to {used_by}.",
         "sv": "Inte finansierat: det kostar {cost}, men dess {supporters} anhängare hade bara "
-        "{left} kvar tillsammans; var och en hade behövt betala {needed}. Deras pengar gick "
-        "till {used_by}.",
+        "{left} kvar tillsammans; var och en hade behövt betala {needed}. Det mesta av deras "
+        "pengar gick till {used_by}.",
     },
     "mes_funded_points": {
         "en": "Funded in round {round} of equal shares: its {supporters} supporters shared the "
@@ -77,11 +77,11 @@ SENTENCES: dict[str, dict[str, str]] = {
     },
     "mes_not_funded_points": {
         "en": "Not funded: it costs {cost}, but its {supporters} supporters had only {left} left "
-        "in total; they would have had to pay {needed} per point. Their money went to "
+        "in total; they would have had to pay {needed} per point. Most of their money went to "
         "{used_by}.",
         "sv": "Inte finansierat: det kostar {cost}, men dess {supporters} anhängare hade bara "
-        "{left} kvar tillsammans; de hade behövt betala {needed} per poäng. Deras pengar gick "
-        "till {used_by}.",
+        "{left} kvar tillsammans; de hade behövt betala {needed} per poäng. Det mesta av "
+        "deras pengar gick till {used_by}.",
     },
     "mes_no_supporters": {
         "en": "Not funded: nobody supported it.",

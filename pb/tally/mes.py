@@ -17,7 +17,9 @@ with equal ballots and equal start budgets stay identical.
 
 Laziness. A project's price can only rise from one round to the next (budgets only shrink), so
 a price computed in an earlier round is a lower bound; projects are kept in a heap by that bound
-and recomputed only when they could win (as pabutools does).
+and recomputed only when they could win (as pabutools does). A price is also kept as it is
+while none of the project's supporters has paid for anything since it was computed (then it is
+still exact).
 """
 
 from __future__ import annotations
@@ -46,9 +48,9 @@ class _Eval:
 class _Round:
     project: int
     rho: float
-    sure_poor: IntArray  # group indices
-    ambiguous: IntArray  # group indices
+    budgets: FloatArray  # the supporters' budgets before paying (supp order)
     payments: FloatArray | None = None  # per supporter group, per voter (record mode)
+    sets: tuple[IntArray, IntArray] | None = None  # (sure poor, ambiguous), computed lazily
 
 
 @dataclass
@@ -100,6 +102,12 @@ class MESProblem:
             self.wsf.append(self.wf[s])
             self.wuf.append(self.wf[s] * u.astype(np.float64))
             self.utot.append(int(np.dot(weights[s], u)))
+        self.costf = [float(c) for c in self.costs]
+        self.utotf = [float(u) for u in self.utot]
+        self.wsum = [float(w.sum()) for w in self.wsf]
+        # overlap[p, q]: some voter supports both p and q (funding q can change p's price).
+        support = (utilities > 0).astype(np.float32)
+        self.overlap = (support.T @ support) > 0
 
     # ------------------------------------------------------------------ float evaluation
     def _eval(self, j: int, bud: FloatArray, eps_b: float) -> _Eval | bool | None:
@@ -107,24 +115,23 @@ class MESProblem:
         s = self.supp[j]
         budgets = bud[s]
         w = self.wsf[j]
-        c = float(self.costs[j])
+        c = self.costf[j]
         total = float(np.dot(w, budgets))
-        margin = TOL * c + eps_b * float(w.sum())
+        margin = TOL * c + eps_b * self.wsum[j]
         if total < c - margin:
             return None
         if total <= c + margin:
             return False
-        u = self.uf[j]
-        ratio = budgets / u
-        utot = float(self.utot[j])
+        ratio = budgets / self.uf[j]
+        utot = self.utotf[j]
         level = c / utot
         if level <= float(ratio.min()):
             return _Eval(level, budgets)
-        # Poor/rich iteration: the level only rises and the set of supporters paying all
-        # they have only grows, both bounded by the true solution (any set S gives a lower
-        # bound (c - sum_S wB) / (U - sum_S wu)); stop when the set is stable.
         wb = w * budgets
         wu = self.wuf[j]
+        # Poor/rich iteration. The level only rises and the set of supporters
+        # paying all they have only grows, both bounded by the true solution (any set S gives
+        # a lower bound (c - sum_S wB) / (U - sum_S wu)); stop when the set is stable.
         poor = ratio < level
         count = int(poor.sum())
         while True:
@@ -132,7 +139,7 @@ class MESProblem:
             if rich_u <= 0:
                 return _Eval(float(ratio.max()), budgets)
             level = (c - float(wb[poor].sum())) / rich_u
-            poor = ratio < level
+            poor |= ratio < level  # only grows: guarantees termination under rounding
             new_count = int(poor.sum())
             if new_count == count:
                 return _Eval(level, budgets)
@@ -161,7 +168,8 @@ class MESProblem:
             w = self.p.w[groups]
             total = self.start * int(w.sum())
             if self.projects:
-                a = w @ self.p.U[np.ix_(groups, self.projects)]
+                columns = np.asarray(self.projects, dtype=np.int64)
+                a = np.dot(w, self.p.U[np.ix_(groups, columns)])
                 for rho, coef in zip(self.rho, a.tolist(), strict=True):
                     if coef:
                         total -= rho * coef
@@ -256,22 +264,52 @@ class MESProblem:
         heapq.heapify(heap)
         rounds: list[_Round] = []
         funded: list[int] = []
-        exact = MESProblem._Exact(self, start)
-        sure_zero = np.zeros(self.G, dtype=bool)  # surely paid all they had: exactly 0 left
+        exact: MESProblem._Exact | None = None  # built on first need
+        sure_zero: npt.NDArray[np.bool_] | None = None  # surely paid all they had: exactly 0
+
+        def sets(rec: _Round) -> tuple[IntArray, IntArray]:
+            if rec.sets is None:
+                rec.sets = self._classify(rec.project, _Eval(rec.rho, rec.budgets), eps_b)
+            return rec.sets
+
+        zero_upto = 0
+
+        def surely_zero() -> npt.NDArray[np.bool_]:
+            nonlocal zero_upto, sure_zero
+            if sure_zero is None:
+                sure_zero = np.zeros(self.G, dtype=bool)
+            while zero_upto < len(rounds):
+                sure_zero[sets(rounds[zero_upto])[0]] = True
+                zero_upto += 1
+            return sure_zero
 
         def catch_up() -> MESProblem._Exact:
+            nonlocal exact
+            if exact is None:
+                exact = MESProblem._Exact(self, start)
             while len(exact.rho) < len(rounds):
                 rec = rounds[len(exact.rho)]
-                rho, poor = exact.level(rec.project, rec.sure_poor, rec.ambiguous, rec.rho)
+                sure, amb = sets(rec)
+                rho, poor = exact.level(rec.project, sure, amb, rec.rho)
                 exact.push(rec.project, rho, poor)
             return exact
 
+        # A price stays exact until a supporter pays for something: cache it until then.
+        dirty = np.ones(self.m, dtype=bool)
+        cache: list[_Eval | None] = [None] * self.m
         while heap:
             fresh: dict[int, _Eval] = {}
             best = float("inf")
             while heap and (not fresh or heap[0][0] <= best * (1 + TOL)):
                 _, _, j = heapq.heappop(heap)
+                cached = cache[j]
+                if cached is not None and not dirty[j]:
+                    fresh[j] = cached
+                    best = min(best, cached.rho)
+                    continue
                 ev = self._eval(j, bud, eps_b)
+                dirty[j] = False
+                cache[j] = ev if isinstance(ev, _Eval) else None
                 if ev is False:
                     if not catch_up().affordable(j):
                         continue
@@ -288,7 +326,7 @@ class MESProblem:
                 exact_prices = []
                 for j in near:
                     sure, amb = self._classify(j, fresh[j], eps_b)
-                    price = self._quick_price(j, sure, amb, sure_zero)
+                    price = self._quick_price(j, sure, amb, surely_zero())
                     if price is None:
                         price = catch_up().level(j, sure, amb, fresh[j].rho)[0]
                     exact_prices.append((price, self.rank[j], j))
@@ -297,14 +335,11 @@ class MESProblem:
                 if j != winner:
                     heapq.heappush(heap, (ev.rho, self.rank[j], j))
             ev = fresh[winner]
-            sure, amb = self._classify(winner, ev, eps_b)
             s = self.supp[winner]
             pay = np.minimum(ev.budgets, ev.rho * self.uf[winner])
-            bud[s] = ev.budgets - pay
-            if len(sure):
-                bud[sure] = 0.0
-                sure_zero[sure] = True
-            rounds.append(_Round(winner, ev.rho, sure, amb, pay if record else None))
+            bud[s] = ev.budgets - pay  # exactly 0.0 for those who paid all they had
+            dirty |= self.overlap[winner]
+            rounds.append(_Round(winner, ev.rho, ev.budgets, pay if record else None))
             funded.append(winner)
         result = MESRun(start, funded, sum(self.costs[j] for j in funded), rounds, bud)
         if verify:
@@ -340,14 +375,15 @@ def add1(
 
     Run MES with each voter's start ``budget/voters + k*unit`` for k = 0, 1, 2, ... as long as
     the outcome stays within ``budget``; return the last run that does, its ``k``, and whether
-    the loop stopped because every supported project was funded. Every step is computed; no
-    step is skipped on an assumption that costs grow with k.
+    every supported project fits in the budget (then every k is within budget and the limit,
+    reached once a voter alone could pay for everything, funds them all).
+
+    Every step is computed: nothing assumes that the cost grows with k (it need not).
     """
     b0 = Fraction(budget, voters)
     supported = [j for j in range(problem.m) if problem.utot[j] > 0]
     all_cost = sum(problem.costs[j] for j in supported)
     if all_cost <= budget:
-        # Every outcome is within budget, for every k: the limit funds every supported project.
         k = max(0, -(-(all_cost - b0) // unit)) if all_cost > b0 else 0
         k = int(k)
         return problem.run(b0 + k * unit), k, True

@@ -80,9 +80,11 @@ class Ballot:
     extra: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "projects", tuple(self.projects))
+        if type(self.projects) is not tuple:
+            object.__setattr__(self, "projects", tuple(self.projects))
         if self.points is not None:
-            object.__setattr__(self, "points", tuple(self.points))
+            if type(self.points) is not tuple:
+                object.__setattr__(self, "points", tuple(self.points))
             if len(self.points) != len(self.projects):
                 raise ValueError("a ballot needs as many points as projects")
 

@@ -61,8 +61,8 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
             return
         except csv.Error as exc:
             raise PabulibError(start, f"bad CSV quoting ({exc})") from None
-        if row and any(cell.strip() for cell in row):
-            yield start, [cell.strip() for cell in row]
+        if row and "".join(row).strip():
+            yield start, list(map(str.strip, row))
         start = reader.line_num + 1
 
 
@@ -245,8 +245,10 @@ def _loads(text: str, source: str) -> Election:
             points = tuple(_int(p, line, f"a point of voter {vid!r}") for p in point_parts)
             if any(p < 0 for p in points):
                 raise fail(line, f"voter {vid!r} gives negative points")
-        extra = tuple(
-            (c, row[i]) for i, c in vote_extra if row[i] and row[i].lower() != "none"
+        extra = (
+            tuple([(c, row[i]) for i, c in vote_extra if row[i] and row[i].lower() != "none"])
+            if vote_extra
+            else ()
         )
         ballots.append(Ballot(ids, points, vid, extra))
 

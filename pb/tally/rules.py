@@ -27,7 +27,7 @@ import numpy as np
 
 from .explain import Explanation
 from .mes import MESProblem, MESRun, add1
-from .model import Election, Outcome, ProjectResult
+from .model import Ballot, Election, Outcome, ProjectResult
 
 TIE_BREAKS = ("lexicographic", "cheaper-first", "lottery")
 
@@ -73,11 +73,13 @@ class _Context:
         self.rank = [order[pid] for pid in self.ids]
         self.m = len(self.ids)
         self.n = len(election.ballots)
-        groups: Counter[tuple[tuple[int, int], ...]] = Counter()
         kind = election.ballot_type
-        for ballot in election.ballots:
-            utilities = ballot.utilities(kind)
-            groups[tuple(sorted((self.index[pid], u) for pid, u in utilities.items()))] += 1
+        # Identical ballots first (cheap), then the same utilities in any order.
+        raw = Counter((ballot.projects, ballot.points) for ballot in election.ballots)
+        groups: Counter[tuple[tuple[int, int], ...]] = Counter()
+        for (projects, points), count in raw.items():
+            utilities = Ballot(projects, points).utilities(kind)
+            groups[tuple(sorted((self.index[pid], u) for pid, u in utilities.items()))] += count
         self.groups = list(groups)
         self.weights = np.array([groups[g] for g in self.groups], dtype=np.int64)
         self.scores = [0] * self.m
@@ -401,11 +403,11 @@ def _mes_explanations_empty(ctx: _Context) -> dict[int, Explanation]:
     }
 
 
-def _add1_run(ctx: _Context, progress: Progress | None) -> tuple[MESRun, int]:
+def _add1_run(ctx: _Context, progress: Progress | None) -> tuple[MESRun, int, bool]:
     unit = ctx.scale  # one currency unit, in minor units
-    run, steps, _ = add1(ctx.problem, ctx.budget, ctx.n, unit, progress)
+    run, steps, everything = add1(ctx.problem, ctx.budget, ctx.n, unit, progress)
     recorded = ctx.problem.run(run.start, record=True)
-    return recorded, steps
+    return recorded, steps, everything
 
 
 def equal_shares_add1(ctx: _Context, progress: Progress | None = None) -> Outcome:
@@ -417,13 +419,9 @@ def equal_shares_add1(ctx: _Context, progress: Progress | None = None) -> Outcom
     supported project fits in the budget, all of them are funded. Ties: the tie-break order."""
     if ctx.n == 0:
         return ctx.outcome("equal-shares-add1", [], _mes_explanations_empty(ctx), {})
-    run, steps = _add1_run(ctx, progress)
-    return ctx.outcome(
-        "equal-shares-add1",
-        run.funded,
-        _mes_explanations(ctx, run),
-        _start_details(ctx, run, steps),
-    )
+    run, steps, everything = _add1_run(ctx, progress)
+    details = {**_start_details(ctx, run, steps), "add1_all_supported_funded": everything}
+    return ctx.outcome("equal-shares-add1", run.funded, _mes_explanations(ctx, run), details)
 
 
 def compare_with_greedy(
@@ -468,11 +466,11 @@ def equal_shares_comparison(ctx: _Context, progress: Progress | None = None) -> 
         details["winner"] = "greedy"
         return ctx.outcome("equal-shares-comparison", greedy_run.selected, explanations, details)
     details["winner"] = "equal-shares"
-    explanations = {r.id: r.explanation for r in mes_outcome.projects}
+    by_id = {r.id: r.explanation for r in mes_outcome.projects}
     return ctx.outcome(
         "equal-shares-comparison",
         mes_selected,
-        {j: explanations[ctx.ids[j]] for j in range(ctx.m)},
+        {j: by_id[ctx.ids[j]] for j in range(ctx.m)},
         details,
     )
 

@@ -79,7 +79,11 @@ def test_wieliczka_equal_shares_with_comparison() -> None:
     election = load_shared(WIELICZKA)
     outcome = tally(election, "equal-shares-comparison")
     details = outcome.details
-    assert details["comparison"] == {"better_equal_shares": 1615, "better_greedy": 873, "equal": 4098}
+    assert details["comparison"] == {
+        "better_equal_shares": 1615,
+        "better_greedy": 873,
+        "equal": 4098,
+    }
     assert details["winner"] == "equal-shares"
     assert details["add1_steps"] == 164
     assert str(details["start_per_voter"]) == "315.84"

@@ -57,8 +57,12 @@ def test_agrees_with_stored_pabutools_outcome(name: str, rule: str) -> None:
         assert list(outcome.selected) == STORED[name][rule]
 
 
-LIVE = ["Poland_Warszawa_2017_Nadwisle.pb", "Poland_Czestochowa_2024_Grabowka.pb",
-        "Switzerland_Zurich_D10.pb", "Poland_Warszawa_2019_Las.pb"]
+LIVE = [
+    "Poland_Warszawa_2017_Nadwisle.pb",
+    "Poland_Czestochowa_2024_Grabowka.pb",
+    "Switzerland_Zurich_D10.pb",
+    "Poland_Warszawa_2019_Las.pb",
+]
 
 
 @pytest.mark.parametrize("name", LIVE)
@@ -93,7 +97,9 @@ def test_agrees_with_pabutools_live_on_generated_elections() -> None:
         instance = Instance(projects.values(), budget_limit=budget)
         profile = ApprovalProfile([ApprovalBallot(projects[p] for p in b) for b in ballots])
         election = Election.build(costs, budget, ballots)
-        want_greedy = {p.name for p in greedy_utilitarian_welfare(instance, profile, sat_class=Cost_Sat)}
+        want_greedy = {
+            p.name for p in greedy_utilitarian_welfare(instance, profile, sat_class=Cost_Sat)
+        }
         want_mes = [p.name for p in method_of_equal_shares(instance, profile, sat_class=Cost_Sat)]
         assert set(tally(election, "greedy").selected) == want_greedy
         assert sorted(tally(election, "equal-shares-plain").selected) == sorted(want_mes)

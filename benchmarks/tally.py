@@ -1,0 +1,193 @@
+"""Time pb.tally against pabutools 1.2.3 on the shared pabulib files, in one run.
+
+    .venv/bin/python benchmarks/tally.py [--quick] [--timeout 600] [--files PATTERN ...]
+
+For every approval, choose-1 and cumulative file it times, on one core:
+
+- ``greedy``: pb ``greedy`` vs pabutools ``greedy_utilitarian_welfare`` (cost satisfaction;
+  points x cost for cumulative ballots, i.e. greedy by score);
+- ``MES``: pb ``equal-shares-plain`` vs pabutools ``method_of_equal_shares`` (cost utilities;
+  points for cumulative ballots);
+- ``ES``: pb ``equal-shares`` (add1 as cities use it, every step, then greedy) vs pabutools'
+  ``completion_by_rule_combination`` of ``method_of_equal_shares(voter_budget_increment=1)``
+  and greedy. (pabutools stops add1 at the first exhaustive outcome, so it often runs fewer
+  steps than pb does.)
+
+Times are CPU seconds of one process (``time.process_time``: robust to other load on the
+machine) and exclude parsing (each library parses once, outside the timer); pb's parse time is shown
+separately. Each pabutools run happens in its own subprocess with ``--timeout`` seconds
+(``>T`` in the table when it does not finish). Ordinal files are timed for pb only.
+Finally it runs ``pb tally`` (load + equal-shares) on Łódź 2022 in a fresh process and reports
+its wall time and peak memory (max RSS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pb.tally import load, tally  # noqa: E402
+
+HELPER = ROOT / "tests" / "tally" / "make_pabutools_fixtures.py"
+LARGEST = "Poland_Lodz_2022.pb"
+QUICK_SKIP_VOTERS = 20_000
+
+
+def data_dir() -> Path:
+    override = os.environ.get("PB_PABULIB_DIR")
+    return Path(override) if override else ROOT.parent / "shared" / "pabulib"
+
+
+def pabutools_time(path: Path, rule: str, timeout: float) -> float | None:
+    """Seconds pabutools needs for ``rule`` (parse excluded), or None on timeout."""
+    code = (
+        "import importlib.util, json, sys\n"
+        f"spec = importlib.util.spec_from_file_location('helper', {str(HELPER)!r})\n"
+        "helper = importlib.util.module_from_spec(spec); spec.loader.exec_module(helper)\n"
+        f"print(json.dumps(helper.run_rule(__import__('pathlib').Path({str(path)!r}), {rule!r})))\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return float(result["seconds"])
+
+
+def best_of(fn: object, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        fn()  # type: ignore[operator]
+        times.append(time.process_time() - start)
+    return min(times)
+
+
+def fmt(seconds: float | None, timeout: float) -> str:
+    if seconds is None:
+        return f">{timeout:.0f} s"
+    return f"{seconds:.3f}" if seconds < 10 else f"{seconds:.1f}"
+
+
+def ratio(theirs: float | None, ours: float, timeout: float) -> str:
+    if theirs is None:
+        return f">{timeout / ours:.0f}x"
+    return f"{theirs / ours:.0f}x"
+
+
+def peak_memory_run(path: Path) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, max RSS in MB) of a fresh ``python -m pb.tally FILE --rule
+    equal-shares --json`` process (interpreter start, imports, parse and count)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "pb.tally", str(path), "--rule", "equal-shares", "--json"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, after.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip pabutools on large files")
+    parser.add_argument("--timeout", type=float, default=600.0, help="per pabutools run")
+    parser.add_argument("--files", nargs="*", default=["*"], help="glob patterns of files")
+    parser.add_argument("--repeat", type=int, default=3, help="pb runs per measure (best)")
+    parser.add_argument(
+        "--pabutools-cache",
+        type=Path,
+        default=None,
+        help="JSON file of pabutools timings to reuse (and to add new ones to)",
+    )
+    args = parser.parse_args()
+    cache: dict[str, dict[str, float | None]] = {}
+    if args.pabutools_cache and args.pabutools_cache.exists():
+        cache = json.loads(args.pabutools_cache.read_text())
+    directory = data_dir()
+    names = sorted(
+        p.name
+        for p in directory.glob("*.pb")
+        if any(fnmatch.fnmatch(p.name, pattern) for pattern in args.files)
+    )
+    header = (
+        "| file | voters | projects | pb parse | greedy pb | greedy pabutools | ratio "
+        "| MES pb | MES pabutools | ratio | ES pb (add1 steps) | add1+greedy pabutools | ratio |"
+    )
+    print(header)
+    print("|---" * 13 + "|")
+    for name in names:
+        path = directory / name
+        start = time.perf_counter()
+        election = load(path)
+        parse = time.perf_counter() - start
+        pb_greedy = best_of(lambda e=election: tally(e, "greedy"), args.repeat)
+        pb_mes = best_of(lambda e=election: tally(e, "equal-shares-plain"), args.repeat)
+        es_outcome = tally(election, "equal-shares")
+        pb_es = best_of(lambda e=election: tally(e, "equal-shares"), max(1, args.repeat - 1))
+        steps = (
+            "all fit"
+            if es_outcome.details.get("add1_all_supported_funded")
+            else es_outcome.details.get("add1_steps")
+        )
+        row = [
+            name.removesuffix(".pb"),
+            f"{len(election.ballots):,}",
+            str(len(election.projects)),
+            f"{parse:.2f}",
+        ]
+        skip = election.ballot_type == "ordinal" or (
+            args.quick and len(election.ballots) > QUICK_SKIP_VOTERS
+        )
+        for ours, rule in (
+            (pb_greedy, "greedy"),
+            (pb_mes, "equal-shares-plain"),
+            (pb_es, "add1-greedy"),
+        ):
+            shown_ours = fmt(ours, args.timeout)
+            if rule == "add1-greedy":
+                shown_ours += f" ({steps})"
+            if skip:
+                row += [shown_ours, "-", "-"]
+                continue
+            if rule in cache.get(name, {}):
+                theirs = cache[name][rule]
+            else:
+                theirs = pabutools_time(path, rule, args.timeout)
+                cache.setdefault(name, {})[rule] = theirs
+                if args.pabutools_cache:
+                    args.pabutools_cache.write_text(json.dumps(cache, indent=1) + "\n")
+            row += [shown_ours, fmt(theirs, args.timeout), ratio(theirs, ours, args.timeout)]
+        print("| " + " | ".join(row) + " |", flush=True)
+    largest = directory / LARGEST
+    if largest.exists():
+        wall, cpu, rss = peak_memory_run(largest)
+        print()
+        print(
+            f"`python -m pb.tally {LARGEST} --rule equal-shares --json` (load + count, fresh "
+            f"process): {cpu:.2f} s CPU, {wall:.2f} s wall, peak memory {rss:.0f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()

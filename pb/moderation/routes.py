@@ -1,0 +1,406 @@
+"""Reporting (anyone logged in), and the officials' moderation queue and review screens.
+
+Officials act only on processes they are assigned to (admins on all); anyone else gets a
+403 page that says why. Each POST calls one service, commits once and redirects (303).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+
+from pb.db import get_session, utcnow
+from pb.errors import user_error
+from pb.i18n import locale_code
+from pb.moderation import services
+from pb.moderation.forms import (
+    REPORT_REASONS,
+    BulkReviewForm,
+    NoteForm,
+    ReasonForm,
+    ReportForm,
+    ReviewForm,
+)
+from pb.moderation.models import Report, ReportReason
+from pb.processes import services as processes
+from pb.processes.models import Process, ProcessOfficial
+from pb.proposals import similarity
+from pb.proposals.models import OPEN_STATUSES, Comment, Feasibility, Proposal, ProposalStatus
+from pb.proposals.services import ProposalError
+from pb.security import official_required
+
+bp = Blueprint("moderation", __name__)
+
+BULK_PAGE = 100
+
+
+def load_process(slug: str) -> Process:
+    process = processes.get_by_slug(get_session(), slug)
+    if process is None or (not process.published and not process.is_official(current_user)):
+        abort(404)
+    return process
+
+
+def official_process(slug: str) -> Process:
+    """The process, if the current user is one of its officials (or an admin); else 403."""
+    process = load_process(slug)
+    if not process.is_official(current_user):
+        raise user_error(
+            403,
+            _("You are not an official of this process, so you cannot moderate or review it."),
+        )
+    return process
+
+
+def _proposal(process: Process, pid: int) -> Proposal:
+    proposal = get_session().get(Proposal, pid)
+    if proposal is None or proposal.process_id != process.id:
+        abort(404)
+    return proposal
+
+
+def _comment(process: Process, cid: int) -> Comment:
+    comment = get_session().get(Comment, cid)
+    if comment is None or comment.proposal.process_id != process.id:
+        abort(404)
+    return comment
+
+
+# -- reporting (any account) -----------------------------------------------------------
+
+
+def _visible(process: Process, proposal: Proposal) -> None:
+    if proposal.status == ProposalStatus.DRAFT:
+        abort(404)
+    if proposal.hidden and not (
+        proposal.is_author(current_user) or process.is_official(current_user)
+    ):
+        abort(404)
+
+
+def _report(process: Process, content: Proposal | Comment) -> Any:
+    proposal = content if isinstance(content, Proposal) else content.proposal
+    _visible(process, proposal)
+    if isinstance(content, Comment) and content.hidden and not process.is_official(current_user):
+        abort(404)
+    form = ReportForm()
+    back = url_for("proposals.show", slug=process.slug, pid=proposal.id)
+    status = 200
+    if content.author_id == current_user.id:
+        form.form_errors.append(str(services.OwnContent.message))
+        status = 403
+    elif form.validate_on_submit():
+        db = get_session()
+        try:
+            services.report(
+                db, process, content, current_user, ReportReason(form.reason.data),
+                form.note.data or "", threshold=current_app.config["REPORTS_TO_HIDE"],
+                now=utcnow(),
+            )  # fmt: skip
+        except ProposalError as exc:
+            db.rollback()
+            form.form_errors.append(str(exc.message))
+            status = exc.status
+        else:
+            db.commit()
+            flash(_("Thank you. An official will look at your report."), "success")
+            return redirect(back, code=303)
+    elif form.errors:
+        status = 400
+    return render_template("moderation/report.html", process=process, form=form,
+                           content=content, proposal=proposal, back=back), status  # fmt: skip
+
+
+@bp.route("/p/<slug>/proposals/<int:pid>/report", methods=["GET", "POST"])
+@login_required
+def report_proposal(slug: str, pid: int) -> Any:
+    process = load_process(slug)
+    return _report(process, _proposal(process, pid))
+
+
+@bp.route("/p/<slug>/comments/<int:cid>/report", methods=["GET", "POST"])
+@login_required
+def report_comment(slug: str, cid: int) -> Any:
+    process = load_process(slug)
+    return _report(process, _comment(process, cid))
+
+
+# -- the queue -------------------------------------------------------------------------
+
+
+@bp.get("/moderation")
+@official_required
+def index() -> Any:
+    """The processes this official looks after, with what waits for them."""
+    db = get_session()
+    stmt = sa.select(Process).order_by(Process.created_at.desc())
+    if not current_user.is_admin:
+        stmt = stmt.join(ProcessOfficial).where(ProcessOfficial.user_id == current_user.id)
+    rows = []
+    for process in db.scalars(stmt):
+        open_reports = db.scalar(
+            sa.select(sa.func.count(sa.distinct(Report.target))).where(
+                Report.process_id == process.id, Report.resolved_at.is_(None)
+            )
+        )
+        unseen = db.scalar(
+            sa.select(sa.func.count())
+            .select_from(Proposal)
+            .where(
+                Proposal.process_id == process.id,
+                Proposal.seen_at.is_(None),
+                Proposal.status.in_(OPEN_STATUSES),
+                Proposal.hidden.is_(False),
+            )
+        )
+        rows.append((process, open_reports or 0, unseen or 0))
+    return render_template("moderation/index.html", rows=rows, locale=locale_code())
+
+
+def _queue(process: Process, failed: tuple[str, Any] | None = None, status: int = 200) -> Any:
+    db = get_session()
+    reports = list(
+        db.scalars(
+            sa.select(Report)
+            .where(Report.process_id == process.id, Report.resolved_at.is_(None))
+            .order_by(Report.id)
+        )
+    )
+    by_target: dict[str, list[Report]] = {}
+    for r in reports:
+        by_target.setdefault(r.target, []).append(r)
+    reported = []
+    for target, rs in by_target.items():
+        content = (
+            db.get(Comment, rs[0].comment_id)
+            if rs[0].comment_id
+            else db.get(Proposal, rs[0].proposal_id)
+        )
+        reported.append((target, content, rs))
+    unseen = list(
+        db.scalars(
+            sa.select(Proposal)
+            .where(
+                Proposal.process_id == process.id,
+                Proposal.seen_at.is_(None),
+                Proposal.status.in_(OPEN_STATUSES),
+                Proposal.hidden.is_(False),
+            )
+            .order_by(Proposal.id)
+            .limit(100)
+        )
+    )
+    hidden_proposals = list(
+        db.scalars(
+            sa.select(Proposal)
+            .where(Proposal.process_id == process.id, Proposal.hidden.is_(True))
+            .order_by(Proposal.hidden_at.desc())
+            .limit(100)
+        )
+    )
+    hidden_comments = list(
+        db.scalars(
+            sa.select(Comment)
+            .join(Proposal, Comment.proposal_id == Proposal.id)
+            .where(Proposal.process_id == process.id, Comment.hidden.is_(True))
+            .order_by(Comment.hidden_at.desc())
+            .limit(100)
+        )
+    )
+    reported_keys = set(by_target)
+    return render_template(
+        "moderation/queue.html",
+        process=process,
+        reported=reported,
+        unseen=unseen,
+        hidden_proposals=[p for p in hidden_proposals if f"proposal:{p.id}" not in reported_keys],
+        hidden_comments=[c for c in hidden_comments if f"comment:{c.id}" not in reported_keys],
+        reasons=REPORT_REASONS,
+        failed=failed,
+        locale=locale_code(),
+    ), status
+
+
+@bp.get("/p/<slug>/moderation")
+@login_required
+def queue(slug: str) -> Any:
+    return _queue(official_process(slug))
+
+
+ACTIONS = ("hide", "restore", "dismiss", "seen")
+
+
+def _moderate(process: Process, content: Proposal | Comment, action: str) -> Any:
+    if action not in ACTIONS or (action == "seen" and not isinstance(content, Proposal)):
+        abort(404)
+    form: ReasonForm | NoteForm = ReasonForm() if action in ("hide", "restore") else NoteForm()
+    key = services.target_key(content)
+    if not form.validate_on_submit():
+        return _queue(process, failed=(key, form), status=400)
+    db = get_session()
+    reason, now = form.reason.data or "", utcnow()
+    try:
+        if action == "hide":
+            services.hide(db, process, content, current_user, reason, now)
+        elif action == "restore":
+            services.restore(db, process, content, current_user, reason, now)
+        elif action == "dismiss":
+            services.dismiss(db, process, content, current_user, reason, now)
+        else:
+            assert isinstance(content, Proposal)
+            services.mark_seen(db, process, content, current_user, now)
+    except ProposalError as exc:
+        db.rollback()
+        flash(str(exc.message), "error")
+    else:
+        db.commit()
+        flash(
+            {
+                "hide": _("Hidden. The author can see the reason."),
+                "restore": _("Shown again."),
+                "dismiss": _("The reports are closed; the content stays as it is."),
+                "seen": _("Marked as looked at."),
+            }[action],
+            "success",
+        )
+    return redirect(url_for(".queue", slug=process.slug) + f"#{key.replace(':', '-')}", code=303)
+
+
+@bp.post("/p/<slug>/moderation/proposals/<int:pid>/<action>")
+@login_required
+def moderate_proposal(slug: str, pid: int, action: str) -> Any:
+    process = official_process(slug)
+    return _moderate(process, _proposal(process, pid), action)
+
+
+@bp.post("/p/<slug>/moderation/comments/<int:cid>/<action>")
+@login_required
+def moderate_comment(slug: str, cid: int, action: str) -> Any:
+    process = official_process(slug)
+    return _moderate(process, _comment(process, cid), action)
+
+
+# -- review ----------------------------------------------------------------------------
+
+
+def _feasibility(value: str | None) -> Feasibility | None:
+    return Feasibility(value) if value else None
+
+
+@bp.route("/p/<slug>/review/<int:pid>", methods=["GET", "POST"])
+@login_required
+def review(slug: str, pid: int) -> Any:
+    process = official_process(slug)
+    proposal = _proposal(process, pid)
+    if proposal.status == ProposalStatus.DRAFT:
+        abort(404)
+    db = get_session()
+    form = ReviewForm(obj=None if request.method == "POST" else proposal)
+    status = 200
+    if request.method == "GET":
+        form.feasibility.data = proposal.feasibility.value if proposal.feasibility else ""
+        form.official_cost.data = str(proposal.official_cost or "")
+        form.decision.data = ""
+    elif form.validate_on_submit():
+        data = services.ReviewInput(
+            feasibility=_feasibility(form.feasibility.data),
+            official_cost=form.official_cost.amount,
+            answer=form.answer.data or "",
+            decision=form.decision.data or "",
+            merge_into=form.merge_into.data,
+        )
+        try:
+            changed = services.review(db, process, proposal, current_user, data, utcnow())
+        except ProposalError as exc:
+            db.rollback()
+            form.form_errors.append(str(exc.message))
+            status = exc.status
+        else:
+            db.commit()
+            flash(_("The review is saved.") if changed else _("Nothing was changed."), "success")
+            return redirect(url_for("proposals.show", slug=process.slug, pid=proposal.id),
+                            code=303)  # fmt: skip
+    else:
+        status = 400
+    suggestions = similarity.similar(db, process.id, proposal.title, exclude=[proposal.id])
+    return render_template("moderation/review.html", process=process, proposal=proposal,
+                           form=form, suggestions=suggestions, locale=locale_code()), status  # fmt: skip
+
+
+@bp.route("/p/<slug>/review", methods=["GET", "POST"])
+@login_required
+def bulk(slug: str) -> Any:
+    """Review many proposals on one page: one row each, saved together."""
+    process = official_process(slug)
+    db = get_session()
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    status = 200
+    if request.method == "POST":
+        form = BulkReviewForm()
+        ids = []
+        for row in form.rows:
+            try:
+                ids.append(int(row.form.proposal_id.data or ""))
+            except ValueError as exc:
+                raise user_error(
+                    400, _("The form was not complete. Please reload the page.")
+                ) from exc
+        found = {p.id: p for p in db.scalars(sa.select(Proposal).where(Proposal.id.in_(ids)))}
+        if any(found.get(i) is None or found[i].process_id != process.id for i in ids):
+            abort(404)
+        if form.validate_on_submit():
+            rows = [
+                (found[int(row.form.proposal_id.data)], services.ReviewInput(
+                    feasibility=_feasibility(row.form.feasibility.data),
+                    official_cost=row.form.official_cost.amount,
+                    answer=row.form.answer.data or "",
+                    decision=row.form.decision.data or "",
+                ))
+                for row in form.rows
+            ]  # fmt: skip
+            try:
+                done = services.review_many(db, process, current_user, rows, utcnow())
+            except services.BulkReviewFailed as exc:
+                db.rollback()
+                form.form_errors.append(str(exc.message))
+                for row in form.rows:
+                    err = exc.errors.get(int(row.form.proposal_id.data))
+                    if err is not None:
+                        row.form.decision.errors = [*row.form.decision.errors, str(err.message)]
+                status = 400
+            except ProposalError as exc:
+                db.rollback()
+                form.form_errors.append(str(exc.message))
+                status = exc.status
+            else:
+                db.commit()
+                n = len(done)
+                flash(ngettext("%(num)d proposal reviewed.", "%(num)d proposals reviewed.", n),
+                      "success")  # fmt: skip
+                return redirect(url_for(".bulk", slug=process.slug, page=page), code=303)
+        else:
+            status = 400
+        proposals = [found[i] for i in ids]
+    else:
+        everything = services.reviewable(db, process)
+        proposals = everything[(page - 1) * BULK_PAGE : page * BULK_PAGE]
+        form = BulkReviewForm()
+        for p in proposals:
+            form.rows.append_entry({
+                "proposal_id": str(p.id),
+                "feasibility": p.feasibility.value if p.feasibility else "",
+                "official_cost": str(p.official_cost or ""),
+                "answer": p.answer,
+                "decision": "",
+            })  # fmt: skip
+    rows = list(zip(form.rows, proposals, strict=True))
+    return render_template("moderation/bulk.html", process=process, form=form, rows=rows,
+                           page=page, locale=locale_code()), status  # fmt: skip

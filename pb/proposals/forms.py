@@ -1,0 +1,175 @@
+"""Forms for proposing and discussing. Messages are in the reader's language."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    Field,
+    FloatField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from pb.processes.models import Process
+from pb.proposals.services import (
+    ADDRESS_MAX,
+    COMMENT_MAX,
+    COST_MAX,
+    DESCRIPTION_MAX,
+    TITLE_MAX,
+)
+
+_AMOUNT_RE = re.compile(r"^\d{1,3}(?:[ .,]\d{3})+$|^\d+$")
+
+
+def strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class AmountField(StringField):
+    """A whole number of kronor, as people type it: "25000", "25 000", "25 000 kr"."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("filters", [strip])
+        super().__init__(*args, **kwargs)
+        self.amount: int | None = None
+
+    def pre_validate(self, form: Any) -> None:
+        self.amount = None
+        raw = (self.data or "").lower().replace("\u00a0", " ")
+        raw = re.sub(r"\s*(kr|kronor|sek|:-)\.?\s*", " ", raw).strip()
+        if not raw:
+            return
+        if not _AMOUNT_RE.match(raw):
+            raise ValidationError(
+                _l("Give the cost as a whole number of kronor above zero, for example 25000.")
+            )
+        value = int(re.sub(r"[ .,]", "", raw))
+        if value < 1 or value > COST_MAX:
+            raise ValidationError(
+                _l("Give the cost as a whole number of kronor above zero, for example 25000.")
+            )
+        self.amount = value
+
+
+class ChoiceOrEmpty(SelectField):
+    """A select whose empty value means "none"; anything else must be one of the choices."""
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data in (None, ""):
+            self.data = ""
+            return
+        if str(self.data) not in {str(c.value) for c in self.choices}:  # type: ignore[union-attr]
+            raise ValidationError(_l("Choose one of the options."))
+
+
+class ProposalForm(FlaskForm):
+    title = StringField(
+        _l("Title"),
+        filters=[strip],
+        validators=[
+            DataRequired(message=_l("Give your proposal a title.")),
+            Length(min=3, max=TITLE_MAX, message=_l("Use between 3 and %(max)d characters.")),
+        ],
+        description=_l("A short name for your idea, e.g. “Benches along the Höje river path”."),
+    )
+    description = TextAreaField(
+        _l("Description"),
+        filters=[strip],
+        validators=[Length(max=DESCRIPTION_MAX, message=_l("Use at most %(max)d characters."))],
+        description=_l(
+            "What should be done, where, and why? Leave a blank line between paragraphs. "
+            "Links are allowed."
+        ),
+    )
+    category = ChoiceOrEmpty(_l("Category"), choices=[])
+    area = ChoiceOrEmpty(_l("Area"), choices=[])
+    address = StringField(
+        _l("Place (address or description)"),
+        filters=[strip],
+        validators=[Length(max=ADDRESS_MAX, message=_l("Use at most %(max)d characters."))],
+        description=_l("For example: the playground on Vildandsvägen, Norra Fäladen."),
+    )
+    latitude = FloatField(
+        _l("Latitude"),
+        validators=[
+            Optional(),
+            NumberRange(min=-90, max=90, message=_l("Not a valid latitude.")),
+        ],
+    )
+    longitude = FloatField(
+        _l("Longitude"),
+        validators=[
+            Optional(),
+            NumberRange(min=-180, max=180, message=_l("Not a valid longitude.")),
+        ],
+    )
+    cost_estimate = AmountField(
+        _l("Your cost estimate (SEK)"),
+        description=_l("A rough guess is fine; officials will make their own estimate."),
+    )
+    image = FileField(
+        _l("Picture (optional)"),
+        description=_l("JPEG, PNG or WebP. We remove location and camera data from it."),
+    )
+    remove_image = BooleanField(_l("Remove the picture"))
+    consent = BooleanField(
+        _l("I agree that my proposal, with my name, is published and shown to everyone.")
+    )
+
+    def __init__(self, process: Process, locale: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.process = process
+        self.category.choices = [SelectChoice("", _l("Choose a category"))] + [
+            SelectChoice(str(c.id), c.name(locale)) for c in process.categories
+        ]
+        self.area.choices = [SelectChoice("", _l("The whole municipality / several areas"))] + [
+            SelectChoice(str(a.id), a.name) for a in process.areas
+        ]
+        self.publishing = False
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        if (self.latitude.data is None) != (self.longitude.data is None) and not (
+            self.latitude.errors or self.longitude.errors
+        ):
+            self.longitude.errors.append(_l("Give both latitude and longitude, or neither."))
+            ok = False
+        if self.publishing:
+            required: list[tuple[Field, Any]] = [
+                (self.description, _l("Describe your proposal.")),
+                (self.cost_estimate, _l("Give your cost estimate.")),
+                (self.consent, _l("To publish, agree that your proposal is shown to everyone.")),
+            ]
+            if self.process.categories:
+                required.append((self.category, _l("Choose a category.")))
+            for field, message in required:
+                if not field.data and not field.errors:
+                    field.errors.append(message)
+                    ok = False
+        return ok
+
+    def id_or_none(self, field: SelectField) -> int | None:
+        return int(field.data) if field.data else None
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(
+        _l("Your comment"),
+        filters=[strip],
+        validators=[
+            DataRequired(message=_l("Write something first.")),
+            Length(max=COMMENT_MAX, message=_l("Use at most %(max)d characters.")),
+        ],
+    )
+    parent_id = IntegerField(validators=[Optional()])

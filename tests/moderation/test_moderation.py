@@ -1,0 +1,220 @@
+"""Reports, the auto-hide threshold, the queue, hiding and restoring with a reason the
+author sees, and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import login
+from tests.proposals.helpers import get, make_proposal
+
+
+def _actions(db: Any, action_prefix: str = "content.") -> list[tuple[str, int | None, str]]:
+    from pb.audit import AuditEvent
+
+    db.expire_all()
+    rows = db.scalars(sa.select(AuditEvent).where(AuditEvent.action.like(action_prefix + "%"))
+                      .order_by(AuditEvent.id))  # fmt: skip
+    return [(e.action, e.actor_id, e.reason) for e in rows]
+
+
+def _report(app: Any, key: str, url: str, reason: str = "spam", lang: str = "en") -> Any:
+    c = app.test_client()
+    login(c, key)
+    return c.post(f"{url}?lang={lang}", data={"reason": reason, "note": "Reklam för en bilfirma"})
+
+
+@pytest.mark.parametrize("lang,thanks", [("en", "An official will look at your report."),
+                                         ("sv", "En tjänsteperson kommer att titta på din anmälan.")])  # fmt: skip
+def test_report_a_proposal(
+    app: Any, users: Any, proc: Any, db: Any, lang: str, thanks: str
+) -> None:
+    from pb.moderation.models import Report
+
+    pid = make_proposal(app, proc.process, users["participant2"])
+    client = app.test_client()
+    login(client, "participant")
+    form = client.get(f"/p/parker/proposals/{pid}/report?lang={lang}").get_data(as_text=True)
+    assert ("Spam or advertising" if lang == "en" else "Skräppost eller reklam") in form
+    r = client.post(f"/p/parker/proposals/{pid}/report?lang={lang}",
+                    data={"reason": "offensive", "note": "Elakt"})  # fmt: skip
+    assert r.status_code == 303
+    assert thanks in client.get(r.headers["Location"] + f"?lang={lang}").get_data(as_text=True)
+    report = db.scalars(sa.select(Report)).one()
+    assert report.reason.value == "offensive" and report.note == "Elakt"
+    assert _actions(db) == [("content.report", users["participant"].id, "Elakt")]
+    # A second report by the same person is refused.
+    r = client.post(f"/p/parker/proposals/{pid}/report?lang=en", data={"reason": "spam"})
+    assert r.status_code == 409 and "already reported" in r.get_data(as_text=True)
+    assert db.scalar(sa.select(sa.func.count()).select_from(Report)) == 1
+
+
+def test_own_content_cannot_be_reported(app: Any, users: Any, proc: Any, db: Any) -> None:
+    from pb.moderation.models import Report
+
+    pid = make_proposal(app, proc.process, users["participant"])
+    client = app.test_client()
+    login(client, "participant")
+    for lang, text in (("en", "You cannot report what you wrote yourself."),
+                       ("sv", "Du kan inte anmäla något som du själv har skrivit.")):  # fmt: skip
+        r = client.post(f"/p/parker/proposals/{pid}/report?lang={lang}", data={"reason": "spam"})
+        assert r.status_code == 403 and text in r.get_data(as_text=True)
+    assert db.scalar(sa.select(sa.func.count()).select_from(Report)) == 0
+    r = client.post(f"/p/parker/proposals/{pid}/report?lang=en", data={"reason": "nonsense"})
+    assert r.status_code == 403
+
+
+def test_bad_report_input(app: Any, users: Any, proc: Any, db: Any) -> None:
+    pid = make_proposal(app, proc.process, users["participant2"])
+    client = app.test_client()
+    login(client, "participant")
+    r = client.post(f"/p/parker/proposals/{pid}/report?lang=en", data={"reason": "nonsense"})
+    assert r.status_code == 400 and "Not a valid choice" in r.get_data(as_text=True)
+    r = client.post(f"/p/parker/proposals/{pid}/report?lang=sv", data={"note": "x" * 1001})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "Välj vad som är fel." in html
+    assert "Använd högst 1000 tecken." in html
+
+
+def test_three_reports_hide_until_an_official_looks(
+    app: Any, users: Any, proc: Any, db: Any
+) -> None:
+    from pb.accounts import services as accounts
+    from pb.proposals.models import Proposal
+
+    pid = make_proposal(app, proc.process, users["participant"], title="Köp billiga bilar")
+    url = f"/p/parker/proposals/{pid}"
+    with app.app_context():
+        from pb.db import get_session
+
+        s = get_session()
+        accounts.register(s, email="third@example.org", password="password-third",
+                          display_name="Third")  # fmt: skip
+        s.commit()
+    assert _report(app, "participant2", url + "/report").status_code == 303
+    assert _report(app, "official", url + "/report").status_code == 303
+    assert not get(app, Proposal, pid).hidden
+    assert _report(app, "third", url + "/report", reason="off-topic").status_code == 303
+    p = get(app, Proposal, pid)
+    assert p.hidden and p.auto_hidden
+    assert [a for a, _, _ in _actions(db)] == ["content.report"] * 3 + ["content.autohide"]
+    # Gone from the list, search, the API and open data; kept in the database.
+    anon = app.test_client()
+    assert "Köp billiga bilar" not in anon.get("/p/parker/proposals?q=bilar").get_data(as_text=True)
+    assert anon.get(url).status_code == 404
+    assert anon.get(f"/api/v1/proposals/{pid}").status_code == 404
+    assert "Köp billiga" not in anon.get("/p/parker/proposals.csv").get_data(as_text=True)
+    # The author still sees it, with an explanation.
+    author = app.test_client()
+    login(author, "participant")
+    html = author.get(url + "?lang=en").get_data(as_text=True)
+    assert "Several people reported this proposal" in html
+    # The official sees it in the queue and restores it, with a reason.
+    official = app.test_client()
+    login(official, "official")
+    queue = official.get("/p/parker/moderation?lang=en").get_data(as_text=True)
+    assert "Köp billiga bilar" in queue and "Hidden automatically until you decide" in queue
+    assert "Reklam för en bilfirma" in queue
+    r = official.post(f"/p/parker/moderation/proposals/{pid}/restore?lang=en", data={"reason": ""})
+    assert r.status_code == 400 and "Give a reason." in r.get_data(as_text=True)
+    r = official.post(f"/p/parker/moderation/proposals/{pid}/restore?lang=en",
+                      data={"reason": "Handlar om parkering, inte reklam."})  # fmt: skip
+    assert r.status_code == 303
+    assert not get(app, Proposal, pid).hidden
+    assert _actions(db)[-1] == ("content.restore", users["official"].id,
+                                "Handlar om parkering, inte reklam.")  # fmt: skip
+    assert anon.get(url).status_code == 200
+    assert "No open reports." in official.get("/p/parker/moderation?lang=en").get_data(as_text=True)
+
+
+def test_threshold_is_configurable(make_app: Any, users: Any, make_process: Any, db: Any) -> None:
+    from pb.proposals.models import Proposal
+    from tests.proposals.conftest import make_proc
+
+    app = make_app(REPORTS_TO_HIDE=1)
+    proc = make_proc(app, make_process)
+    pid = make_proposal(app, proc.process, users["participant"])
+    _report(app, "participant2", f"/p/parker/proposals/{pid}/report")
+    assert get(app, Proposal, pid).hidden
+
+
+def test_official_hides_with_a_reason_the_author_sees(
+    app: Any, users: Any, proc: Any, db: Any
+) -> None:
+    from pb.mail.models import OutboxMessage
+    from pb.proposals.models import Proposal
+
+    pid = make_proposal(app, proc.process, users["participant"], title="Dumt förslag")
+    official = app.test_client()
+    login(official, "official")
+    queue = official.get("/p/parker/moderation?lang=sv").get_data(as_text=True)
+    assert "Nya förslag" in queue and "Dumt förslag" in queue
+    r = official.post(f"/p/parker/moderation/proposals/{pid}/hide?lang=sv",
+                      data={"reason": "Innehåller personangrepp."})  # fmt: skip
+    assert r.status_code == 303
+    p = get(app, Proposal, pid)
+    assert p.hidden and not p.auto_hidden and p.hidden_reason == "Innehåller personangrepp."
+    assert _actions(db)[-1] == ("content.hide", users["official"].id, "Innehåller personangrepp.")
+    author = app.test_client()
+    login(author, "participant")
+    html = author.get(f"/p/parker/proposals/{pid}?lang=sv").get_data(as_text=True)
+    assert "En moderator har dolt det här förslaget." in html
+    assert "Innehåller personangrepp." in html
+    assert "Dolt av en moderator" in html  # in its history, for the author
+    assert app.test_client().get(f"/p/parker/proposals/{pid}").status_code == 404
+    # The author hears about it by e-mail, in their language, with the reason.
+    [mail] = db.scalars(sa.select(OutboxMessage)).all()
+    assert mail.to == "participant@example.org"
+    assert mail.subject == "Förslaget ”Dumt förslag” har dolts"
+    assert "Innehåller personangrepp." in mail.body
+
+
+def test_comments_are_reported_hidden_and_restored(
+    app: Any, users: Any, proc: Any, db: Any
+) -> None:
+    from pb.proposals.models import Comment, Proposal
+
+    pid = make_proposal(app, proc.process, users["participant"])
+    writer = app.test_client()
+    login(writer, "participant2")
+    writer.post(f"/p/parker/proposals/{pid}/comments", data={"body": "Ni är alla idioter"})
+    cid = db.scalars(sa.select(Comment.id)).one()
+    assert _report(app, "participant", f"/p/parker/comments/{cid}/report").status_code == 303
+    r = _report(app, "participant2", f"/p/parker/comments/{cid}/report")
+    assert r.status_code == 403  # own comment
+    official = app.test_client()
+    login(official, "official")
+    assert "Ni är alla idioter" in official.get("/p/parker/moderation").get_data(as_text=True)
+    r = official.post(f"/p/parker/moderation/comments/{cid}/hide", data={"reason": "Otrevligt."})
+    assert r.status_code == 303
+    assert get(app, Proposal, pid).comment_count == 0
+    html = app.test_client().get(f"/p/parker/proposals/{pid}?lang=en").get_data(as_text=True)
+    assert "Ni är alla idioter" not in html and "A moderator has hidden this comment." in html
+    html = writer.get(f"/p/parker/proposals/{pid}?lang=en").get_data(as_text=True)
+    assert "Ni är alla idioter" in html and "Otrevligt." in html  # its author sees why
+    r = official.post(f"/p/parker/moderation/comments/{cid}/restore", data={"reason": "Ändrat."})
+    assert r.status_code == 303
+    assert get(app, Proposal, pid).comment_count == 1
+    assert [a for a, _, _ in _actions(db)] == ["content.report", "content.hide", "content.restore"]
+
+
+def test_dismiss_and_mark_seen(app: Any, users: Any, proc: Any, db: Any) -> None:
+    from pb.proposals.models import Proposal
+
+    pid = make_proposal(app, proc.process, users["participant"])
+    _report(app, "participant2", f"/p/parker/proposals/{pid}/report")
+    official = app.test_client()
+    login(official, "official")
+    r = official.post(f"/p/parker/moderation/proposals/{pid}/dismiss", data={"reason": ""})
+    assert r.status_code == 303
+    r = official.post(f"/p/parker/moderation/proposals/{pid}/seen", data={})
+    assert r.status_code == 303
+    assert get(app, Proposal, pid).seen_at is not None
+    assert official.post(f"/p/parker/moderation/proposals/{pid}/explode").status_code == 404
+    html = official.get("/p/parker/moderation?lang=en").get_data(as_text=True)
+    assert "No open reports." in html and "No new proposals to look at." in html
+    actions = [a for a, _, _ in _actions(db, "") if not a.startswith("user.")]
+    assert actions[-3:] == ["content.report", "content.dismiss", "proposal.seen"]

@@ -1,0 +1,126 @@
+"""Supporting, commenting with one level of replies, and following."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import login
+from tests.proposals.conftest import make_proc
+from tests.proposals.helpers import get, make_proposal
+
+
+@pytest.mark.parametrize("lang,done,again", [
+    ("en", "You support this proposal.", "You already support this proposal."),
+    ("sv", "Du stöder förslaget.", "Du stöder redan det här förslaget."),
+])  # fmt: skip
+def test_one_support_per_person_and_withdrawable(
+    app: Any, client: Any, users: Any, proc: Any, db: Any, lang: str, done: str, again: str
+) -> None:
+    from pb.proposals.models import Proposal, Support
+
+    pid = make_proposal(app, proc.process, users["participant2"])
+    url = f"/p/parker/proposals/{pid}"
+    login(client, "participant")
+    r = client.post(f"{url}/support?lang={lang}")
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"{url}#support")
+    assert done in client.get(f"{url}?lang={lang}").get_data(as_text=True)
+    r = client.post(f"{url}/support?lang={lang}")
+    assert again in client.get(f"{url}?lang={lang}").get_data(as_text=True)
+    assert get(app, Proposal, pid).support_count == 1
+    assert db.scalar(sa.select(sa.func.count()).select_from(Support)) == 1
+    html = client.get(f"{url}?lang=en").get_data(as_text=True)
+    assert "1 person supports this proposal." in html and "Withdraw my support" in html
+    client.post(f"{url}/unsupport")
+    assert get(app, Proposal, pid).support_count == 0
+    client.post(f"{url}/unsupport?lang=en")
+    assert "You do not support this proposal." in client.get(url + "?lang=en").get_data(
+        as_text=True
+    )
+    assert get(app, Proposal, pid).support_count == 0
+
+
+def test_supports_closed_when_voting(app: Any, client: Any, users: Any, make_process: Any) -> None:
+    from pb.db import get_session
+    from pb.proposals.models import Proposal
+
+    proc = make_proc(app, make_process)
+    pid = make_proposal(app, proc.process, users["participant2"])
+    voting = make_proc(app, make_process, slug="rostar", running="voting")
+    with app.app_context():
+        session = get_session()
+        session.get(Proposal, pid).process_id = voting.process.id
+        session.commit()
+    login(client, "participant")
+    client.post(f"/p/rostar/proposals/{pid}/support?lang=en")
+    html = client.get(f"/p/rostar/proposals/{pid}?lang=en").get_data(as_text=True)
+    assert "Supports and comments are open only during the proposal and review phases" in html
+    assert get(app, Proposal, pid).support_count == 0
+    r = client.post(f"/p/rostar/proposals/{pid}/comments", data={"body": "Hej"})
+    assert r.status_code == 303
+    assert "Comments are closed." in client.get(f"/p/rostar/proposals/{pid}?lang=en").get_data(
+        as_text=True
+    )
+
+
+def test_comments_with_one_level_of_replies(
+    app: Any, client: Any, users: Any, proc: Any, db: Any
+) -> None:
+    from pb.proposals.models import Comment, Proposal
+
+    pid = make_proposal(app, proc.process, users["participant2"])
+    url = f"/p/parker/proposals/{pid}"
+    login(client, "participant")
+    r = client.post(f"{url}/comments?lang=sv", data={"body": "Bra idé!\n\nHåller med."})
+    assert r.status_code == 303
+    first = db.scalars(sa.select(Comment)).one()
+    client.post(f"{url}/comments", data={"body": "Ett svar", "parent_id": str(first.id)})
+    reply = db.scalars(sa.select(Comment).where(Comment.parent_id == first.id)).one()
+    # A reply to a reply joins the same thread: one level only.
+    client.post(f"{url}/comments", data={"body": "Svar på svar", "parent_id": str(reply.id)})
+    db.expire_all()
+    deep = db.scalars(sa.select(Comment).where(Comment.body == "Svar på svar")).one()
+    assert deep.parent_id == first.id
+    assert get(app, Proposal, pid).comment_count == 3
+    html = client.get(f"{url}?lang=sv").get_data(as_text=True)
+    assert "Din kommentar är publicerad." in html
+    assert html.index("Bra idé!") < html.index("Ett svar") < html.index("Svar på svar")
+    assert '<ol class="replies">' in html
+    # Empty and over-long comments are explained, keeping what was typed; bad parents too.
+    r = client.post(f"{url}/comments?lang=en", data={"body": "   "})
+    assert r.status_code == 400 and "Write something first." in r.get_data(as_text=True)
+    r = client.post(f"{url}/comments?lang=sv", data={"body": "x" * 2001})
+    assert r.status_code == 400 and "Använd högst 2000 tecken." in r.get_data(as_text=True)
+    assert "x" * 2001 in r.get_data(as_text=True)
+    client.post(f"{url}/comments?lang=en", data={"body": "Hej", "parent_id": "999999"})
+    assert "The comment you replied to does not exist." in client.get(url + "?lang=en").get_data(
+        as_text=True
+    )
+    assert db.scalar(sa.select(sa.func.count()).select_from(Comment)) == 3
+
+
+def test_officials_comments_are_marked(app: Any, client: Any, users: Any, proc: Any) -> None:
+    pid = make_proposal(app, proc.process, users["participant2"])
+    login(client, "official")
+    client.post(f"/p/parker/proposals/{pid}/comments", data={"body": "Vi tittar på det."})
+    html = client.get(f"/p/parker/proposals/{pid}?lang=sv").get_data(as_text=True)
+    assert '<span class="status status-official">Tjänsteperson</span>' in html
+
+
+def test_follow_and_unfollow(app: Any, client: Any, users: Any, proc: Any, db: Any) -> None:
+    from pb.proposals.models import Follow
+
+    pid = make_proposal(app, proc.process, users["participant2"])
+    url = f"/p/parker/proposals/{pid}"
+    login(client, "participant")
+    client.post(f"{url}/follow?lang=en")
+    assert db.scalar(sa.select(sa.func.count()).select_from(Follow)) == 1
+    assert "Stop following" in client.get(url + "?lang=en").get_data(as_text=True)
+    client.post(f"{url}/follow")  # twice is harmless
+    assert db.scalar(sa.select(sa.func.count()).select_from(Follow)) == 1
+    client.post(f"{url}/unfollow?lang=sv")
+    db.expire_all()
+    assert db.scalar(sa.select(sa.func.count()).select_from(Follow)) == 0
+    assert "Du följer inte längre förslaget." in client.get(url + "?lang=sv").get_data(as_text=True)
