@@ -18,11 +18,26 @@ def test_flask_commands_work_through_pb(
     monkeypatch.setenv("PB_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("PB_ENV", "development")
     monkeypatch.setenv("PB_DATABASE_URL", database_url)
-    result = CliRunner().invoke(main, ["routes"])
-    assert result.exit_code == 0, result.output
-    assert "processes.show" in result.output and "/p/<slug>" in result.output
-    result = CliRunner().invoke(main, ["db", "current"])
-    assert result.exit_code == 0 and result.output.strip()
+    from flask.cli import ScriptInfo
+
+    from pb import create_app
+    from pb.db import get_engine
+
+    made = []
+
+    def factory() -> Any:
+        made.append(create_app())
+        return made[-1]
+
+    try:
+        result = CliRunner().invoke(main, ["routes"], obj=ScriptInfo(create_app=factory))
+        assert result.exit_code == 0, result.output
+        assert "processes.show" in result.output and "/p/<slug>" in result.output
+        result = CliRunner().invoke(main, ["db", "current"], obj=ScriptInfo(create_app=factory))
+        assert result.exit_code == 0 and result.output.strip()
+    finally:
+        for app in made:
+            get_engine(app).dispose()
 
 
 def test_production_without_a_key_fails_with_a_message_not_a_traceback(tmp_path: Path) -> None:
