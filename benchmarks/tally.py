@@ -27,7 +27,6 @@ import argparse
 import fnmatch
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -93,19 +92,30 @@ def ratio(theirs: float | None, ours: float, timeout: float) -> str:
 
 def peak_memory_run(path: Path) -> tuple[float, float, float]:
     """(wall seconds, CPU seconds, max RSS in MB) of a fresh ``python -m pb.tally FILE --rule
-    equal-shares --json`` process (interpreter start, imports, parse and count)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    equal-shares --json`` process (interpreter start, imports, parse and count). The process
+    reports its own peak memory, so earlier pabutools subprocesses do not count."""
+    code = (
+        "import os, resource, runpy, sys\n"
+        f"sys.argv = ['pb.tally', {str(path)!r}, '--rule', 'equal-shares', '--json']\n"
+        "try:\n"
+        "    runpy.run_module('pb.tally', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "usage = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "os.write(2, f'{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}'.encode())\n"
+    )
     start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "pb.tally", str(path), "--rule", "equal-shares", "--json"],
+    done = subprocess.run(
+        [sys.executable, "-c", code],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
         check=True,
     )
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, after.ru_maxrss / 1024
+    rss_kb, cpu = done.stderr.split()[-2:]
+    return wall, float(cpu), int(rss_kb) / 1024
 
 
 def main() -> None:

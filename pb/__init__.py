@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from flask import Flask, Response
+from typing import TYPE_CHECKING, Any
 
 from pb import config as pb_config
-from pb.wrappers import PBRequest
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +25,12 @@ CSP = (
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    # Flask is imported here, not at the top, so that `import pb.tally` (the pure counting
+    # library researchers use) loads no web framework.
+    from flask import Flask, Response
+
+    from pb.wrappers import PBRequest
+
     instance_path = Path(os.environ.get("PB_INSTANCE_PATH") or ROOT / "instance").resolve()
     app = Flask(
         __name__,

@@ -1,8 +1,8 @@
 """pb.tally is a pure library: it imports nothing of Flask, SQLAlchemy or the rest of pb.
 
-``pb/__init__.py`` (the app factory) imports Flask itself, so the fresh-interpreter test loads
-``pb.tally`` under a bare ``pb`` package (the same files, without the app factory) and checks
-what pb.tally pulls in; a second test reads the import statements of every module.
+A fresh interpreter imports ``pb.tally`` (the ``pb`` package imports Flask only inside the app
+factory) and checks what it pulled in; a second test reads the import statements of every
+module.
 """
 
 from __future__ import annotations
@@ -19,17 +19,16 @@ ALLOWED = {"numpy", "click"} | set(sys.stdlib_module_names)
 
 def test_fresh_interpreter_loads_no_flask_or_sqlalchemy() -> None:
     code = (
-        "import sys, types\n"
-        "pb = types.ModuleType('pb'); pb.__path__ = [PBDIR]; sys.modules['pb'] = pb\n"
+        "import sys\n"
         "import pb.tally, pb.tally.cli, pb.tally.__main__\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('flask', 'sqlalchemy', 'flask_sqlalchemy', 'alembic', 'wtforms', 'werkzeug'))\n"
         "others = sorted(m for m in sys.modules if m.startswith('pb.') and "
-        "not m.startswith('pb.tally'))\n"
+        "not m.startswith('pb.tally') and m != 'pb.config')\n"
         "assert not bad and not others, (bad, others)\n"
         "e = pb.tally.Election.build({'a': 1}, 1, [['a']])\n"
         "assert pb.tally.tally(e, 'equal-shares').selected == ('a',)\n"
-    ).replace("PBDIR", repr(str(ROOT / "pb")))
+    )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
     )
