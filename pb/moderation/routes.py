@@ -13,6 +13,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
+from sqlalchemy.orm import contains_eager, joinedload
 
 from pb.db import get_session, utcnow
 from pb.errors import user_error
@@ -30,7 +31,15 @@ from pb.moderation.models import Report, ReportReason
 from pb.processes import services as processes
 from pb.processes.models import Process, ProcessOfficial
 from pb.proposals import similarity
-from pb.proposals.models import OPEN_STATUSES, Comment, Feasibility, Proposal, ProposalStatus
+from pb.proposals.models import (
+    MAX_ID,
+    OPEN_STATUSES,
+    Comment,
+    Feasibility,
+    Proposal,
+    ProposalStatus,
+    valid_id,
+)
 from pb.proposals.services import ProposalError
 from pb.security import official_required
 
@@ -58,14 +67,14 @@ def official_process(slug: str) -> Process:
 
 
 def _proposal(process: Process, pid: int) -> Proposal:
-    proposal = get_session().get(Proposal, pid)
+    proposal = get_session().get(Proposal, pid) if pid <= MAX_ID else None
     if proposal is None or proposal.process_id != process.id:
         abort(404)
     return proposal
 
 
 def _comment(process: Process, cid: int) -> Comment:
-    comment = get_session().get(Comment, cid)
+    comment = get_session().get(Comment, cid) if cid <= MAX_ID else None
     if comment is None or comment.proposal.process_id != process.id:
         abort(404)
     return comment
@@ -141,24 +150,29 @@ def index() -> Any:
     stmt = sa.select(Process).order_by(Process.created_at.desc())
     if not current_user.is_admin:
         stmt = stmt.join(ProcessOfficial).where(ProcessOfficial.user_id == current_user.id)
-    rows = []
-    for process in db.scalars(stmt):
-        open_reports = db.scalar(
-            sa.select(sa.func.count(sa.distinct(Report.target))).where(
-                Report.process_id == process.id, Report.resolved_at.is_(None)
-            )
-        )
-        unseen = db.scalar(
-            sa.select(sa.func.count())
-            .select_from(Proposal)
+    processes_ = list(db.scalars(stmt))
+    ids = [p.id for p in processes_]
+    # Two grouped counts for all the processes, not two queries per process.
+    open_reports = dict(
+        db.execute(
+            sa.select(Report.process_id, sa.func.count(sa.distinct(Report.target)))
+            .where(Report.process_id.in_(ids), Report.resolved_at.is_(None))
+            .group_by(Report.process_id)
+        ).all()
+    )
+    unseen = dict(
+        db.execute(
+            sa.select(Proposal.process_id, sa.func.count())
             .where(
-                Proposal.process_id == process.id,
+                Proposal.process_id.in_(ids),
                 Proposal.seen_at.is_(None),
                 Proposal.status.in_(OPEN_STATUSES),
                 Proposal.hidden.is_(False),
             )
-        )
-        rows.append((process, open_reports or 0, unseen or 0))
+            .group_by(Proposal.process_id)
+        ).all()
+    )
+    rows = [(p, open_reports.get(p.id, 0), unseen.get(p.id, 0)) for p in processes_]
     return render_template("moderation/index.html", rows=rows, locale=locale_code())
 
 
@@ -174,14 +188,30 @@ def _queue(process: Process, failed: tuple[str, Any] | None = None, status: int 
     by_target: dict[str, list[Report]] = {}
     for r in reports:
         by_target.setdefault(r.target, []).append(r)
+    # The reported content in two queries (not one per report), with each comment's proposal.
+    comments = {
+        c.id: c
+        for c in db.scalars(
+            sa.select(Comment)
+            .where(Comment.id.in_({r.comment_id for r in reports if r.comment_id}))
+            .options(joinedload(Comment.proposal))
+        )
+    }
+    proposals = {
+        p.id: p
+        for p in db.scalars(
+            sa.select(Proposal).where(
+                Proposal.id.in_({r.proposal_id for r in reports if not r.comment_id})
+            )
+        )
+    }
     reported = []
     for target, rs in by_target.items():
         content = (
-            db.get(Comment, rs[0].comment_id)
-            if rs[0].comment_id
-            else db.get(Proposal, rs[0].proposal_id)
+            comments.get(rs[0].comment_id) if rs[0].comment_id else proposals.get(rs[0].proposal_id)
         )
-        reported.append((target, content, rs))
+        if content is not None:
+            reported.append((target, content, rs))
     unseen = list(
         db.scalars(
             sa.select(Proposal)
@@ -208,6 +238,7 @@ def _queue(process: Process, failed: tuple[str, Any] | None = None, status: int 
             sa.select(Comment)
             .join(Proposal, Comment.proposal_id == Proposal.id)
             .where(Proposal.process_id == process.id, Comment.hidden.is_(True))
+            .options(contains_eager(Comment.proposal))
             .order_by(Comment.hidden_at.desc())
             .limit(100)
         )
@@ -275,7 +306,10 @@ def _moderate(process: Process, content: Proposal | Comment, action: str) -> Any
 @login_required
 def moderate_proposal(slug: str, pid: int, action: str) -> Any:
     process = official_process(slug)
-    return _moderate(process, _proposal(process, pid), action)
+    proposal = _proposal(process, pid)
+    if proposal.status == ProposalStatus.DRAFT:  # drafts are their author's alone
+        abort(404)
+    return _moderate(process, proposal, action)
 
 
 @bp.post("/p/<slug>/moderation/comments/<int:cid>/<action>")
@@ -338,21 +372,16 @@ def bulk(slug: str) -> Any:
     """Review many proposals on one page: one row each, saved together."""
     process = official_process(slug)
     db = get_session()
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = min(valid_id(request.args.get("page", "1")) or 1, 10_000)
     status = 200
     if request.method == "POST":
         form = BulkReviewForm()
         ids = []
         for row in form.rows:
-            try:
-                ids.append(int(row.form.proposal_id.data or ""))
-            except ValueError as exc:
-                raise user_error(
-                    400, _("The form was not complete. Please reload the page.")
-                ) from exc
+            pid = valid_id(row.form.proposal_id.data)
+            if pid is None:
+                raise user_error(400, _("The form was not complete. Please reload the page."))
+            ids.append(pid)
         found = {p.id: p for p in db.scalars(sa.select(Proposal).where(Proposal.id.in_(ids)))}
         if any(found.get(i) is None or found[i].process_id != process.id for i in ids):
             abort(404)

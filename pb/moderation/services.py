@@ -27,6 +27,7 @@ from pb.proposals.models import (
     Proposal,
     ProposalEvent,
     ProposalStatus,
+    valid_id,
 )
 from pb.proposals.services import ProposalError
 
@@ -265,7 +266,7 @@ def review(
     if data.decision == Decision.REJECT and not answer:
         raise RejectNeedsAnswer()
     if data.decision == Decision.MERGE:
-        target = session.get(Proposal, data.merge_into) if data.merge_into else None
+        target = session.get(Proposal, data.merge_into) if valid_id(data.merge_into) else None
         if (
             target is None
             or target.id == proposal.id

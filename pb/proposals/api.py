@@ -20,11 +20,12 @@ from pb.db import get_session, utcnow
 from pb.processes import services as processes
 from pb.processes.models import Process
 from pb.proposals import queries
-from pb.proposals.models import Project, Proposal
+from pb.proposals.models import MAX_ID, Project, Proposal
 
 bp = Blueprint("api", __name__)
 
 MAX_PER_PAGE = 100
+MAX_PAGE = 100_000  # further is past the end anyway, and keeps OFFSET a small number
 CSV_FIELDS = (
     "id", "url", "title", "description", "category", "area", "address", "latitude",
     "longitude", "cost_estimate", "status", "feasibility", "official_cost", "answer",
@@ -115,7 +116,8 @@ def _paging() -> tuple[int, int]:
         except ValueError:
             return default
 
-    return max(1, num("page", 1)), min(MAX_PER_PAGE, max(1, num("per_page", 50)))
+    page = min(max(1, num("page", 1)), MAX_PAGE)
+    return page, min(MAX_PER_PAGE, max(1, num("per_page", 50)))
 
 
 def _envelope(data: list[Any], total: int, page: int, per_page: int, endpoint: str,
@@ -181,7 +183,7 @@ def process_proposals(slug: str) -> Response:
 @bp.get("/api/v1/proposals/<int:pid>")
 def proposal_show(pid: int) -> Response:
     db = get_session()
-    proposal = db.get(Proposal, pid)
+    proposal = db.get(Proposal, pid) if pid <= MAX_ID else None
     if proposal is None or not proposal.is_public:
         abort(404)
     process = db.get(Process, proposal.process_id)

@@ -36,6 +36,25 @@ class ProposalStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"  # by its author
 
 
+# Ids are 32-bit integers on PostgreSQL and SQLite refuses integers beyond 64 bits: a larger
+# number from a URL or a form is no row at all (404 or a form error), never a database error.
+MAX_ID = 2**31 - 1
+
+
+def valid_id(value: object) -> int | None:
+    """``value`` as a row id (1 .. MAX_ID), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value or "").strip()
+        if not (text.isascii() and text.isdigit()) or len(text) > 10:
+            return None
+        number = int(text)
+    return number if 1 <= number <= MAX_ID else None
+
+
 PUBLIC_STATUSES = tuple(s for s in ProposalStatus if s != ProposalStatus.DRAFT)
 OPEN_STATUSES = (ProposalStatus.PUBLISHED, ProposalStatus.IN_REVIEW)
 DECIDED_STATUSES = (ProposalStatus.ACCEPTED, ProposalStatus.REJECTED, ProposalStatus.MERGED)

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, defer, raiseload
 
-from pb.proposals.models import PUBLIC_STATUSES, Proposal, ProposalStatus
+from pb.proposals.models import PUBLIC_STATUSES, Proposal, ProposalStatus, valid_id
 from pb.proposals.similarity import fold, like_escape
 
 PER_PAGE = 20
@@ -48,8 +48,8 @@ class ListQuery:
         sort = args.get("sort") or "newest"
         page = _int(args.get("page")) or 1
         return cls(
-            area=_int(args.get("area")),
-            category=_int(args.get("category")),
+            area=valid_id(args.get("area")),
+            category=valid_id(args.get("category")),
             status=status if status in PUBLIC_STATUSES else None,
             q=(args.get("q") or "").strip()[:100],
             sort=sort if sort in SORTS else "newest",

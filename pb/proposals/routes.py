@@ -38,12 +38,14 @@ from pb.processes.models import PhaseKind, Process, ProcessOfficial
 from pb.proposals import images, queries, services, similarity, vocab
 from pb.proposals.forms import CommentForm, ProposalForm
 from pb.proposals.models import (
+    MAX_ID,
     Comment,
     EventKind,
     Project,
     Proposal,
     ProposalEvent,
     ProposalStatus,
+    valid_id,
 )
 
 bp = Blueprint("proposals", __name__)
@@ -84,6 +86,8 @@ def load_process(slug: str) -> Process:
 def load_proposal(process: Process, pid: int) -> Proposal:
     """The proposal, or 404. Drafts exist for their author only; hidden proposals for
     their author and the process's officials."""
+    if not 1 <= pid <= MAX_ID:
+        abort(404)
     proposal = get_session().get(Proposal, pid)
     if proposal is None or proposal.process_id != process.id:
         abort(404)
@@ -152,7 +156,7 @@ def similar(slug: str) -> Any:
     """Public proposals whose titles look like ``?title=`` (JSON, for the form's hint)."""
     process = load_process(slug)
     title = (request.args.get("title") or "")[:200]
-    exclude = [int(x) for x in [request.args.get("exclude", "")] if x.isdigit()]
+    exclude = [x for x in [valid_id(request.args.get("exclude"))] if x is not None]
     found = similarity.similar(get_session(), process.id, title, exclude=exclude)
     return jsonify(
         {
@@ -207,16 +211,22 @@ def _render_show(process: Process, proposal: Proposal, comment_form: CommentForm
     )
     if not (official or is_author):
         events = [e for e in events if e.kind not in (EventKind.HIDDEN, EventKind.RESTORED)]
+    # Proposals the history links to: hidden ones only for officials (their titles are
+    # hidden content too).
     others = {
         p.id: p
         for p in db.scalars(
             sa.select(Proposal).where(Proposal.id.in_({e.other_id for e in events if e.other_id}))
         )
+        if p.is_public or official
     }
+    merged_into = proposal.merged_into
+    if merged_into is not None and not (merged_into.is_public or official):
+        merged_into = None
     merged_from = [
         p
         for p in db.scalars(sa.select(Proposal).where(Proposal.merged_into_id == proposal.id))
-        if p.is_public
+        if p.is_public or official
     ]
     official_ids = {
         uid
@@ -232,6 +242,7 @@ def _render_show(process: Process, proposal: Proposal, comment_form: CommentForm
         events=events,
         others=others,
         merged_from=merged_from,
+        merged_into=merged_into,
         project=db.scalar(sa.select(Project).where(Project.proposal_id == proposal.id)),
         comments=_comments(proposal),
         official_ids=official_ids,

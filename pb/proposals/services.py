@@ -28,6 +28,7 @@ from pb.proposals.models import (
     ProposalEvent,
     ProposalStatus,
     Support,
+    valid_id,
 )
 from pb.proposals.similarity import fold
 
@@ -352,8 +353,8 @@ def add_comment(
         raise DiscussionClosed()
     parent = None
     if parent_id is not None:
-        parent = session.get(Comment, parent_id)
-        if parent is None or parent.proposal_id != proposal.id:
+        parent = session.get(Comment, parent_id) if valid_id(parent_id) else None
+        if parent is None or parent.proposal_id != proposal.id or parent.hidden:
             raise BadParent()
         if parent.parent_id is not None:
             parent = session.get(Comment, parent.parent_id)
