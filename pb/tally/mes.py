@@ -28,11 +28,16 @@ import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from operator import mul, truediv
 
 import numpy as np
 import numpy.typing as npt
 
 TOL = 1e-9
+# run_cost uses its lean loop on Python lists when every project has at most SMALL_SUPPORTERS
+# supporter groups (then Python's per-element cost is below numpy's per-call cost).
+SMALL_GROUPS = 2000
+SMALL_SUPPORTERS = 40
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -106,8 +111,33 @@ class MESProblem:
         self.utotf = [float(u) for u in self.utot]
         self.wsum = [float(w.sum()) for w in self.wsf]
         # overlap[p, q]: some voter supports both p and q (funding q can change p's price).
-        support = (utilities > 0).astype(np.float32)
-        self.overlap = (support.T @ support) > 0
+        # From bit-packed support rows OR-ed over each project's supporters: exact, and no
+        # BLAS call (whose idle threads spin and bill CPU time after a large matmul).
+        nbytes = (self.m + 7) // 8
+        packed = np.packbits(utilities > 0, axis=1, bitorder="little").reshape(self.G, nbytes)
+        rows = np.zeros((self.m, nbytes), dtype=np.uint8)
+        for j, s in enumerate(self.supp):
+            if len(s):
+                rows[j] = np.bitwise_or.reduce(packed[s], axis=0)
+        self.overlap = np.unpackbits(rows, axis=1, count=self.m, bitorder="little").astype(bool)
+        # Initial heap (price bound = equal share), sorted (so also a heap, and still one after
+        # filtering), filtered by every run.
+        self.heap0 = sorted(
+            (self.costs[j] / self.utot[j], self.rank[j], j)
+            for j in range(self.m)
+            if self.utot[j] > 0
+        )
+        self.overlap_l: list[list[int]] = [np.nonzero(row)[0].tolist() for row in self.overlap]
+        # Small elections: an add1 step is mostly numpy per-call overhead, so run_cost uses
+        # plain Python lists (same formulas, margins and decisions as run).
+        self.small = self.G <= SMALL_GROUPS and all(len(x) <= SMALL_SUPPORTERS for x in self.supp)
+        if self.small:
+            self.w_l: list[int] = weights.tolist()
+            self.ui_l: list[list[int]] = [u.tolist() for u in self.u_int]
+            self.supp_l = [s.tolist() for s in self.supp]
+            self.uf_l = [u.tolist() for u in self.uf]
+            self.wsf_l = [w.tolist() for w in self.wsf]
+            self.wuf_l = [w.tolist() for w in self.wuf]
 
     # ------------------------------------------------------------------ float evaluation
     def _eval(self, j: int, bud: FloatArray, eps_b: float) -> _Eval | bool | None:
@@ -125,25 +155,27 @@ class MESProblem:
         ratio = budgets / self.uf[j]
         utot = self.utotf[j]
         level = c / utot
-        if level <= float(ratio.min()):
+        if level <= float(np.minimum.reduce(ratio)):
             return _Eval(level, budgets)
         wb = w * budgets
         wu = self.wuf[j]
         # Poor/rich iteration. The level only rises and the set of supporters
         # paying all they have only grows, both bounded by the true solution (any set S gives
-        # a lower bound (c - sum_S wB) / (U - sum_S wu)); stop when the set is stable.
+        # a lower bound (c - sum_S wB) / (U - sum_S wu)); stop when the set is stable. The set
+        # is stable iff its utility sum is: every wu is a positive integer and such sums are
+        # exact in float64 (below 2**53), so one dot product also tests stability.
         poor = ratio < level
-        count = int(poor.sum())
+        poor_u = -1.0
         while True:
-            rich_u = utot - float(wu[poor].sum())
-            if rich_u <= 0:
-                return _Eval(float(ratio.max()), budgets)
-            level = (c - float(wb[poor].sum())) / rich_u
-            poor |= ratio < level  # only grows: guarantees termination under rounding
-            new_count = int(poor.sum())
-            if new_count == count:
+            new_u = float(np.dot(wu, poor))
+            if new_u == poor_u:
                 return _Eval(level, budgets)
-            count = new_count
+            poor_u = new_u
+            rich_u = utot - poor_u
+            if rich_u <= 0:
+                return _Eval(float(np.maximum.reduce(ratio)), budgets)
+            level = (c - float(np.dot(wb, poor))) / rich_u
+            poor |= ratio < level  # only grows: guarantees termination under rounding
 
     def _classify(self, j: int, ev: _Eval, eps_b: float) -> tuple[IntArray, IntArray]:
         s = self.supp[j]
@@ -257,11 +289,7 @@ class MESProblem:
         bf = float(start)
         eps_b = TOL * max(bf, 1.0)
         bud = np.full(self.G, bf)
-        heap: list[tuple[float, int, int]] = []
-        for j in range(self.m):
-            if self.utot[j] > 0:
-                heap.append((self.costs[j] / self.utot[j], self.rank[j], j))
-        heapq.heapify(heap)
+        heap = self._start_heap(bf, eps_b)
         rounds: list[_Round] = []
         funded: list[int] = []
         exact: MESProblem._Exact | None = None  # built on first need
@@ -295,7 +323,8 @@ class MESProblem:
             return exact
 
         # A price stays exact until a supporter pays for something: cache it until then.
-        dirty = np.ones(self.m, dtype=bool)
+        dirty = [True] * self.m
+        overlap = self.overlap_l
         cache: list[_Eval | None] = [None] * self.m
         while heap:
             fresh: dict[int, _Eval] = {}
@@ -338,13 +367,148 @@ class MESProblem:
             s = self.supp[winner]
             pay = np.minimum(ev.budgets, ev.rho * self.uf[winner])
             bud[s] = ev.budgets - pay  # exactly 0.0 for those who paid all they had
-            dirty |= self.overlap[winner]
+            for q in overlap[winner]:
+                dirty[q] = True
             rounds.append(_Round(winner, ev.rho, ev.budgets, pay if record else None))
             funded.append(winner)
         result = MESRun(start, funded, sum(self.costs[j] for j in funded), rounds, bud)
         if verify:
             result.exact_rho = list(catch_up().rho)
         return result
+
+    def _start_heap(self, bf: float, eps_b: float) -> list[tuple[float, int, int]]:
+        """The initial heap without the projects that are surely unaffordable from the start.
+
+        At the start every supporter has ``bf``, so a project's supporters have ``bf * wsum``
+        (to a relative 1e-15). A project short of its cost by twice :meth:`_eval`'s margin
+        surely has exactly less than its cost, from the start and hence for the whole run
+        (budgets only shrink); :meth:`run` would drop it whenever popped (found surely
+        unaffordable, or confirmed so exactly), and such a pop changes nothing else. Dropping
+        it at once saves those evaluations.
+        """
+        costf, wsum = self.costf, self.wsum
+        return [
+            item
+            for item in self.heap0
+            if bf * wsum[item[2]]
+            >= costf[item[2]] - 2 * (TOL * costf[item[2]] + eps_b * wsum[item[2]])
+        ]
+
+    def run_cost(self, start: Fraction) -> int:
+        """The total cost of :meth:`run` (``run(start).cost``), faster on small elections.
+
+        A lean float loop on Python lists for elections where every project has few supporter
+        groups (add1 runs it once per step, and there numpy's per-call cost would dominate).
+        It computes the float prices as :meth:`_eval` does, with the same margins, and decides
+        as :meth:`run` does: near ties are settled exactly when :meth:`_quick_price` applies
+        (the "surely paid all they had" sets are the same); at any decision that needs the
+        exact history (an affordability sum near the cost, a near tie with a supporter near the
+        boundary) it gives up and returns ``run(start).cost``.
+        """
+        if not self.small:
+            return self.run(start).cost
+        bf = float(start)
+        eps_b = TOL * max(bf, 1.0)
+        bud = [bf] * self.G
+        heap = self._start_heap(bf, eps_b)
+        m = self.m
+        dirty = [True] * m
+        cache = [0.0] * m
+        supp, uf, wsf, wuf = self.supp_l, self.uf_l, self.wsf_l, self.wuf_l
+        costf, utotf, wsum, rank = self.costf, self.utotf, self.wsum, self.rank
+        overlap = self.overlap_l
+        heappop, heappush = heapq.heappop, heapq.heappush
+        inf = float("inf")
+        close = 1 + TOL
+        sure_zero = [False] * self.G
+        w_l, ui_l = self.w_l, self.ui_l
+        cost = 0
+        while heap:
+            fresh: list[tuple[float, int]] = []
+            best = inf
+            while heap and (not fresh or heap[0][0] <= best * close):
+                j = heappop(heap)[2]
+                if dirty[j]:
+                    dirty[j] = False
+                    # float price, as _eval
+                    budgets = [bud[g] for g in supp[j]]
+                    w = wsf[j]
+                    c = costf[j]
+                    total = sum(map(mul, w, budgets))
+                    margin = TOL * c + eps_b * wsum[j]
+                    if total < c - margin:
+                        continue  # unaffordable now, hence for the rest of the run
+                    if total <= c + margin:
+                        return self.run(start).cost  # run decides this one exactly
+                    ratio = list(map(truediv, budgets, uf[j]))
+                    utot = utotf[j]
+                    level = c / utot
+                    if level > min(ratio):
+                        wu = wuf[j]
+                        n = len(ratio)
+                        poor = [i for i in range(n) if ratio[i] < level]
+                        in_poor = [False] * n
+                        for i in poor:
+                            in_poor[i] = True
+                        while True:
+                            rich_u = utot - sum([wu[i] for i in poor])
+                            if rich_u <= 0:
+                                level = max(ratio)
+                                break
+                            level = (c - sum([w[i] * budgets[i] for i in poor])) / rich_u
+                            added = False
+                            for i in range(n):
+                                if not in_poor[i] and ratio[i] < level:
+                                    in_poor[i] = True
+                                    poor.append(i)
+                                    added = True
+                            if not added:
+                                break
+                    cache[j] = level
+                rho = cache[j]
+                fresh.append((rho, j))
+                if rho < best:
+                    best = rho
+            if not fresh:
+                break
+            limit = best * close
+            near = [j for rho, j in fresh if rho <= limit]
+            winner = near[0]
+            if len(near) > 1:
+                # A near tie: as run's _quick_price, or give up when run needs the history.
+                prices = []
+                for j in near:
+                    rho = cache[j]
+                    paying = 0
+                    for g, u, ui in zip(supp[j], uf[j], ui_l[j], strict=True):
+                        share = rho * u
+                        d = bud[g] - share
+                        m_g = TOL * share + eps_b
+                        if d < -m_g:
+                            if not sure_zero[g]:
+                                return self.run(start).cost
+                            paying += w_l[g] * ui
+                        elif -m_g <= d <= m_g:
+                            return self.run(start).cost
+                    prices.append((Fraction(self.costs[j], self.utot[j] - paying), rank[j], j))
+                winner = min(prices)[2]
+            for rho, j in fresh:
+                if j != winner:
+                    heappush(heap, (rho, rank[j], j))
+            rho = cache[winner]
+            for g, u in zip(supp[winner], uf[winner], strict=True):
+                share = rho * u
+                b = bud[g]
+                if share < b:
+                    bud[g] = b - share
+                else:
+                    bud[g] = 0.0
+                    if b - share < -(TOL * share + eps_b):
+                        sure_zero[g] = True  # surely paid all they had (as run's _classify)
+            for q in overlap[winner]:
+                dirty[q] = True
+            cost += self.costs[winner]
+        return cost
 
     def _quick_price(
         self, j: int, sure: IntArray, amb: IntArray, sure_zero: npt.NDArray[np.bool_]
@@ -387,12 +551,13 @@ def add1(
         k = max(0, -(-(all_cost - b0) // unit)) if all_cost > b0 else 0
         k = int(k)
         return problem.run(b0 + k * unit), k, True
-    last = problem.run(b0)
+    # Only the cost of each step is needed (run_cost makes run's decisions), then the run kept.
+    last_cost = problem.run_cost(b0)
     k = 0
     while True:
         if progress is not None:
-            progress(k, last.cost)
-        candidate = problem.run(b0 + (k + 1) * unit)
-        if candidate.cost > budget:
-            return last, k, False
-        last, k = candidate, k + 1
+            progress(k, last_cost)
+        cost = problem.run_cost(b0 + (k + 1) * unit)
+        if cost > budget:
+            return problem.run(b0 + k * unit), k, False
+        last_cost, k = cost, k + 1

@@ -21,12 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
 
 from .explain import Explanation
-from .mes import MESProblem, MESRun, add1
+from .mes import IntArray, MESProblem, MESRun, add1
 from .model import Ballot, Election, Outcome, ProjectResult
 
 TIE_BREAKS = ("lexicographic", "cheaper-first", "lottery")
@@ -77,15 +78,25 @@ class _Context:
         # Identical ballots first (cheap), then the same utilities in any order.
         raw = Counter((ballot.projects, ballot.points) for ballot in election.ballots)
         groups: Counter[tuple[tuple[int, int], ...]] = Counter()
+        index = self.index
         for (projects, points), count in raw.items():
-            utilities = Ballot(projects, points).utilities(kind)
-            groups[tuple(sorted((self.index[pid], u) for pid, u in utilities.items()))] += count
+            if kind in ("cumulative", "ordinal"):
+                utilities = Ballot(projects, points).utilities(kind)
+                key = tuple(sorted((index[pid], u) for pid, u in utilities.items()))
+            else:  # 1 per approved project (as Ballot.utilities), without building a Ballot
+                key = tuple(zip(sorted(set(map(index.__getitem__, projects))), repeat(1)))
+            groups[key] += count
         self.groups = list(groups)
         self.weights = np.array([groups[g] for g in self.groups], dtype=np.int64)
-        self.scores = [0] * self.m
-        for key, weight in groups.items():
-            for j, u in key:
-                self.scores[j] += u * weight
+        # Every nonzero entry (group, project, points) of the groups' ballots, as arrays.
+        sizes = np.fromiter(map(len, self.groups), dtype=np.int64, count=len(self.groups))
+        flat = np.fromiter(chain.from_iterable(chain.from_iterable(self.groups)), dtype=np.int64)
+        self._rows = np.repeat(np.arange(len(self.groups), dtype=np.int64), sizes)
+        self._cols = flat[0::2]
+        self._points = flat[1::2]
+        totals = np.zeros(self.m, dtype=np.int64)
+        np.add.at(totals, self._cols, self._points * self.weights[self._rows])
+        self.scores: list[int] = totals.tolist()
         self._problem: MESProblem | None = None
         self._support: np.ndarray[Any, np.dtype[np.bool_]] | None = None
 
@@ -97,13 +108,16 @@ class _Context:
     def exact_money(self, minor: int) -> Decimal:
         return Decimal(minor) / self.scale
 
+    def _entries(self) -> tuple[IntArray, IntArray, IntArray]:
+        """(group, project, points) of every nonzero entry of the groups' ballots."""
+        return self._rows, self._cols, self._points
+
     @property
     def support(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
         if self._support is None:
+            rows, cols, _ = self._entries()
             support = np.zeros((len(self.groups), self.m), dtype=bool)
-            for g, key in enumerate(self.groups):
-                for j, _ in key:
-                    support[g, j] = True
+            support[rows, cols] = True
             self._support = support
         return self._support
 
@@ -112,11 +126,13 @@ class _Context:
         """MES data: utilities are costs for approval ballots (cost utilities), points for
         cumulative ballots and positional points for ordinal ballots."""
         if self._problem is None:
+            rows, cols, points = self._entries()
             utilities = np.zeros((len(self.groups), self.m), dtype=np.int64)
             approval = self.election.ballot_type in ("approval", "choose-1")
-            for g, key in enumerate(self.groups):
-                for j, u in key:
-                    utilities[g, j] = self.costs[j] if approval else u
+            if approval:
+                utilities[rows, cols] = np.asarray(self.costs, dtype=np.int64)[cols]
+            else:
+                utilities[rows, cols] = points
             self._problem = MESProblem(utilities, self.weights, self.costs, self.rank)
         return self._problem
 
@@ -308,12 +324,17 @@ def _mes_explanations(ctx: _Context, run: MESRun) -> dict[int, Explanation]:
     approval = ctx.election.ballot_type in ("approval", "choose-1")
     out: dict[int, Explanation] = {}
     funded_round = {rec.project: i for i, rec in enumerate(run.rounds)}
-    support = ctx.support
     pay_matrix = np.zeros((len(run.rounds), len(ctx.groups)))
     for i, rec in enumerate(run.rounds):
         assert rec.payments is not None
         pay_matrix[i, problem.supp[rec.project]] = rec.payments * problem.wsf[rec.project]
-    spent_on = pay_matrix @ support.astype(np.float64)  # rounds x projects
+    # rounds x projects: what each round took from each project's supporters. Plain sums per
+    # project, not a BLAS matmul (whose idle threads spin and bill CPU time afterwards).
+    spent_on = np.zeros((len(run.rounds), ctx.m))
+    if len(run.rounds):
+        for j in range(ctx.m):
+            if len(problem.supp[j]) and j not in funded_round:
+                spent_on[:, j] = np.add.reduce(pay_matrix[:, problem.supp[j]], axis=1)
     left = run.budgets * problem.wf
     for j in range(ctx.m):
         s = problem.supp[j]
