@@ -201,7 +201,7 @@ def test_proposal_from_idea_to_ballot_in_swedish(
 
     # -- and reviews it in the open: feasible, official cost, answer; onto the ballot -----
     official.goto(url)
-    official.get_by_role("link", name="Granskning", exact=True).click()
+    official.get_by_role("link", name="Granska förslaget", exact=True).click()
     official.wait_for_url(f"{base}/p/stadsparken/review/{pid}")
     official.get_by_label("Genomförbarhet", exact=True).select_option(label="Genomförbart")
     official.get_by_label("Officiell kostnadsuppskattning (kr)").fill("52 000")
@@ -271,9 +271,9 @@ def test_official_of_another_process_cannot_review(
         response = pg.goto(f"{base}/p/gator/review/{pid}")
         assert response is not None and response.status == 403, key
         assert "inte tjänsteperson i den här processen" in pg.content(), key
-        assert pg.get_by_role("link", name="Granskning", exact=True).count() == 0
+        assert pg.get_by_role("link", name="Granska förslaget", exact=True).count() == 0
         pg.goto(f"{base}/p/gator/proposals/{pid}")
-        assert pg.get_by_role("link", name="Granskning", exact=True).count() == 0
+        assert pg.get_by_role("link", name="Granska förslaget", exact=True).count() == 0
 
 
 def test_proposal_without_javascript_in_english(
