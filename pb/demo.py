@@ -195,9 +195,7 @@ def load_demo(today: dt.date | None = None) -> list[tuple[str, str, str]]:
         if process is None:
             process = processes.create_process(session, changes, admin)
         else:
-            # Refresh dates in place; a demo whose rules are frozen is refreshed anyway.
-            process.frozen_at = None
-            processes._apply(session, process, changes)
+            processes.refresh_demo(session, process, changes, admin)
         processes.assign_official(session, process, official, admin)
     _load_proposals(session, admin, official)
     session.commit()

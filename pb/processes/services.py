@@ -135,6 +135,18 @@ def update_process(
     return diff
 
 
+def refresh_demo(session: Session, process: Process, changes: ProcessChanges, actor: Any) -> None:
+    """Reset a demo process to fresh dates, frozen or not. Only ``pb demo`` calls this; the
+    change is audited with the reason "demo refresh" like any other."""
+    before = _snapshot(process)
+    process.frozen_at = None
+    _apply(session, process, changes)
+    record(
+        session, AuditAction.PROCESS_UPDATE, actor=actor, subject=process,
+        process_id=process.id, reason="demo refresh", data=_diff(before, _snapshot(process)),
+    )  # fmt: skip
+
+
 def record_refused_edit(session: Session, process: Process, actor: Any) -> None:
     record(
         session, AuditAction.PROCESS_EDIT_REFUSED, actor=actor, subject=process,
