@@ -109,8 +109,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     return value
-
-
-def events_for(session: Session, **filters: Any) -> list[AuditEvent]:
-    stmt = sa.select(AuditEvent).filter_by(**filters).order_by(AuditEvent.id)
-    return list(session.scalars(stmt))

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
 
 
 def _messages() -> dict[int, tuple[str, str]]:
@@ -87,8 +87,6 @@ def init_app(app: Flask) -> None:
 
 def user_error(code: int, message: str) -> HTTPException:
     """An HTTP error whose message (already translated) is shown to the user."""
-    from werkzeug.exceptions import default_exceptions
-
     exc = default_exceptions[code](message)
     exc.pb_detail = True  # type: ignore[attr-defined]
     return exc

@@ -50,10 +50,6 @@ def sek(amount: int | float | Decimal | None) -> str:
     return f"{digits}\u00a0kr" if loc == "sv" else f"SEK\u00a0{digits}"
 
 
-def number(value: int | float | Decimal) -> str:
-    return format_decimal(value, locale="sv_SE" if locale_code() == "sv" else "en_GB")
-
-
 def local_tz() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
@@ -79,7 +75,6 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LOCALE"])
     app.jinja_env.filters["sek"] = sek
     app.jinja_env.filters["when"] = when
-    app.jinja_env.filters["number"] = number
 
     @app.context_processor
     def _i18n_globals() -> dict[str, Any]:

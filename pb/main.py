@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from pb.db import get_session, utcnow
 from pb.i18n import LOCALES
@@ -19,7 +20,10 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def home() -> str:
-    stmt = sa.select(Process).order_by(Process.created_at.desc())
+    # Grouping by phase reads every process's phases: load them in one query, not one each.
+    stmt = (
+        sa.select(Process).options(selectinload(Process.phases)).order_by(Process.created_at.desc())
+    )
     if not (current_user.is_authenticated and current_user.is_admin):
         stmt = stmt.where(Process.published.is_(True))
     processes = list(get_session().scalars(stmt))

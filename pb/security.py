@@ -38,6 +38,10 @@ class RateLimitHit(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+# No limit looks further back than this; older hits are deleted as new ones arrive.
+MAX_WINDOW = dt.timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class RateLimiter:
     """A named sliding-window limit: at most ``limit`` hits per ``window`` for one key.
@@ -63,9 +67,12 @@ class RateLimiter:
         return int(row[0]), row[1]
 
     def hit(self, key: str) -> None:
+        """Count one hit, and drop hits older than any window so the table stays small."""
         now = utcnow()
+        table = RateLimitHit.__table__
         with get_engine().begin() as conn:
-            conn.execute(sa.insert(RateLimitHit.__table__).values(key=self._key(key), at=now))
+            conn.execute(sa.insert(table).values(key=self._key(key), at=now))
+            conn.execute(sa.delete(table).where(table.c.at < now - MAX_WINDOW))
 
     def test(self, key: str) -> bool:
         """True while the key may still act."""
@@ -99,13 +106,6 @@ def limiter(name: str) -> RateLimiter:
     }
     limit, seconds = limits[name]
     return RateLimiter(name, limit, dt.timedelta(seconds=seconds))
-
-
-def prune_rate_limits(older_than: dt.timedelta = dt.timedelta(days=1)) -> None:
-    with get_engine().begin() as conn:
-        conn.execute(
-            sa.delete(RateLimitHit.__table__).where(RateLimitHit.at < utcnow() - older_than)
-        )
 
 
 def client_ip() -> str:

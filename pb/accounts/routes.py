@@ -60,15 +60,11 @@ def login() -> Any:
     if form.validate_on_submit():
         email = services.normalize_email(form.email.data or "")
         by_email, by_ip = limiter("login.email"), limiter("login.ip")
-        blocked = [
-            lim for lim, key in ((by_email, email), (by_ip, client_ip())) if not lim.test(key)
-        ]
-        if blocked:
-            wait = max(
-                lim.resets_in(key).total_seconds()
-                for lim, key in ((by_email, email), (by_ip, client_ip()))
-            )
-            n = _minutes(wait)
+        # resets_in is zero while a key may still act: one query per limiter answers both
+        # "is it blocked?" and "for how long?".
+        wait = max(lim.resets_in(key) for lim, key in ((by_email, email), (by_ip, client_ip())))
+        if wait:
+            n = _minutes(wait.total_seconds())
             form.form_errors.append(
                 ngettext(
                     "Too many failed attempts. Try again in %(num)d minute.",

@@ -165,3 +165,17 @@ def test_create_admin_command(runner: Any, db: Any) -> None:
     result = runner.invoke(main, args=["users", "create-admin", "--email", "x@lund.example",
                                  "--password", "short"])  # fmt: skip
     assert result.exit_code != 0 and "at least" in result.output
+
+
+def test_rate_limit_hits_older_than_any_window_are_dropped(app: Any, db: Any) -> None:
+    import datetime as dt
+
+    from pb.security import MAX_WINDOW, RateLimitHit, limiter
+
+    old = dt.datetime.now(dt.UTC) - MAX_WINDOW - dt.timedelta(minutes=1)
+    db.add(RateLimitHit(key="login.email:someone@example.org", at=old))
+    db.commit()
+    with app.app_context():
+        limiter("login.email").hit("other@example.org")
+    keys = db.scalars(sa.select(RateLimitHit.key)).all()
+    assert keys == ["login.email:other@example.org"]
