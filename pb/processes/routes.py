@@ -103,8 +103,6 @@ def _changes(form: ProcessForm) -> services.ProcessChanges:
         fields["lottery_seed"] = None
     if fields["ballot_type"] != "cumulative":
         fields["points_total"] = fields["max_points_per_project"] = None
-    if fields["ballot_type"] != "approval-k" and fields["ballot_type"] != "cumulative":
-        fields["max_projects"] = fields["max_projects"] or None
     return services.ProcessChanges(
         fields=fields,
         areas=form.area_data(),
