@@ -29,9 +29,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from operator import mul, truediv
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from . import _mesc as _mesc_types
+
+_mesc: ModuleType | None
+try:  # the compiled add1 loop (pb/tally/_mesc.c); optional, same decisions
+    from . import _mesc
+except ImportError:  # pragma: no cover - built by `pip install`, absent without a compiler
+    _mesc = None
 
 TOL = 1e-9
 # run_cost uses its lean loop on Python lists when every project has at most SMALL_SUPPORTERS
@@ -138,6 +149,47 @@ class MESProblem:
             self.uf_l = [u.tolist() for u in self.uf]
             self.wsf_l = [w.tolist() for w in self.wsf]
             self.wuf_l = [w.tolist() for w in self.wuf]
+        self.compiled = self._compile() if _mesc is not None else None
+        self.handovers = 0  # run_cost steps the compiled loop handed to run (for tests)
+
+    def _compile(self) -> _mesc_types.Problem:
+        """The compiled twin of :meth:`run_cost` (pb/tally/_mesc.c), on flat arrays."""
+        sizes = np.array([len(s) for s in self.supp], dtype=np.int64)
+        supp_ptr = np.zeros(self.m + 1, dtype=np.int64)
+        np.cumsum(sizes, out=supp_ptr[1:])
+        ov_sizes = np.array([len(q) for q in self.overlap_l], dtype=np.int64)
+        ov_ptr = np.zeros(self.m + 1, dtype=np.int64)
+        np.cumsum(ov_sizes, out=ov_ptr[1:])
+
+        def ints(parts: Sequence[IntArray]) -> IntArray:
+            return np.concatenate([np.zeros(0, np.int64), *parts]).astype(np.int64)
+
+        def floats(parts: Sequence[FloatArray]) -> FloatArray:
+            return np.concatenate([np.zeros(0, np.float64), *parts]).astype(np.float64)
+
+        from ._mesc import Problem
+
+        return Problem(
+            groups=self.G,
+            projects=self.m,
+            supp_ptr=supp_ptr,
+            supp_idx=ints(self.supp),
+            ui=ints(self.u_int),
+            uf=floats(self.uf),
+            wsf=floats(self.wsf),
+            wuf=floats(self.wuf),
+            weights=np.ascontiguousarray(self.w, dtype=np.int64),
+            costs=np.array(self.costs, dtype=np.int64),
+            utot=np.array(self.utot, dtype=np.int64),
+            rank=np.array(self.rank, dtype=np.int64),
+            costf=np.array(self.costf, dtype=np.float64),
+            utotf=np.array(self.utotf, dtype=np.float64),
+            wsum=np.array(self.wsum, dtype=np.float64),
+            ov_ptr=ov_ptr,
+            ov_idx=np.array([q for row in self.overlap_l for q in row], dtype=np.int64),
+            heap0_key=np.array([item[0] for item in self.heap0], dtype=np.float64),
+            heap0_j=np.array([item[2] for item in self.heap0], dtype=np.int64),
+        )
 
     # ------------------------------------------------------------------ float evaluation
     def _eval(self, j: int, bud: FloatArray, eps_b: float) -> _Eval | bool | None:
@@ -404,7 +456,22 @@ class MESProblem:
         (the "surely paid all they had" sets are the same); at any decision that needs the
         exact history (an affordability sum near the cost, a near tie with a supporter near the
         boundary) it gives up and returns ``run(start).cost``.
+
+        With the compiled module (``pb/tally/_mesc.c``, the same loop in C, built by
+        ``pip install``) it runs for elections of every size; it hands over to
+        ``run(start).cost`` at the same points.
         """
+        if self.compiled is not None:
+            bf = float(start)
+            cost = self.compiled.run_cost(bf, TOL * max(bf, 1.0))
+            if cost >= 0:
+                return cost
+            self.handovers += 1
+            return self.run(start).cost
+        return self.run_cost_python(start)
+
+    def run_cost_python(self, start: Fraction) -> int:
+        """:meth:`run_cost` without the compiled module."""
         if not self.small:
             return self.run(start).cost
         bf = float(start)

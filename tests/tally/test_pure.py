@@ -52,3 +52,14 @@ def test_imports_are_stdlib_numpy_click_or_relative() -> None:
                 assert top in ALLOWED, f"{path.name} imports {name}"
                 if top == "click":
                     assert path.name == "cli.py", f"{path.name} imports click"
+
+
+def test_compiled_loop_includes_only_python_and_the_c_library() -> None:
+    """The optional C twin of the add1 loop (_mesc.c) needs nothing beyond Python's headers
+    and the C standard library (no numpy headers, no other library)."""
+    standard = {"<math.h>", "<stdint.h>", "<stdlib.h>", "<string.h>", "<Python.h>"}
+    for path in TALLY.glob("*.c"):
+        includes = {
+            line.split()[1] for line in path.read_text().splitlines() if line.startswith("#include")
+        }
+        assert includes <= standard, f"{path.name} includes {includes - standard}"

@@ -1,0 +1,447 @@
+/*
+ * pb.tally._mesc: the add1 inner loop of the Method of Equal Shares, compiled.
+ *
+ * One object, Problem, holds an election's MES data in flat arrays (built by
+ * pb.tally.mes.MESProblem). Its one method, run_cost(bf, eps_b), is a line-for-line
+ * translation of MESProblem.run_cost's lean float loop (read that docstring first): the same
+ * float prices, the same margins (TOL = 1e-9), the same heap order (price, tie-break rank,
+ * index) and the same exact settlement of near ties (here with 128-bit integers instead of
+ * fractions.Fraction). Wherever the Python loop would hand over to the exact engine
+ * (MESProblem.run), this returns -1 and the caller does just that. So this module never makes
+ * a decision that the pure Python engine would not make; it only makes the same ones faster.
+ *
+ * Built by setuptools as an optional extension (see pyproject.toml); without a C compiler
+ * pb.tally runs the pure Python engine, with the same outcomes. Compiled with
+ * -ffp-contract=off so that a*b+c stays two roundings, as in Python.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOL 1e-9
+#define HANDOVER (-1)
+
+typedef __int128 i128;
+
+typedef struct {
+    double key;
+    int64_t rank;
+    int64_t j;
+} Item;
+
+typedef struct {
+    PyObject_HEAD
+    int64_t G, m, nheap0, max_supp;
+    /* per project j: supporters supp_idx[supp_ptr[j] .. supp_ptr[j+1]) with, per entry,
+       float utility uf, integer utility ui, float weight wsf and weight x utility wuf */
+    int64_t *supp_ptr, *supp_idx, *ui;
+    double *uf, *wsf, *wuf;
+    int64_t *w;                               /* per group: number of voters */
+    int64_t *costs, *utot, *rank;             /* per project */
+    double *costf, *utotf, *wsum;             /* per project */
+    int64_t *ov_ptr, *ov_idx;                 /* projects sharing a supporter with j */
+    double *heap0_key;                        /* the initial heap, sorted */
+    int64_t *heap0_j;
+    /* scratch */
+    double *bud, *budgets, *ratio, *cache;
+    char *dirty, *sure_zero, *in_poor;
+    int64_t *poor, *near;
+    Item *heap, *fresh;
+} Problem;
+
+static int item_less(const Item *a, const Item *b) {
+    if (a->key != b->key) return a->key < b->key;
+    if (a->rank != b->rank) return a->rank < b->rank;
+    return a->j < b->j;
+}
+
+static void heap_push(Item *heap, int64_t *n, Item item) {
+    int64_t i = (*n)++;
+    while (i > 0) {
+        int64_t parent = (i - 1) / 2;
+        if (!item_less(&item, &heap[parent])) break;
+        heap[i] = heap[parent];
+        i = parent;
+    }
+    heap[i] = item;
+}
+
+static Item heap_pop(Item *heap, int64_t *n) {
+    Item top = heap[0];
+    Item last = heap[--(*n)];
+    int64_t size = *n, i = 0;
+    for (;;) {
+        int64_t child = 2 * i + 1;
+        if (child >= size) break;
+        if (child + 1 < size && item_less(&heap[child + 1], &heap[child])) child++;
+        if (!item_less(&heap[child], &last)) break;
+        heap[i] = heap[child];
+        i = child;
+    }
+    if (size > 0) heap[i] = last;
+    return top;
+}
+
+/* The float price of project j at budgets bud (MESProblem._eval / run_cost's loop).
+   Returns 1 with *level set, 0 if surely unaffordable, HANDOVER if too close to call. */
+static int price(Problem *p, int64_t j, double eps_b, double *level_out) {
+    const int64_t s0 = p->supp_ptr[j], n = p->supp_ptr[j + 1] - s0;
+    const int64_t *idx = p->supp_idx + s0;
+    const double *uf = p->uf + s0, *wsf = p->wsf + s0, *wuf = p->wuf + s0;
+    double *budgets = p->budgets, *ratio = p->ratio;
+    double total = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        double b = p->bud[idx[i]];
+        budgets[i] = b;
+        total += wsf[i] * b;
+    }
+    const double c = p->costf[j];
+    const double margin = TOL * c + eps_b * p->wsum[j];
+    if (total < c - margin) return 0;
+    if (total <= c + margin) return HANDOVER;
+    const double utot = p->utotf[j];
+    double level = c / utot;
+    double min_ratio = INFINITY, max_ratio = -INFINITY;
+    for (int64_t i = 0; i < n; i++) {
+        double r = budgets[i] / uf[i];
+        ratio[i] = r;
+        if (r < min_ratio) min_ratio = r;
+        if (r > max_ratio) max_ratio = r;
+    }
+    if (level > min_ratio) {
+        /* Supporters who pay all they have: the set only grows, the level only rises. */
+        char *in_poor = p->in_poor;
+        int64_t *poor = p->poor, npoor = 0;
+        for (int64_t i = 0; i < n; i++) {
+            in_poor[i] = ratio[i] < level;
+            if (in_poor[i]) poor[npoor++] = i;
+        }
+        for (;;) {
+            double poor_u = 0.0;
+            for (int64_t k = 0; k < npoor; k++) poor_u += wuf[poor[k]];
+            double rich_u = utot - poor_u;
+            if (rich_u <= 0) {
+                level = max_ratio;
+                break;
+            }
+            double poor_b = 0.0;
+            for (int64_t k = 0; k < npoor; k++) poor_b += wsf[poor[k]] * budgets[poor[k]];
+            level = (c - poor_b) / rich_u;
+            int added = 0;
+            for (int64_t i = 0; i < n; i++) {
+                if (!in_poor[i] && ratio[i] < level) {
+                    in_poor[i] = 1;
+                    poor[npoor++] = i;
+                    added = 1;
+                }
+            }
+            if (!added) break;
+        }
+    }
+    *level_out = level;
+    return 1;
+}
+
+/* The exact price of a near-tied project as cost / (utot - paying), when every supporter
+   who pays less than the equal share surely has nothing left (MESProblem._quick_price).
+   Returns 1 with *den set, or HANDOVER. */
+static int quick_denominator(Problem *p, int64_t j, double eps_b, i128 *den) {
+    const int64_t s0 = p->supp_ptr[j], n = p->supp_ptr[j + 1] - s0;
+    const double rho = p->cache[j];
+    i128 paying = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t g = p->supp_idx[s0 + i];
+        double share = rho * p->uf[s0 + i];
+        double d = p->bud[g] - share;
+        double m_g = TOL * share + eps_b;
+        if (d < -m_g) {
+            if (!p->sure_zero[g]) return HANDOVER;
+            paying += (i128)p->w[g] * (i128)p->ui[s0 + i];
+        } else if (d <= m_g) {
+            return HANDOVER;
+        }
+    }
+    *den = (i128)p->utot[j] - paying;
+    return *den > 0 ? 1 : HANDOVER;
+}
+
+static int64_t run_cost(Problem *p, double bf, double eps_b) {
+    const double close = 1 + TOL;
+    int64_t nheap = 0, cost = 0;
+    for (int64_t g = 0; g < p->G; g++) {
+        p->bud[g] = bf;
+        p->sure_zero[g] = 0;
+    }
+    for (int64_t j = 0; j < p->m; j++) p->dirty[j] = 1;
+    /* MESProblem._start_heap: the sorted initial heap without the surely unaffordable. */
+    for (int64_t i = 0; i < p->nheap0; i++) {
+        int64_t j = p->heap0_j[i];
+        double c = p->costf[j], ws = p->wsum[j];
+        if (bf * ws >= c - 2 * (TOL * c + eps_b * ws)) {
+            Item item = {p->heap0_key[i], p->rank[j], j};
+            p->heap[nheap++] = item; /* sorted, hence a heap */
+        }
+    }
+    while (nheap > 0) {
+        int64_t nfresh = 0;
+        double best = INFINITY;
+        while (nheap > 0 && (nfresh == 0 || p->heap[0].key <= best * close)) {
+            int64_t j = heap_pop(p->heap, &nheap).j;
+            if (p->dirty[j]) {
+                p->dirty[j] = 0;
+                double level;
+                int state = price(p, j, eps_b, &level);
+                if (state == HANDOVER) return HANDOVER;
+                if (state == 0) continue; /* unaffordable now, hence for the rest of the run */
+                p->cache[j] = level;
+            }
+            double rho = p->cache[j];
+            Item item = {rho, p->rank[j], j};
+            p->fresh[nfresh++] = item;
+            if (rho < best) best = rho;
+        }
+        if (nfresh == 0) break;
+        const double limit = best * close;
+        int64_t nnear = 0;
+        for (int64_t f = 0; f < nfresh; f++)
+            if (p->fresh[f].key <= limit) p->near[nnear++] = p->fresh[f].j;
+        int64_t winner = p->near[0];
+        if (nnear > 1) {
+            /* A near tie: the exact prices cost/den, compared by cross-multiplication (all
+               factors are below 2**63, so the products fit in 128 bits), then rank. */
+            i128 best_num = 0, best_den = 1;
+            int64_t best_rank = 0;
+            winner = -1;
+            for (int64_t k = 0; k < nnear; k++) {
+                int64_t j = p->near[k];
+                i128 den;
+                if (quick_denominator(p, j, eps_b, &den) == HANDOVER) return HANDOVER;
+                if (den > (i128)INT64_MAX) return HANDOVER;
+                i128 num = p->costs[j];
+                int better;
+                if (winner < 0) {
+                    better = 1;
+                } else {
+                    i128 lhs = num * best_den, rhs = best_num * den;
+                    better = lhs < rhs || (lhs == rhs && (p->rank[j] < best_rank ||
+                                                          (p->rank[j] == best_rank && j < winner)));
+                }
+                if (better) {
+                    best_num = num;
+                    best_den = den;
+                    best_rank = p->rank[j];
+                    winner = j;
+                }
+            }
+        }
+        for (int64_t f = 0; f < nfresh; f++)
+            if (p->fresh[f].j != winner) heap_push(p->heap, &nheap, p->fresh[f]);
+        const double rho = p->cache[winner];
+        const int64_t s0 = p->supp_ptr[winner], s1 = p->supp_ptr[winner + 1];
+        for (int64_t i = s0; i < s1; i++) {
+            int64_t g = p->supp_idx[i];
+            double share = rho * p->uf[i];
+            double b = p->bud[g];
+            if (share < b) {
+                p->bud[g] = b - share;
+            } else {
+                p->bud[g] = 0.0;
+                if (b - share < -(TOL * share + eps_b)) p->sure_zero[g] = 1;
+            }
+        }
+        for (int64_t k = p->ov_ptr[winner]; k < p->ov_ptr[winner + 1]; k++)
+            p->dirty[p->ov_idx[k]] = 1;
+        cost += p->costs[winner];
+    }
+    return cost;
+}
+
+/* ------------------------------------------------------------------ the Python type */
+
+static void *copy_buffer(PyObject *obj, Py_ssize_t count, Py_ssize_t itemsize, const char *what) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(obj, &view, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    if (view.len != count * itemsize) {
+        PyErr_Format(PyExc_ValueError, "%s: expected %zd bytes, got %zd", what,
+                     count * itemsize, view.len);
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    void *data = PyMem_Malloc(count > 0 ? (size_t)(count * itemsize) : 1);
+    if (data == NULL) {
+        PyBuffer_Release(&view);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    if (count > 0) memcpy(data, view.buf, (size_t)(count * itemsize));
+    PyBuffer_Release(&view);
+    return data;
+}
+
+static void Problem_dealloc(Problem *self) {
+    void *blocks[] = {self->supp_ptr, self->supp_idx, self->ui, self->uf, self->wsf,
+                      self->wuf, self->w, self->costs, self->utot, self->rank, self->costf,
+                      self->utotf, self->wsum, self->ov_ptr, self->ov_idx, self->heap0_key,
+                      self->heap0_j, self->bud, self->budgets, self->ratio, self->cache,
+                      self->dirty, self->sure_zero, self->in_poor, self->poor, self->near,
+                      self->heap, self->fresh};
+    for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) PyMem_Free(blocks[i]);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int Problem_init(Problem *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"groups", "projects", "supp_ptr", "supp_idx", "ui", "uf", "wsf",
+                             "wuf", "weights", "costs", "utot", "rank", "costf", "utotf",
+                             "wsum", "ov_ptr", "ov_idx", "heap0_key", "heap0_j", NULL};
+    Py_ssize_t G, m;
+    PyObject *o[17];
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "nnOOOOOOOOOOOOOOOOO", kwlist, &G, &m, &o[0],
+                                     &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &o[8],
+                                     &o[9], &o[10], &o[11], &o[12], &o[13], &o[14], &o[15],
+                                     &o[16]))
+        return -1;
+    if (self->supp_ptr != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Problem is already initialised");
+        return -1;
+    }
+    if (G < 0 || m < 0) {
+        PyErr_SetString(PyExc_ValueError, "negative size");
+        return -1;
+    }
+    const Py_ssize_t I = sizeof(int64_t), D = sizeof(double);
+    self->G = G;
+    self->m = m;
+    if (!(self->supp_ptr = copy_buffer(o[0], m + 1, I, "supp_ptr"))) return -1;
+    const Py_ssize_t nnz = (Py_ssize_t)self->supp_ptr[m];
+    if (!(self->supp_idx = copy_buffer(o[1], nnz, I, "supp_idx"))) return -1;
+    if (!(self->ui = copy_buffer(o[2], nnz, I, "ui"))) return -1;
+    if (!(self->uf = copy_buffer(o[3], nnz, D, "uf"))) return -1;
+    if (!(self->wsf = copy_buffer(o[4], nnz, D, "wsf"))) return -1;
+    if (!(self->wuf = copy_buffer(o[5], nnz, D, "wuf"))) return -1;
+    if (!(self->w = copy_buffer(o[6], G, I, "weights"))) return -1;
+    if (!(self->costs = copy_buffer(o[7], m, I, "costs"))) return -1;
+    if (!(self->utot = copy_buffer(o[8], m, I, "utot"))) return -1;
+    if (!(self->rank = copy_buffer(o[9], m, I, "rank"))) return -1;
+    if (!(self->costf = copy_buffer(o[10], m, D, "costf"))) return -1;
+    if (!(self->utotf = copy_buffer(o[11], m, D, "utotf"))) return -1;
+    if (!(self->wsum = copy_buffer(o[12], m, D, "wsum"))) return -1;
+    if (!(self->ov_ptr = copy_buffer(o[13], m + 1, I, "ov_ptr"))) return -1;
+    if (!(self->ov_idx = copy_buffer(o[14], (Py_ssize_t)self->ov_ptr[m], I, "ov_idx")))
+        return -1;
+    Py_buffer view;
+    if (PyObject_GetBuffer(o[15], &view, PyBUF_C_CONTIGUOUS) < 0) return -1;
+    self->nheap0 = view.len / D;
+    PyBuffer_Release(&view);
+    if (!(self->heap0_key = copy_buffer(o[15], self->nheap0, D, "heap0_key"))) return -1;
+    if (!(self->heap0_j = copy_buffer(o[16], self->nheap0, I, "heap0_j"))) return -1;
+    /* Check every index before any run can use it. */
+    int64_t max_supp = 0;
+    for (Py_ssize_t j = 0; j < m; j++) {
+        int64_t a = self->supp_ptr[j], b = self->supp_ptr[j + 1];
+        int64_t oa = self->ov_ptr[j], ob = self->ov_ptr[j + 1];
+        if (a < 0 || b < a || b > nnz || oa < 0 || ob < oa || ob > self->ov_ptr[m]) {
+            PyErr_SetString(PyExc_ValueError, "bad offsets");
+            return -1;
+        }
+        if (b - a > max_supp) max_supp = b - a;
+        if (self->utot[j] <= 0 && b > a) {
+            PyErr_SetString(PyExc_ValueError, "supported project without utility");
+            return -1;
+        }
+    }
+    for (Py_ssize_t i = 0; i < nnz; i++) {
+        if (self->supp_idx[i] < 0 || self->supp_idx[i] >= G || self->uf[i] <= 0) {
+            PyErr_SetString(PyExc_ValueError, "bad supporter entry");
+            return -1;
+        }
+    }
+    for (int64_t i = 0; i < self->ov_ptr[m]; i++) {
+        if (self->ov_idx[i] < 0 || self->ov_idx[i] >= m) {
+            PyErr_SetString(PyExc_ValueError, "bad overlap entry");
+            return -1;
+        }
+    }
+    for (int64_t i = 0; i < self->nheap0; i++) {
+        int64_t j = self->heap0_j[i];
+        if (j < 0 || j >= m || self->utot[j] <= 0) {
+            PyErr_SetString(PyExc_ValueError, "bad heap entry");
+            return -1;
+        }
+    }
+    self->max_supp = max_supp;
+    const size_t ns = (size_t)(max_supp > 0 ? max_supp : 1), nm = (size_t)(m > 0 ? m : 1);
+    const size_t ng = (size_t)(G > 0 ? G : 1);
+    self->bud = PyMem_Malloc(ng * sizeof(double));
+    self->sure_zero = PyMem_Malloc(ng);
+    self->budgets = PyMem_Malloc(ns * sizeof(double));
+    self->ratio = PyMem_Malloc(ns * sizeof(double));
+    self->in_poor = PyMem_Malloc(ns);
+    self->poor = PyMem_Malloc(ns * sizeof(int64_t));
+    self->cache = PyMem_Malloc(nm * sizeof(double));
+    self->dirty = PyMem_Malloc(nm);
+    self->near = PyMem_Malloc(nm * sizeof(int64_t));
+    self->heap = PyMem_Malloc(nm * sizeof(Item));
+    self->fresh = PyMem_Malloc(nm * sizeof(Item));
+    if (!self->bud || !self->sure_zero || !self->budgets || !self->ratio || !self->in_poor ||
+        !self->poor || !self->cache || !self->dirty || !self->near || !self->heap ||
+        !self->fresh) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *Problem_run_cost(Problem *self, PyObject *args) {
+    double bf, eps_b;
+    if (!PyArg_ParseTuple(args, "dd", &bf, &eps_b)) return NULL;
+    if (self->fresh == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Problem is not initialised");
+        return NULL;
+    }
+    if (!(bf >= 0) || !(eps_b > 0) || isinf(bf)) {
+        PyErr_SetString(PyExc_ValueError, "bad start budget");
+        return NULL;
+    }
+    return PyLong_FromLongLong(run_cost(self, bf, eps_b));
+}
+
+static PyMethodDef Problem_methods[] = {
+    {"run_cost", (PyCFunction)Problem_run_cost, METH_VARARGS,
+     "run_cost(bf, eps_b) -> total cost of MES at start budget bf, or -1 where the exact "
+     "engine must decide"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ProblemType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pb.tally._mesc.Problem",
+    .tp_basicsize = sizeof(Problem),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "MES data of one election for the compiled add1 loop",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Problem_init,
+    .tp_dealloc = (destructor)Problem_dealloc,
+    .tp_methods = Problem_methods,
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_mesc",
+    .m_doc = "The compiled add1 loop of pb.tally's equal shares.",
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC PyInit__mesc(void) {
+    if (PyType_Ready(&ProblemType) < 0) return NULL;
+    PyObject *mod = PyModule_Create(&module);
+    if (mod == NULL) return NULL;
+    Py_INCREF(&ProblemType);
+    if (PyModule_AddObject(mod, "Problem", (PyObject *)&ProblemType) < 0) {
+        Py_DECREF(&ProblemType);
+        Py_DECREF(mod);
+        return NULL;
+    }
+    return mod;
+}
