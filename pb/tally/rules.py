@@ -21,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from itertools import chain, repeat
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,10 @@ def tie_break_order(election: Election, tie_break: str, seed: int | None = None)
     return {pid: position for position, pid in enumerate(order)}
 
 
+_PROJECTS = attrgetter("projects")
+_PROJECTS_POINTS = attrgetter("projects", "points")
+
+
 class _Context:
     """An election in integer minor units, with scores, tie-break ranks and voter groups."""
 
@@ -76,24 +81,30 @@ class _Context:
         self.n = len(election.ballots)
         kind = election.ballot_type
         # Identical ballots first (cheap), then the same utilities in any order.
-        raw = Counter((ballot.projects, ballot.points) for ballot in election.ballots)
-        groups: Counter[tuple[tuple[int, int], ...]] = Counter()
         index = self.index
-        for (projects, points), count in raw.items():
-            if kind in ("cumulative", "ordinal"):
+        if kind in ("cumulative", "ordinal"):
+            raw = Counter(map(_PROJECTS_POINTS, election.ballots))
+            groups: Counter[tuple[tuple[int, int], ...]] = Counter()
+            for (projects, points), count in raw.items():
                 utilities = Ballot(projects, points).utilities(kind)
-                key = tuple(sorted((index[pid], u) for pid, u in utilities.items()))
-            else:  # 1 per approved project (as Ballot.utilities), without building a Ballot
-                key = tuple(zip(sorted(set(map(index.__getitem__, projects))), repeat(1)))
-            groups[key] += count
-        self.groups = list(groups)
-        self.weights = np.array([groups[g] for g in self.groups], dtype=np.int64)
-        # Every nonzero entry (group, project, points) of the groups' ballots, as arrays.
+                groups[tuple(sorted((index[pid], u) for pid, u in utilities.items()))] += count
+            self.groups: list[tuple[Any, ...]] = list(groups)
+            counts = list(groups.values())
+            # Every nonzero entry (group, project, points) of the groups' ballots, as arrays.
+            flat = np.fromiter(chain.from_iterable(chain.from_iterable(groups)), dtype=np.int64)
+            self._cols = flat[0::2]
+            self._points = flat[1::2]
+        else:  # 1 per approved project (as Ballot.utilities): a group is a set of projects
+            approvals: Counter[tuple[int, ...]] = Counter()
+            for projects, count in Counter(map(_PROJECTS, election.ballots)).items():
+                approvals[tuple(sorted(set(map(index.__getitem__, projects))))] += count
+            self.groups = list(approvals)
+            counts = list(approvals.values())
+            self._cols = np.fromiter(chain.from_iterable(approvals), dtype=np.int64)
+            self._points = np.ones(len(self._cols), dtype=np.int64)
+        self.weights = np.array(counts, dtype=np.int64)
         sizes = np.fromiter(map(len, self.groups), dtype=np.int64, count=len(self.groups))
-        flat = np.fromiter(chain.from_iterable(chain.from_iterable(self.groups)), dtype=np.int64)
         self._rows = np.repeat(np.arange(len(self.groups), dtype=np.int64), sizes)
-        self._cols = flat[0::2]
-        self._points = flat[1::2]
         totals = np.zeros(self.m, dtype=np.int64)
         np.add.at(totals, self._cols, self._points * self.weights[self._rows])
         self.scores: list[int] = totals.tolist()
