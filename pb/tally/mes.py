@@ -141,16 +141,21 @@ class MESProblem:
         self.overlap_l: list[list[int]] = [np.nonzero(row)[0].tolist() for row in self.overlap]
         # Small elections: an add1 step is mostly numpy per-call overhead, so run_cost uses
         # plain Python lists (same formulas, margins and decisions as run).
+        # (Built when first needed: with the compiled loop they never are.)
         self.small = self.G <= SMALL_GROUPS and all(len(x) <= SMALL_SUPPORTERS for x in self.supp)
-        if self.small:
-            self.w_l: list[int] = weights.tolist()
+        self.compiled = self._compile() if _mesc is not None else None
+        self.handovers = 0  # run_cost steps the compiled loop handed to run (for tests)
+        self._lists = False
+
+    def _build_lists(self) -> None:
+        if not self._lists:
+            self._lists = True
+            self.w_l: list[int] = self.w.tolist()
             self.ui_l: list[list[int]] = [u.tolist() for u in self.u_int]
             self.supp_l = [s.tolist() for s in self.supp]
             self.uf_l = [u.tolist() for u in self.uf]
             self.wsf_l = [w.tolist() for w in self.wsf]
             self.wuf_l = [w.tolist() for w in self.wuf]
-        self.compiled = self._compile() if _mesc is not None else None
-        self.handovers = 0  # run_cost steps the compiled loop handed to run (for tests)
 
     def _compile(self) -> _mesc_types.Problem:
         """The compiled twin of :meth:`run_cost` (pb/tally/_mesc.c), on flat arrays."""
@@ -461,19 +466,26 @@ class MESProblem:
         ``pip install``) it runs for elections of every size; it hands over to
         ``run(start).cost`` at the same points.
         """
+        return self.cost_at(start.numerator, start.denominator)
+
+    def cost_at(self, numerator: int, denominator: int) -> int:
+        """:meth:`run_cost` at ``start = numerator / denominator``, building the Fraction only
+        if the exact engine is needed (``numerator / denominator`` is ``float(start)``: both
+        are the correctly rounded quotient)."""
         if self.compiled is not None:
-            bf = float(start)
+            bf = numerator / denominator
             cost = self.compiled.run_cost(bf, TOL * max(bf, 1.0))
             if cost >= 0:
                 return cost
             self.handovers += 1
-            return self.run(start).cost
-        return self.run_cost_python(start)
+            return self.run(Fraction(numerator, denominator)).cost
+        return self.run_cost_python(Fraction(numerator, denominator))
 
     def run_cost_python(self, start: Fraction) -> int:
         """:meth:`run_cost` without the compiled module."""
         if not self.small:
             return self.run(start).cost
+        self._build_lists()
         bf = float(start)
         eps_b = TOL * max(bf, 1.0)
         bud = [bf] * self.G
@@ -601,13 +613,15 @@ def add1(
     voters: int,
     unit: int,
     progress: Callable[[int, int], None] | None = None,
+    record: bool = False,
 ) -> tuple[MESRun, int, bool]:
     """The add1 completion as cities use it (pabulib ``equalshares/add1``).
 
     Run MES with each voter's start ``budget/voters + k*unit`` for k = 0, 1, 2, ... as long as
     the outcome stays within ``budget``; return the last run that does, its ``k``, and whether
     every supported project fits in the budget (then every k is within budget and the limit,
-    reached once a voter alone could pay for everything, funds them all).
+    reached once a voter alone could pay for everything, funds them all). ``record`` keeps the
+    payments of the run returned (:meth:`MESProblem.run`).
 
     Every step is computed: nothing assumes that the cost grows with k (it need not).
     """
@@ -617,14 +631,16 @@ def add1(
     if all_cost <= budget:
         k = max(0, -(-(all_cost - b0) // unit)) if all_cost > b0 else 0
         k = int(k)
-        return problem.run(b0 + k * unit), k, True
+        return problem.run(b0 + k * unit, record=record), k, True
     # Only the cost of each step is needed (run_cost makes run's decisions), then the run kept.
-    last_cost = problem.run_cost(b0)
+    # Step k starts every voter with (budget + k * unit * voters) / voters.
+    step = unit * voters
+    last_cost = problem.cost_at(budget, voters)
     k = 0
     while True:
         if progress is not None:
             progress(k, last_cost)
-        cost = problem.run_cost(b0 + (k + 1) * unit)
+        cost = problem.cost_at(budget + (k + 1) * step, voters)
         if cost > budget:
-            return problem.run(b0 + k * unit), k, False
+            return problem.run(b0 + k * unit, record=record), k, False
         last_cost, k = cost, k + 1

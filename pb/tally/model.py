@@ -65,6 +65,27 @@ class Project:
         return default
 
 
+def ballot_utilities(
+    projects: tuple[str, ...], points: tuple[int, ...] | None, ballot_type: BallotType
+) -> dict[str, int]:
+    """:meth:`Ballot.utilities` of a ballot given by its fields."""
+    result: dict[str, int] = {}
+    if ballot_type == "cumulative":
+        points = points if points is not None else (1,) * len(projects)
+        for pid, pts in zip(projects, points, strict=True):
+            if pid not in result and pts > 0:
+                result[pid] = pts
+    elif ballot_type == "ordinal":
+        k = len(dict.fromkeys(projects))
+        for pid in projects:
+            if pid not in result:
+                result[pid] = k - len(result)
+    else:
+        for pid in projects:
+            result[pid] = 1
+    return result
+
+
 @dataclass(frozen=True)
 class Ballot:
     """One voter's ballot.
@@ -92,21 +113,7 @@ class Ballot:
         """Project id -> points given by this ballot: 1 per approval, the points of a cumulative
         ballot, positional points ``k, k-1, ..., 1`` for an ordinal ballot of length ``k``
         (Kraków's 3/2/1). A repeated project counts once (its first occurrence)."""
-        result: dict[str, int] = {}
-        if ballot_type == "cumulative":
-            points = self.points if self.points is not None else (1,) * len(self.projects)
-            for pid, pts in zip(self.projects, points, strict=True):
-                if pid not in result and pts > 0:
-                    result[pid] = pts
-        elif ballot_type == "ordinal":
-            k = len(dict.fromkeys(self.projects))
-            for pid in self.projects:
-                if pid not in result:
-                    result[pid] = k - len(result)
-        else:
-            for pid in self.projects:
-                result[pid] = 1
-        return result
+        return ballot_utilities(self.projects, self.points, ballot_type)
 
 
 Violation = tuple[str, dict[str, Any]]

@@ -29,7 +29,7 @@ import numpy as np
 
 from .explain import Explanation
 from .mes import IntArray, MESProblem, MESRun, add1
-from .model import Ballot, Election, Outcome, ProjectResult
+from .model import Election, Outcome, ProjectResult, ballot_utilities
 
 TIE_BREAKS = ("lexicographic", "cheaper-first", "lottery")
 
@@ -86,8 +86,9 @@ class _Context:
             raw = Counter(map(_PROJECTS_POINTS, election.ballots))
             groups: Counter[tuple[tuple[int, int], ...]] = Counter()
             for (projects, points), count in raw.items():
-                utilities = Ballot(projects, points).utilities(kind)
-                groups[tuple(sorted((index[pid], u) for pid, u in utilities.items()))] += count
+                utilities = ballot_utilities(projects, points, kind)
+                key = sorted(zip(map(index.__getitem__, utilities), utilities.values()))
+                groups[tuple(key)] += count
             self.groups: list[tuple[Any, ...]] = list(groups)
             counts = list(groups.values())
             # Every nonzero entry (group, project, points) of the groups' ballots, as arrays.
@@ -437,9 +438,7 @@ def _mes_explanations_empty(ctx: _Context) -> dict[int, Explanation]:
 
 def _add1_run(ctx: _Context, progress: Progress | None) -> tuple[MESRun, int, bool]:
     unit = ctx.scale  # one currency unit, in minor units
-    run, steps, everything = add1(ctx.problem, ctx.budget, ctx.n, unit, progress)
-    recorded = ctx.problem.run(run.start, record=True)
-    return recorded, steps, everything
+    return add1(ctx.problem, ctx.budget, ctx.n, unit, progress, record=True)
 
 
 def equal_shares_add1(ctx: _Context, progress: Progress | None = None) -> Outcome:
