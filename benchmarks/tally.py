@@ -17,7 +17,8 @@ Times are CPU seconds of one process (``time.process_time``: robust to other loa
 machine) and exclude parsing (each library parses once, outside the timer); pb's parse time is shown
 separately. Each pabutools run happens in its own subprocess with ``--timeout`` seconds
 (``>T`` in the table when it does not finish). Ordinal files are timed for pb only.
-Finally it runs ``pb tally`` (load + equal-shares) on Łódź 2022 in a fresh process and reports
+``--pure`` times pb without its compiled add1 loop (``pb/tally/_mesc.c``), i.e. the pure
+Python engine that runs where no C compiler built it. Finally it runs ``pb tally`` (load + equal-shares) on Łódź 2022 in a fresh process and reports
 its wall time and peak memory (max RSS).
 """
 
@@ -35,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pb.tally import load, tally  # noqa: E402
+from pb.tally import load, mes, tally  # noqa: E402
 
 HELPER = ROOT / "tests" / "tally" / "make_pabutools_fixtures.py"
 LARGEST = "Poland_Lodz_2022.pb"
@@ -130,7 +131,16 @@ def main() -> None:
         default=None,
         help="JSON file of pabutools timings to reuse (and to add new ones to)",
     )
+    parser.add_argument(
+        "--pure",
+        action="store_true",
+        help="time pb's pure Python engine (without the compiled add1 loop)",
+    )
     args = parser.parse_args()
+    if args.pure:
+        mes._mesc = None
+    engine = "pure Python" if mes._mesc is None else "compiled add1 loop (pb/tally/_mesc.c)"
+    print(f"pb engine: {engine}\n")
     cache: dict[str, dict[str, float | None]] = {}
     if args.pabutools_cache and args.pabutools_cache.exists():
         cache = json.loads(args.pabutools_cache.read_text())
@@ -190,7 +200,7 @@ def main() -> None:
             row += [shown_ours, fmt(theirs, args.timeout), ratio(theirs, ours, args.timeout)]
         print("| " + " | ".join(row) + " |", flush=True)
     largest = directory / LARGEST
-    if largest.exists():
+    if largest.exists() and not args.pure:
         wall, cpu, rss = peak_memory_run(largest)
         print()
         print(
