@@ -11,6 +11,7 @@ import enum
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -40,6 +41,41 @@ class AuditAction(enum.StrEnum):
     CONTENT_AUTOHIDE = "content.autohide"
     CONTENT_DISMISS = "content.dismiss"  # an official looked at reports and kept the content
     PROPOSAL_SEEN = "proposal.seen"  # an official looked at a new proposal
+
+
+# What each action means, for the people who read the log (the code stays in the data).
+ACTION_LABELS = {
+    AuditAction.USER_REGISTER: _l("Account registered"),
+    AuditAction.USER_LOGIN: _l("Logged in"),
+    AuditAction.USER_PASSWORD: _l("Password changed"),
+    AuditAction.USER_ROLE: _l("Role changed"),
+    AuditAction.PROCESS_CREATE: _l("Process created"),
+    AuditAction.PROCESS_UPDATE: _l("Process changed"),
+    AuditAction.PROCESS_FREEZE: _l("Rules frozen as voting opened"),
+    AuditAction.PROCESS_EDIT_REFUSED: _l("Change refused: the rules are frozen"),
+    AuditAction.PROCESS_OFFICIAL: _l("Official assigned to the process"),
+    AuditAction.PROPOSAL_SUBMIT: _l("Proposal submitted"),
+    AuditAction.PROPOSAL_EDIT: _l("Proposal edited"),
+    AuditAction.PROPOSAL_WITHDRAW: _l("Proposal withdrawn"),
+    AuditAction.PROPOSAL_REVIEW: _l("Proposal assessed"),
+    AuditAction.PROPOSAL_ACCEPT: _l("Proposal accepted onto the ballot"),
+    AuditAction.PROPOSAL_REJECT: _l("Proposal rejected"),
+    AuditAction.PROPOSAL_MERGE: _l("Proposal merged into another"),
+    AuditAction.CONTENT_REPORT: _l("Content reported"),
+    AuditAction.CONTENT_HIDE: _l("Content hidden by an official"),
+    AuditAction.CONTENT_RESTORE: _l("Content restored"),
+    AuditAction.CONTENT_AUTOHIDE: _l("Content hidden automatically after reports"),
+    AuditAction.CONTENT_DISMISS: _l("Reports dismissed, content kept"),
+    AuditAction.PROPOSAL_SEEN: _l("New proposal seen by an official"),
+}
+
+
+def action_label(code: str) -> str:
+    """The reader's words for an action code (the code itself if it has none)."""
+    try:
+        return str(ACTION_LABELS[AuditAction(code)])
+    except (ValueError, KeyError):
+        return code
 
 
 class AuditEvent(Base):

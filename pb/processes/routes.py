@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from pb.accounts.models import Role, User
-from pb.audit import AuditEvent
+from pb.audit import AuditEvent, action_label
 from pb.db import get_session, utcnow
 from pb.i18n import local_tz, locale_code, when
 from pb.processes import services, vocab
@@ -214,11 +214,17 @@ def officials(slug: str) -> Any:
 @admin_required
 def audit(slug: str) -> str:
     process = load_process(slug)
-    events = get_session().scalars(
-        sa.select(AuditEvent)
-        .where(AuditEvent.process_id == process.id)
-        .order_by(AuditEvent.id.desc())
-        .limit(500)
+    session = get_session()
+    events = list(
+        session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.process_id == process.id)
+            .order_by(AuditEvent.id.desc())
+            .limit(500)
+        )
     )
-    return render_template("processes/audit.html", process=process, events=list(events),
-                           when=when)  # fmt: skip
+    actor_ids = {ev.actor_id for ev in events if ev.actor_id is not None}
+    actors = {u.id: u for u in session.scalars(sa.select(User).where(User.id.in_(actor_ids)))}
+    return render_template("processes/audit.html", process=process, events=events,
+                           actors=actors, action_label=action_label, when=when,
+                           locale=locale_code())  # fmt: skip

@@ -87,7 +87,9 @@ class _Context:
             groups: Counter[tuple[tuple[int, int], ...]] = Counter()
             for (projects, points), count in raw.items():
                 utilities = ballot_utilities(projects, points, kind)
-                key = sorted(zip(map(index.__getitem__, utilities), utilities.values()))
+                key = sorted(
+                    zip(map(index.__getitem__, utilities), utilities.values(), strict=True)
+                )
                 groups[tuple(key)] += count
             self.groups: list[tuple[Any, ...]] = list(groups)
             counts = list(groups.values())

@@ -235,3 +235,19 @@ def test_assign_official(client: Any, users: Any, make_process: Any, db: Any) ->
     assert r.status_code == 303
     db.expire_all()
     assert users["other_official"].id in {o.user_id for o in db.get(Process, p.id).officials}
+
+
+def test_audit_page_names_the_actor_and_says_what_happened(
+    client: Any, users: Any, db: Any
+) -> None:
+    login(client, "admin")
+    assert create(client).status_code == 303
+    page = client.get("/admin/processes/lund-2027/audit?lang=sv").get_data(as_text=True)
+    assert users["admin"].display_name in page
+    assert "Processen skapad" in page  # the Swedish label
+    assert "process.create" in page  # and the code, for machines and searches
+    page = client.get("/admin/processes/lund-2027/audit?lang=en").get_data(as_text=True)
+    assert "Process created" in page
+    assert "Audit log: Lund citizen budget 2027" in page
+    login(client, "participant")
+    assert client.get("/admin/processes/lund-2027/audit").status_code in (403, 404)
