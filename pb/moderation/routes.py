@@ -374,6 +374,7 @@ def bulk(slug: str) -> Any:
     db = get_session()
     page = min(valid_id(request.args.get("page", "1")) or 1, 10_000)
     status = 200
+    has_next = False
     if request.method == "POST":
         form = BulkReviewForm()
         ids = []
@@ -419,8 +420,12 @@ def bulk(slug: str) -> Any:
             status = 400
         proposals = [found[i] for i in ids]
     else:
-        everything = services.reviewable(db, process)
-        proposals = everything[(page - 1) * BULK_PAGE : page * BULK_PAGE]
+        # One row more than a page tells whether there is a next page.
+        proposals = services.reviewable(
+            db, process, offset=(page - 1) * BULK_PAGE, limit=BULK_PAGE + 1
+        )
+        has_next = len(proposals) > BULK_PAGE
+        proposals = proposals[:BULK_PAGE]
         form = BulkReviewForm()
         for p in proposals:
             form.rows.append_entry({
@@ -432,4 +437,4 @@ def bulk(slug: str) -> Any:
             })  # fmt: skip
     rows = list(zip(form.rows, proposals, strict=True))
     return render_template("moderation/bulk.html", process=process, form=form, rows=rows,
-                           page=page, locale=locale_code()), status  # fmt: skip
+                           page=page, has_next=has_next, locale=locale_code()), status  # fmt: skip

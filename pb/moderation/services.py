@@ -334,15 +334,20 @@ def review(
     return changed
 
 
-def reviewable(session: Session, process: Process) -> list[Proposal]:
-    """Open proposals of the process for the bulk review table, oldest first."""
-    return list(
-        session.scalars(
-            sa.select(Proposal)
-            .where(Proposal.process_id == process.id, Proposal.status.in_(OPEN_STATUSES))
-            .order_by(Proposal.id)
-        )
+def reviewable(
+    session: Session, process: Process, *, offset: int = 0, limit: int | None = None
+) -> list[Proposal]:
+    """Open proposals of the process for the bulk review table, oldest first; ``offset`` and
+    ``limit`` page them in SQL."""
+    query = (
+        sa.select(Proposal)
+        .where(Proposal.process_id == process.id, Proposal.status.in_(OPEN_STATUSES))
+        .order_by(Proposal.id)
+        .offset(offset)
     )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
 
 
 class BulkReviewFailed(ProposalError):

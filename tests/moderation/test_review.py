@@ -235,3 +235,20 @@ def test_answer_mail_is_delivered_over_smtp(
     assert "Status: På röstsedeln" in body and "Vi bygger bänkarna." in body
     assert "20 000 kr" in body
     assert msg["List-Unsubscribe"].strip("<>") in body  # one-click unsubscribe
+
+
+def test_bulk_review_pages_in_sql_with_a_next_link_only_when_more_remain(
+    app: Any, users: Any, proc: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pb.moderation.routes as routes
+
+    monkeypatch.setattr(routes, "BULK_PAGE", 2)
+    for n in range(3):
+        make_proposal(app, proc.process, users["participant"], title=f"Förslag nummer {n}")
+    official = _official(app)
+    first = official.get("/p/parker/review?lang=en").get_data(as_text=True)
+    assert "Förslag nummer 0" in first and "Förslag nummer 1" in first
+    assert "Förslag nummer 2" not in first and "page=2" in first
+    second = official.get("/p/parker/review?lang=en&page=2").get_data(as_text=True)
+    assert "Förslag nummer 2" in second and "Förslag nummer 0" not in second
+    assert "page=3" not in second and "page=1" in second
