@@ -31,7 +31,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class RateLimitHit(Base):
     __tablename__ = "rate_limit_hits"
-    __table_args__ = (sa.Index("ix_rate_limit_hits_key_at", "key", "at"),)
+    __table_args__ = (
+        sa.Index("ix_rate_limit_hits_key_at", "key", "at"),
+        sa.Index("ix_rate_limit_hits_at", "at"),  # the prune of rows older than MAX_WINDOW
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(200))
