@@ -161,6 +161,9 @@ def report(
         _set_hidden(session, content, True, "", now, auto=True)
         record(session, AuditAction.CONTENT_AUTOHIDE, subject=content, process_id=process.id,
                data={"open_reports": count, "threshold": threshold})  # fmt: skip
+        if isinstance(content, Proposal):
+            session.flush()
+            notify.tell(session, process, content, "autohidden")
     session.flush()
     return row
 
@@ -191,6 +194,9 @@ def restore(session: Session, process: Process, content: Content, actor: Any, re
     record(session, AuditAction.CONTENT_RESTORE, actor=actor, subject=content,
            process_id=process.id, reason=reason.strip(), data={"reports": resolved})  # fmt: skip
     session.flush()
+    if isinstance(content, Proposal):
+        notify.tell(session, process, content, "restored", reason=reason.strip())
+        session.flush()
 
 
 def dismiss(session: Session, process: Process, content: Content, actor: Any, reason: str,

@@ -46,6 +46,10 @@ def recipients(session: Session, proposal: Proposal) -> list[User]:
     return users
 
 
+# Events only the author hears about (followers were never told the proposal was hidden).
+AUTHOR_ONLY = frozenset({"autohidden", "restored"})
+
+
 def tell(
     session: Session,
     process: Process,
@@ -53,16 +57,22 @@ def tell(
     event: str,
     *,
     other: Proposal | None = None,
+    reason: str = "",
 ) -> int:
-    """Queue one e-mail per recipient about ``event`` ("answered", "hidden", "merged").
-    Returns how many were queued."""
+    """Queue one e-mail per recipient about ``event`` ("answered", "hidden", "merged"; and, to
+    the author only, "autohidden" and "restored"). Returns how many were queued."""
     url = proposal_url(process, proposal)
     queued = 0
-    for user in recipients(session, proposal):
+    people = recipients(session, proposal)
+    if event in AUTHOR_ONLY:
+        people = [user for user in people if user.id == proposal.author_id]
+    for user in people:
         locale = user.locale if user.locale in ("sv", "en") else "sv"
         is_author = user.id == proposal.author_id
         with force_locale(locale):
-            subject, body = _compose(process, proposal, event, locale, is_author, url, other)
+            subject, body = _compose(
+                process, proposal, event, locale, is_author, url, other, reason
+            )
         if enqueue(session, to=user.email, subject=subject, body=body, locale=locale,
                    user_id=user.id):  # fmt: skip
             queued += 1
@@ -77,11 +87,35 @@ def _compose(
     is_author: bool,
     url: str,
     other: Proposal | None,
+    reason: str = "",
 ) -> tuple[str, str]:
     title = proposal.title
     where = process.text("title", locale)
     lines: list[str] = []
-    if event == "hidden":
+    if event == "autohidden":
+        subject = _("Your proposal “%(title)s” is hidden while reports are checked", title=title)
+        lines.append(
+            _(
+                "Several people have reported your proposal “%(title)s” in %(process)s, so it "
+                "is hidden until a moderator has looked at it. Nothing is deleted: the moderator "
+                "either shows it again or hides it with a reason, and you will hear which.",
+                title=title,
+                process=where,
+            )
+        )
+    elif event == "restored":
+        subject = _("Your proposal “%(title)s” is shown again", title=title)
+        lines.append(
+            _(
+                "A moderator has looked at your proposal “%(title)s” in %(process)s and shows "
+                "it to everyone again.",
+                title=title,
+                process=where,
+            )
+        )
+        if reason:
+            lines.append(_("The reason given: %(reason)s", reason=reason))
+    elif event == "hidden":
         subject = _("The proposal “%(title)s” has been hidden", title=title)
         lines.append(
             _(

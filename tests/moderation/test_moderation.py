@@ -101,6 +101,13 @@ def test_three_reports_hide_until_an_official_looks(
     p = get(app, Proposal, pid)
     assert p.hidden and p.auto_hidden
     assert [a for a, _, _ in _actions(db)] == ["content.report"] * 3 + ["content.autohide"]
+    # The author (only: followers never heard it was hidden) is told why it is gone, in Swedish.
+    from pb.mail.models import OutboxMessage
+
+    [mail] = db.scalars(sa.select(OutboxMessage)).all()
+    assert mail.to == "participant@example.org"
+    assert mail.subject == "Ditt förslag ”Köp billiga bilar” är dolt medan anmälningar granskas"
+    assert "en moderator" in mail.body and "/p/parker/proposals/" in mail.body
     # Gone from the list, search, the API and open data; kept in the database.
     anon = app.test_client()
     assert "Köp billiga bilar" not in anon.get("/p/parker/proposals?q=bilar").get_data(as_text=True)
@@ -126,6 +133,11 @@ def test_three_reports_hide_until_an_official_looks(
     assert not get(app, Proposal, pid).hidden
     assert _actions(db)[-1] == ("content.restore", users["official"].id,
                                 "Handlar om parkering, inte reklam.")  # fmt: skip
+    db.expire_all()
+    mails = db.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert len(mails) == 2 and mails[1].to == "participant@example.org"
+    assert mails[1].subject == "Ditt förslag ”Köp billiga bilar” visas igen"
+    assert "Handlar om parkering, inte reklam." in mails[1].body
     assert anon.get(url).status_code == 200
     assert "No open reports." in official.get("/p/parker/moderation?lang=en").get_data(as_text=True)
 
