@@ -60,9 +60,9 @@ def when(value: dt.datetime | dt.date | None, fmt: str = "long") -> str:
         return ""
     if isinstance(value, dt.datetime):
         if fmt == "date":
-            return format_date(value.astimezone(local_tz()).date(), "d MMMM y")
-        return format_datetime(value, "d MMMM y, HH:mm")
-    return format_date(value, "d MMMM y")
+            return str(format_date(value.astimezone(local_tz()).date(), "d MMMM y"))
+        return str(format_datetime(value, "d MMMM y, HH:mm"))
+    return str(format_date(value, "d MMMM y"))
 
 
 def init_app(app: Flask) -> None:

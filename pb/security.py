@@ -10,11 +10,13 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeGuard, TypeVar, cast
 from urllib.parse import urlsplit
 
+import flask_login
 import sqlalchemy as sa
 from flask import Flask, abort, current_app, request
+from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
@@ -26,7 +28,8 @@ from pb.db import Base, UTCDateTime, get_engine, get_session, utcnow
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class RateLimitHit(Base):
@@ -40,6 +43,9 @@ class RateLimitHit(Base):
     key: Mapped[str] = mapped_column(sa.String(200))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+
+# Declarative classes expose ``__table__`` as a FromClause; for a mapped class it is its Table.
+_hits = cast(sa.Table, RateLimitHit.__table__)
 
 # No limit looks further back than this; older hits are deleted as new ones arrive.
 MAX_WINDOW = dt.timedelta(days=1)
@@ -60,8 +66,10 @@ class RateLimiter:
     def _key(self, key: str) -> str:
         return f"{self.name}:{key}"[:200]
 
-    def _count(self, conn: sa.Connection, key: str, now: dt.datetime) -> tuple[int, Any]:
-        t = RateLimitHit.__table__
+    def _count(
+        self, conn: sa.Connection, key: str, now: dt.datetime
+    ) -> tuple[int, dt.datetime | None]:
+        t = _hits
         row = conn.execute(
             sa.select(sa.func.count(), sa.func.min(t.c.at)).where(
                 t.c.key == self._key(key), t.c.at > now - self.window
@@ -72,10 +80,9 @@ class RateLimiter:
     def hit(self, key: str) -> None:
         """Count one hit, and drop hits older than any window so the table stays small."""
         now = utcnow()
-        table = RateLimitHit.__table__
         with get_engine().begin() as conn:
-            conn.execute(sa.insert(table).values(key=self._key(key), at=now))
-            conn.execute(sa.delete(table).where(table.c.at < now - MAX_WINDOW))
+            conn.execute(sa.insert(_hits).values(key=self._key(key), at=now))
+            conn.execute(sa.delete(_hits).where(_hits.c.at < now - MAX_WINDOW))
 
     def test(self, key: str) -> bool:
         """True while the key may still act."""
@@ -95,9 +102,7 @@ class RateLimiter:
 
     def clear(self, key: str) -> None:
         with get_engine().begin() as conn:
-            conn.execute(
-                sa.delete(RateLimitHit.__table__).where(RateLimitHit.key == self._key(key))
-            )
+            conn.execute(sa.delete(_hits).where(RateLimitHit.key == self._key(key)))
 
 
 def limiter(name: str) -> RateLimiter:
@@ -115,7 +120,7 @@ def client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
-def is_safe_redirect(target: str | None) -> bool:
+def is_safe_redirect(target: str | None) -> TypeGuard[str]:
     """Only same-site relative paths; no scheme, no host, no protocol-relative ``//``."""
     if not target:
         return False
@@ -129,23 +134,42 @@ def is_safe_redirect(target: str | None) -> bool:
     )
 
 
-def role_required(check: Callable[[Any], bool]) -> Callable[[F], F]:
-    def decorator(view: F) -> F:
+def role_required(
+    check: Callable[[User], bool],
+) -> Callable[[Callable[P, R]], Callable[P, R | ResponseReturnValue]]:
+    """A view decorator: log-in first (Flask-Login's answer), then 403 unless ``check``."""
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R | ResponseReturnValue]:
         @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | ResponseReturnValue:
             if not current_user.is_authenticated:
-                return login_manager.unauthorized()
+                unauthorized: ResponseReturnValue = login_manager.unauthorized()
+                return unauthorized
             if not check(current_user):
                 abort(403)
             return view(*args, **kwargs)
 
-        return wrapped  # type: ignore[return-value]
+        return wrapped
 
     return decorator
 
 
 admin_required = role_required(lambda u: u.is_admin)
 official_required = role_required(lambda u: u.is_official)
+
+
+# Flask-Login and Flask-WTF have no type information, so their decorators would leave the views
+# they wrap untyped. These are the same decorators, typed; the views use them from here.
+def login_required(view: Callable[P, R]) -> Callable[P, R | ResponseReturnValue]:
+    """Flask-Login's ``login_required``: anonymous visitors get its log-in answer instead."""
+    guarded: Callable[P, R | ResponseReturnValue] = flask_login.login_required(view)
+    return guarded
+
+
+def csrf_exempt(view: Callable[P, R]) -> Callable[P, R]:
+    """Flask-WTF's ``csrf.exempt``: the view is registered as exempt and returned unchanged."""
+    exempt: Callable[P, R] = csrf.exempt(view)
+    return exempt
 
 
 def init_app(app: Flask) -> None:
@@ -156,7 +180,6 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = lazy_gettext("Please log in to continue.")
     login_manager.login_message_category = "info"
 
-    @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
         try:
             raw_id, version = user_id.split(":")
@@ -166,3 +189,5 @@ def init_app(app: Flask) -> None:
         if user is None or str(user.session_version) != version:
             return None
         return user
+
+    login_manager.user_loader(load_user)

@@ -23,7 +23,7 @@ class PBRequest(Request):
             self.__dict__["form"] = _clean(form)
 
     @cached_property
-    def args(self) -> MultiDict[str, str]:  # type: ignore[override]
+    def args(self) -> MultiDict[str, str]:
         args = super().args
         if any("\x00" in k or "\x00" in v for k, v in args.items(multi=True)):
             return _clean(args)

@@ -4,12 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pb.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    # flask_login has no type information, so its UserMixin is Any to the type checker, and a
+    # class with an Any base lets any attribute through. The checker sees what User takes
+    # from it instead; at run time User subclasses the real UserMixin.
+    class UserMixin:
+        @property
+        def is_active(self) -> bool: ...
+        @property
+        def is_authenticated(self) -> bool: ...
+        @property
+        def is_anonymous(self) -> bool: ...
+        def get_id(self) -> str: ...
+
+else:
+    from flask_login import UserMixin
 
 
 class Role(enum.StrEnum):

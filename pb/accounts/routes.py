@@ -8,13 +8,13 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from pb.accounts import services
 from pb.accounts.forms import ChangePasswordForm, LoginForm, RegisterForm
 from pb.audit import AuditAction, record
 from pb.db import get_session
-from pb.security import client_ip, is_safe_redirect, limiter
+from pb.security import client_ip, is_safe_redirect, limiter, login_required
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 

@@ -13,7 +13,7 @@ from pb import tokens
 from pb.db import get_session
 from pb.errors import user_error
 from pb.mail import services
-from pb.security import csrf
+from pb.security import csrf_exempt
 
 bp = Blueprint("mail", __name__, url_prefix="/mail")
 
@@ -38,7 +38,7 @@ def unsubscribe(token: str) -> Any:
 
 
 @bp.post("/unsubscribe/<token>")
-@csrf.exempt
+@csrf_exempt
 def unsubscribe_post(token: str) -> Any:
     email = _email(token)
     session = get_session()

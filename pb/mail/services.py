@@ -35,7 +35,7 @@ def is_opted_out(session: Session, email: str) -> bool:
 
 def unsubscribe_url(email: str) -> str:
     token = tokens.dumps("unsubscribe", {"e": normalize(email)})
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base: str = current_app.config["BASE_URL"].rstrip("/")
     return base + url_for("mail.unsubscribe", token=token)
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
 from pb.db import get_session, utcnow
@@ -41,7 +41,7 @@ from pb.proposals.models import (
     valid_id,
 )
 from pb.proposals.services import ProposalError
-from pb.security import official_required
+from pb.security import login_required, official_required
 
 bp = Blueprint("moderation", __name__)
 
@@ -387,7 +387,7 @@ def bulk(slug: str) -> Any:
         if any(found.get(i) is None or found[i].process_id != process.id for i in ids):
             abort(404)
         if form.validate_on_submit():
-            rows = [
+            reviews = [
                 (found[int(row.form.proposal_id.data)], services.ReviewInput(
                     feasibility=_feasibility(row.form.feasibility.data),
                     official_cost=row.form.official_cost.amount,
@@ -397,7 +397,7 @@ def bulk(slug: str) -> Any:
                 for row in form.rows
             ]  # fmt: skip
             try:
-                done = services.review_many(db, process, current_user, rows, utcnow())
+                done = services.review_many(db, process, current_user, reviews, utcnow())
             except services.BulkReviewFailed as exc:
                 db.rollback()
                 form.form_errors.append(str(exc.message))

@@ -175,7 +175,7 @@ class ProcessForm(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         """Field validators first, then the checks that span fields (they must also run when
         an optional field was left empty, which stops that field's own chain)."""
-        ok = super().validate(extra_validators)
+        ok: bool = super().validate(extra_validators)
         cross = [
             (self.other_connection_sv,
              "other" in (self.connections.data or []) and not (self.other_connection_sv.data or "").strip(),

@@ -162,7 +162,7 @@ class Process(Base):
 
     def text_lang(self, field: str, locale: str) -> str:
         """The language ``text`` answers in, for the ``lang`` attribute of a fallback."""
-        return "en" if locale == "en" and getattr(self, f"{field}_en", "") else "sv"
+        return "en" if locale == "en" and bool(getattr(self, f"{field}_en", "")) else "sv"
 
     def phase(self, kind: PhaseKind) -> Phase | None:
         return next((p for p in self.phases if p.kind == kind), None)

@@ -11,7 +11,7 @@ from pb.processes.contract import Contract
 def ballot_lines(contract: Contract) -> list[str]:
     """Plain sentences for the ballot rules, read from the very ``BallotRules`` objects that
     check a cast ballot (one per area when the process has areas)."""
-    scopes = [a.slug for a in contract.areas] or [None]
+    scopes: list[str | None] = [a.slug for a in contract.areas] or [None]
     rules = [contract.ballot_rules(slug).describe() for slug in scopes]
     first = rules[0]
     lines = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import Enum
+from typing import TypeVar
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
@@ -24,6 +25,7 @@ from pb.processes.models import (
 )
 
 Label = tuple[LazyString, LazyString]  # (name, plain explanation)
+E = TypeVar("E", bound=Enum)  # a table's vocabulary (Mapping keys are invariant)
 
 INFLUENCE: Mapping[InfluenceLevel, Label] = {
     InfluenceLevel.INFORMATION: (
@@ -164,18 +166,18 @@ TIE_BREAKS: Mapping[TieBreak, Label] = {
 }
 
 
-def choices(table: Mapping[Enum, Label]) -> list[SelectChoice]:
+def choices(table: Mapping[E, Label]) -> list[SelectChoice]:
     return [SelectChoice(member.value, label[0]) for member, label in table.items()]
 
 
-def name(table: Mapping[Enum, Label], member: Enum | str) -> str:
+def name(table: Mapping[E, Label], member: Enum | str) -> str:
     for key, label in table.items():
         if key == member or key.value == member:
             return str(label[0])
     return str(member)
 
 
-def explain(table: Mapping[Enum, Label], member: Enum | str) -> str:
+def explain(table: Mapping[E, Label], member: Enum | str) -> str:
     for key, label in table.items():
         if key == member or key.value == member:
             return str(label[1])

@@ -65,11 +65,13 @@ class AmountField(StringField):
 class ChoiceOrEmpty(SelectField):
     """A select whose empty value means "none"; anything else must be one of the choices."""
 
+    data: str | None  # set by SelectField (coerce=str); declared for the type checker
+
     def pre_validate(self, form: Any) -> None:
         if self.data in (None, ""):
             self.data = ""
             return
-        if str(self.data) not in {str(c.value) for c in self.choices}:  # type: ignore[union-attr]
+        if str(self.data) not in {str(c.value) for c in self.choices}:
             raise ValidationError(_l("Choose one of the options."))
 
 
@@ -139,7 +141,7 @@ class ProposalForm(FlaskForm):
         self.publishing = False
 
     def validate(self, extra_validators: Any = None) -> bool:
-        ok = super().validate(extra_validators)
+        ok: bool = super().validate(extra_validators)
         if (self.latitude.data is None) != (self.longitude.data is None) and not (
             self.latitude.errors or self.longitude.errors
         ):

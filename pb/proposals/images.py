@@ -46,7 +46,7 @@ def store(stream: IO[bytes], upload_dir: str | Path, max_bytes: int) -> str:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+            img: Image.Image = Image.open(io.BytesIO(data))
             if img.format not in FORMATS:
                 raise ImageRejected(not_image)
             width, height = img.size

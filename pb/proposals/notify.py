@@ -26,7 +26,8 @@ def proposal_url(process: Process, proposal: Proposal) -> str:
         .build("proposals.show", {"slug": process.slug, "pid": proposal.id})
         .removeprefix("http://localhost")
     )
-    return current_app.config["BASE_URL"].rstrip("/") + path
+    base: str = current_app.config["BASE_URL"].rstrip("/")
+    return base + path
 
 
 def recipients(session: Session, proposal: Proposal) -> list[User]:

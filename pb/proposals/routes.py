@@ -26,7 +26,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from pb import CSP
@@ -47,6 +47,7 @@ from pb.proposals.models import (
     ProposalStatus,
     valid_id,
 )
+from pb.security import login_required
 
 bp = Blueprint("proposals", __name__)
 
