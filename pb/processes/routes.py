@@ -99,10 +99,6 @@ def _changes(form: ProcessForm) -> services.ProcessChanges:
     for text_field in ("title_en", "purpose_en", "question_sv", "question_en", "decision_body_en",
                        "decision_text_en", "other_connection_sv", "other_connection_en"):  # fmt: skip
         fields[text_field] = (fields[text_field] or "").strip()
-    if fields["tie_break"] != "lottery":
-        fields["lottery_seed"] = None
-    if fields["ballot_type"] != "cumulative":
-        fields["points_total"] = fields["max_points_per_project"] = None
     return services.ProcessChanges(
         fields=fields,
         areas=form.area_data(),

@@ -69,6 +69,12 @@ def _apply(session: Session, process: Process, changes: ProcessChanges) -> None:
         if name not in EDITABLE_FIELDS:
             raise KeyError(name)
         setattr(process, name, value)
+    # Settings that only mean something with another one are dropped without it, so the
+    # contract never shows (or checks) a seed without a lottery or points without points.
+    if process.tie_break != "lottery":
+        process.lottery_seed = None
+    if process.ballot_type != "cumulative":
+        process.points_total = process.max_points_per_project = None
 
     existing_areas = {a.name.lower(): a for a in process.areas}
     new_areas = []

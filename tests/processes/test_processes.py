@@ -251,3 +251,29 @@ def test_audit_page_names_the_actor_and_says_what_happened(
     assert "Audit log: Lund citizen budget 2027" in page
     login(client, "participant")
     assert client.get("/admin/processes/lund-2027/audit").status_code in (403, 404)
+
+
+def test_settings_that_need_another_are_dropped_without_it(app: Any, users: Any) -> None:
+    """A lottery seed without the lottery tie-break, or points without a points ballot, would
+    show on the contract and mean nothing: the service drops them, whoever calls it."""
+    from pb.db import get_session
+    from pb.processes import services
+    from tests.conftest import process_changes
+
+    with app.app_context():
+        session = get_session()
+        changes = process_changes(
+            tie_break="lexicographic", lottery_seed="kept?", ballot_type="approval-budget",
+            points_total=10, max_points_per_project=5,
+        )  # fmt: skip
+        process = services.create_process(session, changes, users["admin"])
+        assert process.lottery_seed is None
+        assert process.points_total is None and process.max_points_per_project is None
+        changes = process_changes(
+            tie_break="lottery", lottery_seed="lund-2027", ballot_type="cumulative",
+            points_total=10, max_points_per_project=5,
+        )  # fmt: skip
+        changes.fields["slug"] = "another"
+        process = services.create_process(session, changes, users["admin"])
+        assert process.lottery_seed == "lund-2027"
+        assert (process.points_total, process.max_points_per_project) == (10, 5)
