@@ -50,6 +50,7 @@ typedef struct {
     char *dirty, *sure_zero, *in_poor;
     int64_t *poor, *near;
     Item *heap, *fresh;
+    int ready; /* set once __init__ has checked everything and allocated the scratch */
 } Problem;
 
 static int item_less(const Item *a, const Item *b) {
@@ -170,7 +171,8 @@ static int quick_denominator(Problem *p, int64_t j, double eps_b, i128 *den) {
 
 static int64_t run_cost(Problem *p, double bf, double eps_b) {
     const double close = 1 + TOL;
-    int64_t nheap = 0, cost = 0;
+    int64_t nheap = 0;
+    i128 cost = 0; /* the sum of funded costs; handed over if it leaves int64 */
     for (int64_t g = 0; g < p->G; g++) {
         p->bud[g] = bf;
         p->sure_zero[g] = 0;
@@ -208,6 +210,7 @@ static int64_t run_cost(Problem *p, double bf, double eps_b) {
         int64_t nnear = 0;
         for (int64_t f = 0; f < nfresh; f++)
             if (p->fresh[f].key <= limit) p->near[nnear++] = p->fresh[f].j;
+        if (nnear == 0) return HANDOVER; /* only with prices that are not numbers */
         int64_t winner = p->near[0];
         if (nnear > 1) {
             /* A near tie: the exact prices cost/den, compared by cross-multiplication (all
@@ -255,13 +258,18 @@ static int64_t run_cost(Problem *p, double bf, double eps_b) {
         for (int64_t k = p->ov_ptr[winner]; k < p->ov_ptr[winner + 1]; k++)
             p->dirty[p->ov_idx[k]] = 1;
         cost += p->costs[winner];
+        if (cost > (i128)INT64_MAX) return HANDOVER;
     }
-    return cost;
+    return (int64_t)cost;
 }
 
 /* ------------------------------------------------------------------ the Python type */
 
 static void *copy_buffer(PyObject *obj, Py_ssize_t count, Py_ssize_t itemsize, const char *what) {
+    if (count < 0 || count > PY_SSIZE_T_MAX / itemsize) {
+        PyErr_Format(PyExc_ValueError, "%s: bad length", what);
+        return NULL;
+    }
     Py_buffer view;
     if (PyObject_GetBuffer(obj, &view, PyBUF_C_CONTIGUOUS) < 0) return NULL;
     if (view.len != count * itemsize) {
@@ -307,8 +315,8 @@ static int Problem_init(Problem *self, PyObject *args, PyObject *kwds) {
         PyErr_SetString(PyExc_RuntimeError, "Problem is already initialised");
         return -1;
     }
-    if (G < 0 || m < 0) {
-        PyErr_SetString(PyExc_ValueError, "negative size");
+    if (G < 0 || m < 0 || m >= PY_SSIZE_T_MAX) {
+        PyErr_SetString(PyExc_ValueError, "bad size");
         return -1;
     }
     const Py_ssize_t I = sizeof(int64_t), D = sizeof(double);
@@ -316,6 +324,10 @@ static int Problem_init(Problem *self, PyObject *args, PyObject *kwds) {
     self->m = m;
     if (!(self->supp_ptr = copy_buffer(o[0], m + 1, I, "supp_ptr"))) return -1;
     const Py_ssize_t nnz = (Py_ssize_t)self->supp_ptr[m];
+    if (self->supp_ptr[m] < 0 || self->supp_ptr[m] > PY_SSIZE_T_MAX) {
+        PyErr_SetString(PyExc_ValueError, "bad offsets");
+        return -1;
+    }
     if (!(self->supp_idx = copy_buffer(o[1], nnz, I, "supp_idx"))) return -1;
     if (!(self->ui = copy_buffer(o[2], nnz, I, "ui"))) return -1;
     if (!(self->uf = copy_buffer(o[3], nnz, D, "uf"))) return -1;
@@ -329,12 +341,20 @@ static int Problem_init(Problem *self, PyObject *args, PyObject *kwds) {
     if (!(self->utotf = copy_buffer(o[11], m, D, "utotf"))) return -1;
     if (!(self->wsum = copy_buffer(o[12], m, D, "wsum"))) return -1;
     if (!(self->ov_ptr = copy_buffer(o[13], m + 1, I, "ov_ptr"))) return -1;
+    if (self->ov_ptr[m] < 0 || self->ov_ptr[m] > PY_SSIZE_T_MAX) {
+        PyErr_SetString(PyExc_ValueError, "bad overlap offsets");
+        return -1;
+    }
     if (!(self->ov_idx = copy_buffer(o[14], (Py_ssize_t)self->ov_ptr[m], I, "ov_idx")))
         return -1;
     Py_buffer view;
     if (PyObject_GetBuffer(o[15], &view, PyBUF_C_CONTIGUOUS) < 0) return -1;
     self->nheap0 = view.len / D;
     PyBuffer_Release(&view);
+    if (self->nheap0 > m) { /* each project at most once: the heap holds at most m items */
+        PyErr_SetString(PyExc_ValueError, "bad heap length");
+        return -1;
+    }
     if (!(self->heap0_key = copy_buffer(o[15], self->nheap0, D, "heap0_key"))) return -1;
     if (!(self->heap0_j = copy_buffer(o[16], self->nheap0, I, "heap0_j"))) return -1;
     /* Check every index before any run can use it. */
@@ -351,9 +371,25 @@ static int Problem_init(Problem *self, PyObject *args, PyObject *kwds) {
             PyErr_SetString(PyExc_ValueError, "supported project without utility");
             return -1;
         }
+        /* Costs and sums are numbers >= 0 (NaN fails every comparison, so test positively). */
+        if (!(self->costs[j] >= 0 && self->costf[j] >= 0 && isfinite(self->costf[j]) &&
+              self->utot[j] >= 0 && self->utotf[j] >= 0 && isfinite(self->utotf[j]) &&
+              self->wsum[j] >= 0 && isfinite(self->wsum[j]))) {
+            PyErr_SetString(PyExc_ValueError, "bad project values");
+            return -1;
+        }
+    }
+    for (Py_ssize_t g = 0; g < G; g++) {
+        if (self->w[g] < 1) {
+            PyErr_SetString(PyExc_ValueError, "bad group weight");
+            return -1;
+        }
     }
     for (Py_ssize_t i = 0; i < nnz; i++) {
-        if (self->supp_idx[i] < 0 || self->supp_idx[i] >= G || self->uf[i] <= 0) {
+        if (self->supp_idx[i] < 0 || self->supp_idx[i] >= G || self->ui[i] < 1 ||
+            !(self->uf[i] > 0 && isfinite(self->uf[i])) ||
+            !(self->wsf[i] > 0 && isfinite(self->wsf[i])) ||
+            !(self->wuf[i] > 0 && isfinite(self->wuf[i]))) {
             PyErr_SetString(PyExc_ValueError, "bad supporter entry");
             return -1;
         }
@@ -364,13 +400,30 @@ static int Problem_init(Problem *self, PyObject *args, PyObject *kwds) {
             return -1;
         }
     }
+    char *seen = PyMem_Calloc((size_t)(m > 0 ? m : 1), 1);
+    if (seen == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
     for (int64_t i = 0; i < self->nheap0; i++) {
         int64_t j = self->heap0_j[i];
-        if (j < 0 || j >= m || self->utot[j] <= 0) {
+        double key = self->heap0_key[i];
+        int unsorted = 0;
+        if (i > 0 && j >= 0 && j < m) { /* sorted by (key, rank, j), hence a heap */
+            Item prev = {self->heap0_key[i - 1], self->rank[self->heap0_j[i - 1]],
+                         self->heap0_j[i - 1]};
+            Item here = {key, self->rank[j], j};
+            unsorted = !item_less(&prev, &here);
+        }
+        if (j < 0 || j >= m || seen[j] || self->utot[j] <= 0 || !(key >= 0 && isfinite(key)) ||
+            unsorted) {
+            PyMem_Free(seen);
             PyErr_SetString(PyExc_ValueError, "bad heap entry");
             return -1;
         }
+        seen[j] = 1;
     }
+    PyMem_Free(seen);
     self->max_supp = max_supp;
     const size_t ns = (size_t)(max_supp > 0 ? max_supp : 1), nm = (size_t)(m > 0 ? m : 1);
     const size_t ng = (size_t)(G > 0 ? G : 1);
@@ -391,13 +444,14 @@ static int Problem_init(Problem *self, PyObject *args, PyObject *kwds) {
         PyErr_NoMemory();
         return -1;
     }
+    self->ready = 1;
     return 0;
 }
 
 static PyObject *Problem_run_cost(Problem *self, PyObject *args) {
     double bf, eps_b;
     if (!PyArg_ParseTuple(args, "dd", &bf, &eps_b)) return NULL;
-    if (self->fresh == NULL) {
+    if (!self->ready) {
         PyErr_SetString(PyExc_RuntimeError, "Problem is not initialised");
         return NULL;
     }

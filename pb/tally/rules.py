@@ -141,8 +141,17 @@ class _Context:
         cumulative ballots and positional points for ordinal ballots."""
         if self._problem is None:
             rows, cols, points = self._entries()
-            utilities = np.zeros((len(self.groups), self.m), dtype=np.int64)
             approval = self.election.ballot_type in ("approval", "choose-1")
+            # Utility sums are int64 (numpy): refuse amounts that could overflow them, with a
+            # clear message, rather than count wrongly. (10 million voters and a project of
+            # 100 billion in minor units are still far inside.)
+            top = max(self.costs, default=0) if approval else int(points.max(initial=0))
+            if top * self.n >= 2**62:
+                raise TallyError(
+                    "the amounts are too large to count equal shares exactly: voters x the "
+                    "largest utility (costs in minor units) must stay below 2**62"
+                )
+            utilities = np.zeros((len(self.groups), self.m), dtype=np.int64)
             if approval:
                 utilities[rows, cols] = np.asarray(self.costs, dtype=np.int64)[cols]
             else:

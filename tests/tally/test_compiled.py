@@ -168,12 +168,60 @@ def test_bad_arrays_are_refused() -> None:
     assert problem.run_cost(0.5, 1e-9) == 0  # unaffordable
     with pytest.raises(ValueError):
         problem.run_cost(float("nan"), 1e-9)
+    with pytest.raises(ValueError):  # G beyond memory: its length overflows, refused
+        mes._mesc.Problem(**{**good, "groups": 2**61})
     for key, bad in (
         ("supp_idx", np.array([5], dtype=np.int64)),  # no such group
         ("supp_ptr", np.array([0, 2], dtype=np.int64)),  # past the entries
         ("ov_idx", np.array([3], dtype=np.int64)),  # no such project
         ("uf", f64),  # zero utility
+        ("uf", np.array([float("nan")])),  # not a number
+        ("utotf", np.array([float("nan")])),
+        ("costs", np.array([-1], dtype=np.int64)),  # negative cost
+        ("weights", np.array([0], dtype=np.int64)),  # an empty group
         ("costs", np.zeros(2, dtype=np.int64)),  # wrong length
+        ("supp_ptr", np.array([0, 2**61], dtype=np.int64)),  # a length that overflows
+        ("heap0_key", np.array([1.0] * 8)),  # more heap entries than projects
     ):
         with pytest.raises(ValueError):
             mes._mesc.Problem(**{**good, key: bad})
+
+
+def test_a_total_beyond_int64_is_handed_over() -> None:
+    """Two projects of 2**62 minor units each, both funded: the total leaves int64, so the C
+    loop hands over instead of wrapping round to a wrong (even positive) number."""
+    if mes._mesc is None:
+        pytest.skip("compiled loop not built")
+    big = 2**62
+    problem = mes._mesc.Problem(
+        groups=1,
+        projects=2,
+        supp_ptr=np.array([0, 1, 2], dtype=np.int64),
+        supp_idx=np.array([0, 0], dtype=np.int64),
+        ui=np.array([big, big], dtype=np.int64),
+        uf=np.array([float(big)] * 2),
+        wsf=np.array([1.0, 1.0]),
+        wuf=np.array([float(big)] * 2),
+        weights=np.array([1], dtype=np.int64),
+        costs=np.array([big, big], dtype=np.int64),
+        utot=np.array([big, big], dtype=np.int64),
+        rank=np.array([0, 1], dtype=np.int64),
+        costf=np.array([float(big)] * 2),
+        utotf=np.array([float(big)] * 2),
+        wsum=np.array([1.0, 1.0]),
+        ov_ptr=np.array([0, 2, 4], dtype=np.int64),
+        ov_idx=np.array([0, 1, 0, 1], dtype=np.int64),
+        heap0_key=np.array([1.0, 1.0]),
+        heap0_j=np.array([0, 1], dtype=np.int64),
+    )
+    assert problem.run_cost(3.0 * big, 1e-9 * 3.0 * big) == -1
+    assert problem.run_cost(1.5 * big, 1e-9 * 1.5 * big) == big  # one fits: no overflow
+
+
+def test_amounts_too_large_for_exact_sums_are_refused_with_a_message() -> None:
+    from pb.tally.rules import TallyError
+
+    e = Election.build({"a": 4_700_000_000_000_000_000, "b": 1}, 5 * 10**18, [["a", "b"]])
+    with pytest.raises(TallyError, match="too large"):
+        tally(e, "equal-shares")
+    assert tally(e, "greedy").selected == ("a", "b")  # greedy is plain integer arithmetic
