@@ -10,6 +10,9 @@
  * (MESProblem.run), this returns -1 and the caller does just that. So this module never makes
  * a decision that the pure Python engine would not make; it only makes the same ones faster.
  *
+ * VERSION (below, and _MESC_VERSION in mes.py) goes up with every change to this file, so a
+ * build left over from an older source is noticed and not used.
+ *
  * Built by setuptools as an optional extension (see pyproject.toml); without a C compiler
  * pb.tally runs the pure Python engine, with the same outcomes. Compiled with
  * -ffp-contract=off so that a*b+c stays two roundings, as in Python.
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define VERSION 2
 #define TOL 1e-9
 #define HANDOVER (-1)
 
@@ -491,6 +495,10 @@ PyMODINIT_FUNC PyInit__mesc(void) {
     if (PyType_Ready(&ProblemType) < 0) return NULL;
     PyObject *mod = PyModule_Create(&module);
     if (mod == NULL) return NULL;
+    if (PyModule_AddIntConstant(mod, "VERSION", VERSION) < 0) {
+        Py_DECREF(mod);
+        return NULL;
+    }
     Py_INCREF(&ProblemType);
     if (PyModule_AddObject(mod, "Problem", (PyObject *)&ProblemType) < 0) {
         Py_DECREF(&ProblemType);

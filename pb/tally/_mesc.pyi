@@ -6,6 +6,8 @@ import numpy.typing as npt
 
 Buffer = npt.NDArray[Any]  # C-contiguous int64 or float64 arrays
 
+VERSION: int
+
 class Problem:
     def __init__(
         self,

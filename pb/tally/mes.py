@@ -25,6 +25,7 @@ still exact).
 from __future__ import annotations
 
 import heapq
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -38,10 +39,21 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     from . import _mesc as _mesc_types
 
+# The compiled add1 loop (pb/tally/_mesc.c): optional, same decisions. Its VERSION must be
+# this one; a build left over from an older _mesc.c is not used (reinstall to rebuild it).
+_MESC_VERSION = 2
 _mesc: ModuleType | None
-try:  # the compiled add1 loop (pb/tally/_mesc.c); optional, same decisions
+try:
     from . import _mesc
 except ImportError:  # pragma: no cover - built by `pip install`, absent without a compiler
+    _mesc = None
+if _mesc is not None and getattr(_mesc, "VERSION", None) != _MESC_VERSION:  # pragma: no cover
+    warnings.warn(
+        "pb.tally: the compiled add1 loop is from an older build of pb/tally/_mesc.c and is "
+        "not used; reinstall pb (pip install -e .) to rebuild it",
+        RuntimeWarning,
+        stacklevel=1,
+    )
     _mesc = None
 
 TOL = 1e-9

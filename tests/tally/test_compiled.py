@@ -225,3 +225,26 @@ def test_amounts_too_large_for_exact_sums_are_refused_with_a_message() -> None:
     with pytest.raises(TallyError, match="too large"):
         tally(e, "equal-shares")
     assert tally(e, "greedy").selected == ("a", "b")  # greedy is plain integer arithmetic
+
+
+def test_a_build_from_an_older_source_is_not_used() -> None:
+    """A .so left from an older _mesc.c (its VERSION differs) is ignored with a warning, so
+    the pure engine counts until pb is reinstalled."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, types, warnings\n"
+        "stale = types.ModuleType('pb.tally._mesc'); stale.VERSION = 1\n"
+        "sys.modules['pb.tally._mesc'] = stale\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    import pb.tally.mes as mes\n"
+        "assert mes._mesc is None\n"
+        "assert any('older build' in str(w.message) for w in caught), caught\n"
+        "import pb.tally\n"
+        "e = pb.tally.Election.build({'a': 1, 'b': 2}, 2, [['a'], ['b'], ['a']])\n"
+        "assert pb.tally.tally(e, 'equal-shares').selected == ('a',)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
