@@ -419,6 +419,7 @@ def bulk(slug: str) -> Any:
         else:
             status = 400
         proposals = [found[i] for i in ids]
+        has_next = bool(services.reviewable(db, process, offset=page * BULK_PAGE, limit=1))
     else:
         # One row more than a page tells whether there is a next page.
         proposals = services.reviewable(

@@ -163,7 +163,7 @@ def report(
                data={"open_reports": count, "threshold": threshold})  # fmt: skip
         if isinstance(content, Proposal):
             session.flush()
-            notify.tell(session, process, content, "autohidden")
+            notify.tell(session, process, content, "autohidden", author_only=True)
     session.flush()
     return row
 
@@ -189,13 +189,15 @@ def restore(session: Session, process: Process, content: Content, actor: Any, re
     """Show hidden content again, with a reason; dismisses its open reports."""
     if not content.hidden:
         raise NotHidden()
+    was_auto = content.auto_hidden  # then only the author was told it was hidden
     _set_hidden(session, content, False, reason.strip(), now)
     resolved = _resolve(session, content, actor, "dismissed", now)
     record(session, AuditAction.CONTENT_RESTORE, actor=actor, subject=content,
            process_id=process.id, reason=reason.strip(), data={"reports": resolved})  # fmt: skip
     session.flush()
     if isinstance(content, Proposal):
-        notify.tell(session, process, content, "restored", reason=reason.strip())
+        notify.tell(session, process, content, "restored", reason=reason.strip(),
+                    author_only=was_auto)  # fmt: skip
         session.flush()
 
 

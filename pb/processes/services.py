@@ -14,7 +14,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pb.audit import AuditAction, record
-from pb.processes.models import Area, Category, Phase, PhaseKind, Process, ProcessOfficial
+from pb.processes.models import (
+    Area,
+    BallotType,
+    Category,
+    Phase,
+    PhaseKind,
+    Process,
+    ProcessOfficial,
+    TieBreak,
+)
 from pb.text import slugify
 
 # Fields an admin edits through the form; everything else is managed by pb.
@@ -71,9 +80,9 @@ def _apply(session: Session, process: Process, changes: ProcessChanges) -> None:
         setattr(process, name, value)
     # Settings that only mean something with another one are dropped without it, so the
     # contract never shows (or checks) a seed without a lottery or points without points.
-    if process.tie_break != "lottery":
+    if process.tie_break != TieBreak.LOTTERY:
         process.lottery_seed = None
-    if process.ballot_type != "cumulative":
+    if process.ballot_type != BallotType.CUMULATIVE:
         process.points_total = process.max_points_per_project = None
 
     existing_areas = {a.name.lower(): a for a in process.areas}

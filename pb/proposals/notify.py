@@ -1,4 +1,5 @@
-"""E-mail to a proposal's author and followers when it is answered, hidden or merged.
+"""E-mail to a proposal's author and followers when it is answered, hidden, shown again or
+merged; to the author alone when reports hide it until a moderator looks.
 
 Mail goes into the outbox (``pb.mail.services.enqueue``) in the same transaction as the
 change it tells about, in each recipient's language.
@@ -47,10 +48,6 @@ def recipients(session: Session, proposal: Proposal) -> list[User]:
     return users
 
 
-# Events only the author hears about (followers were never told the proposal was hidden).
-AUTHOR_ONLY = frozenset({"autohidden", "restored"})
-
-
 def tell(
     session: Session,
     process: Process,
@@ -59,13 +56,15 @@ def tell(
     *,
     other: Proposal | None = None,
     reason: str = "",
+    author_only: bool = False,
 ) -> int:
-    """Queue one e-mail per recipient about ``event`` ("answered", "hidden", "merged"; and, to
-    the author only, "autohidden" and "restored"). Returns how many were queued."""
+    """Queue one e-mail per recipient about ``event`` ("answered", "hidden", "merged",
+    "autohidden", "restored"); ``author_only`` leaves the followers out. ``reason`` is the
+    moderator's reason for "restored" (the author sees it). Returns how many were queued."""
     url = proposal_url(process, proposal)
     queued = 0
     people = recipients(session, proposal)
-    if event in AUTHOR_ONLY:
+    if author_only:
         people = [user for user in people if user.id == proposal.author_id]
     for user in people:
         locale = user.locale if user.locale in ("sv", "en") else "sv"
@@ -97,9 +96,18 @@ def _compose(
         subject = _("Your proposal “%(title)s” is hidden while reports are checked", title=title)
         lines.append(
             _(
-                "Several people have reported your proposal “%(title)s” in %(process)s, so it "
-                "is hidden until a moderator has looked at it. Nothing is deleted: the moderator "
-                "either shows it again or hides it with a reason, and you will hear which.",
+                "Your proposal “%(title)s” in %(process)s has been reported, so it is hidden "
+                "until a moderator has looked at it. Nothing is deleted: the moderator either "
+                "shows it again or hides it with a reason, and you will hear which.",
+                title=title,
+                process=where,
+            )
+        )
+    elif event == "restored" and not is_author:
+        subject = _("The proposal “%(title)s” is shown again", title=title)
+        lines.append(
+            _(
+                "A moderator shows the proposal “%(title)s” in %(process)s to everyone again.",
                 title=title,
                 process=where,
             )

@@ -87,6 +87,9 @@ def test_three_reports_hide_until_an_official_looks(
 
     pid = make_proposal(app, proc.process, users["participant"], title="Köp billiga bilar")
     url = f"/p/parker/proposals/{pid}"
+    follower = app.test_client()
+    login(follower, "participant2")
+    assert follower.post(url + "/follow").status_code == 303
     with app.app_context():
         from pb.db import get_session
 
@@ -101,7 +104,7 @@ def test_three_reports_hide_until_an_official_looks(
     p = get(app, Proposal, pid)
     assert p.hidden and p.auto_hidden
     assert [a for a, _, _ in _actions(db)] == ["content.report"] * 3 + ["content.autohide"]
-    # The author (only: followers never heard it was hidden) is told why it is gone, in Swedish.
+    # The author alone (not the follower, participant2) is told why it is gone, in Swedish.
     from pb.mail.models import OutboxMessage
 
     [mail] = db.scalars(sa.select(OutboxMessage)).all()
@@ -135,6 +138,7 @@ def test_three_reports_hide_until_an_official_looks(
                                 "Handlar om parkering, inte reklam.")  # fmt: skip
     db.expire_all()
     mails = db.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    # Shown again: again the author alone (the follower never heard it was hidden).
     assert len(mails) == 2 and mails[1].to == "participant@example.org"
     assert mails[1].subject == "Ditt förslag ”Köp billiga bilar” visas igen"
     assert "Handlar om parkering, inte reklam." in mails[1].body
@@ -182,6 +186,42 @@ def test_official_hides_with_a_reason_the_author_sees(
     assert mail.to == "participant@example.org"
     assert mail.subject == "Förslaget ”Dumt förslag” har dolts"
     assert "Innehåller personangrepp." in mail.body
+
+
+def test_followers_told_of_a_hiding_are_told_when_it_is_shown_again(
+    app: Any, users: Any, proc: Any, db: Any
+) -> None:
+    from pb.mail.models import OutboxMessage
+
+    pid = make_proposal(app, proc.process, users["participant"], title="Fler bänkar")
+    follower = app.test_client()
+    login(follower, "participant2")
+    assert follower.post(f"/p/parker/proposals/{pid}/follow").status_code == 303
+    official = app.test_client()
+    login(official, "official")
+    base = f"/p/parker/moderation/proposals/{pid}"
+    assert official.post(base + "/hide", data={"reason": "Fel."}).status_code == 303
+    assert official.post(base + "/restore", data={"reason": "Mitt misstag."}).status_code == 303
+    db.expire_all()
+    mails = [(m.to, m.subject, m.body) for m in
+             db.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id))]  # fmt: skip
+    told = {(to, subject) for to, subject, _ in mails}
+    assert told == {
+        ("participant@example.org", "Förslaget ”Fler bänkar” har dolts"),
+        ("participant2@example.org", "Förslaget ”Fler bänkar” har dolts"),
+        ("participant@example.org", "Ditt förslag ”Fler bänkar” visas igen"),
+        ("participant2@example.org", "Förslaget ”Fler bänkar” visas igen"),
+    }
+    # The reason goes to the author only, as when it was hidden.
+    bodies = {(to, subject): body for to, subject, body in mails}
+    assert (
+        "Mitt misstag."
+        in bodies[("participant@example.org", "Ditt förslag ”Fler bänkar” visas igen")]
+    )
+    assert (
+        "Mitt misstag."
+        not in bodies[("participant2@example.org", "Förslaget ”Fler bänkar” visas igen")]
+    )
 
 
 def test_comments_are_reported_hidden_and_restored(

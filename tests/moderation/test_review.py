@@ -252,3 +252,6 @@ def test_bulk_review_pages_in_sql_with_a_next_link_only_when_more_remain(
     second = official.get("/p/parker/review?lang=en&page=2").get_data(as_text=True)
     assert "Förslag nummer 2" in second and "Förslag nummer 0" not in second
     assert "page=3" not in second and "page=1" in second
+    # Past the end (say, after saving the last page): nothing to review, and a way back.
+    third = official.get("/p/parker/review?lang=en&page=3").get_data(as_text=True)
+    assert "No open proposals to review." in third and "page=2" in third

@@ -243,7 +243,8 @@ def test_audit_page_names_the_actor_and_says_what_happened(
     login(client, "admin")
     assert create(client).status_code == 303
     page = client.get("/admin/processes/lund-2027/audit?lang=sv").get_data(as_text=True)
-    assert users["admin"].display_name in page
+    admin = users["admin"]
+    assert f"{admin.display_name} <small>(#{admin.id})</small>" in page
     assert "Processen skapad" in page  # the Swedish label
     assert "process.create" in page  # and the code, for machines and searches
     page = client.get("/admin/processes/lund-2027/audit?lang=en").get_data(as_text=True)
