@@ -47,6 +47,10 @@ class NotHidden(ProposalError):
     message = _l("This is not hidden.")
 
 
+class StillHidden(ProposalError):
+    message = _l("This is hidden: show it again, or hide it with a reason the author can read.")
+
+
 class BallotFrozen(ProposalError):
     message = _l("Voting has opened, so the ballot can no longer change. Nothing was saved.")
 
@@ -203,7 +207,10 @@ def restore(session: Session, process: Process, content: Content, actor: Any, re
 
 def dismiss(session: Session, process: Process, content: Content, actor: Any, reason: str,
             now: dt.datetime) -> None:  # fmt: skip
-    """Keep visible content as it is and close its reports."""
+    """Keep visible content as it is and close its reports. Hidden content is refused: its
+    author was told they would hear whether it is shown again or hidden for a reason."""
+    if content.hidden:
+        raise StillHidden()
     resolved = _resolve(session, content, actor, "dismissed", now)
     record(session, AuditAction.CONTENT_DISMISS, actor=actor, subject=content,
            process_id=process.id, reason=reason.strip(), data={"reports": resolved})  # fmt: skip

@@ -125,6 +125,14 @@ def test_three_reports_hide_until_an_official_looks(
     # The official sees it in the queue and restores it, with a reason.
     official = app.test_client()
     login(official, "official")
+    # Closing the reports and leaving it hidden is refused (the author was promised an answer).
+    r = official.post(f"/p/parker/moderation/proposals/{pid}/dismiss?lang=en", data={"reason": ""})
+    assert r.status_code == 303
+    assert "show it again, or hide it with a reason" in official.get(
+        "/p/parker/moderation?lang=en"
+    ).get_data(as_text=True)
+    assert get(app, Proposal, pid).hidden
+    assert _actions(db)[-1][0] == "content.autohide"  # nothing recorded
     queue = official.get("/p/parker/moderation?lang=en").get_data(as_text=True)
     assert "Köp billiga bilar" in queue and "Hidden automatically until you decide" in queue
     assert "Reklam för en bilfirma" in queue
