@@ -167,7 +167,7 @@ class Support(Base):
 
 
 class Follow(Base):
-    """Someone who wants an e-mail when a proposal is answered, hidden or merged."""
+    """Someone who wants an e-mail when a proposal is answered, hidden, shown again or merged."""
 
     __tablename__ = "proposal_follows"
 

@@ -29,6 +29,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from operator import mul, truediv
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -155,7 +156,6 @@ class MESProblem:
         # plain Python lists (same formulas, margins and decisions as run).
         # (Built when first needed: with the compiled loop they never are.)
         self.small = self.G <= SMALL_GROUPS and all(len(x) <= SMALL_SUPPORTERS for x in self.supp)
-        self.compiled = self._compile() if _mesc is not None else None
         self.handovers = 0  # run_cost steps the compiled loop handed to run (for tests)
         self._lists = False
 
@@ -169,8 +169,12 @@ class MESProblem:
             self.wsf_l = [w.tolist() for w in self.wsf]
             self.wuf_l = [w.tolist() for w in self.wuf]
 
-    def _compile(self) -> _mesc_types.Problem:
-        """The compiled twin of :meth:`run_cost` (pb/tally/_mesc.c), on flat arrays."""
+    @cached_property
+    def compiled(self) -> _mesc_types.Problem | None:
+        """The compiled twin of :meth:`run_cost` (pb/tally/_mesc.c), on flat arrays; built on
+        first use (only add1 needs it), None without the module."""
+        if _mesc is None:
+            return None
         sizes = np.array([len(s) for s in self.supp], dtype=np.int64)
         supp_ptr = np.zeros(self.m + 1, dtype=np.int64)
         np.cumsum(sizes, out=supp_ptr[1:])
