@@ -1,4 +1,10 @@
-"""Error pages (HTML, or JSON for the API) in the reader's language; rollback on 500."""
+"""Domain errors, and the error pages (HTML, or JSON for the API) in the reader's language;
+rollback on 500.
+
+``DomainError`` is the one base of every refusal a service raises: it carries a message for
+the user and knows nothing of HTTP. Its three kinds say what sort of refusal it is; the web
+layer (``pb.web``) turns the kind into a status, and a route may pick another.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,36 @@ from typing import Any
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
+
+
+class DomainError(Exception):
+    """A refused action; ``message`` says why in the reader's language (a lazy string, so
+    it is translated when shown). Raised by services, which only flush: the caller rolls back."""
+
+    message: Any = _l("This cannot be done.")
+
+    def __init__(self, message: Any = None) -> None:
+        super().__init__(str(message or self.message))
+        if message is not None:
+            self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class Invalid(DomainError):
+    """What was sent cannot be accepted as it is (shown as 400)."""
+
+
+class NotAllowed(DomainError):
+    """The rules, the phase or the person's role do not allow this (shown as 403)."""
+
+
+class Conflict(DomainError):
+    """The thing is not in a state that allows this, e.g. already done (shown as 409)."""
 
 
 def _messages() -> dict[int, tuple[str, str]]:

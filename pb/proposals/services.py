@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from pb.audit import AuditAction, record
+from pb.errors import DomainError
 from pb.processes.models import PhaseKind, Process
 from pb.proposals.models import (
     OPEN_STATUSES,
@@ -39,16 +40,10 @@ COMMENT_MAX = 2000
 COST_MAX = 10**10
 
 
-class ProposalError(Exception):
+class ProposalError(DomainError):
     """A refused action; ``message`` says why in the reader's language."""
 
-    message: Any = _l("This cannot be done.")
     status = 409
-
-    def __init__(self, message: Any = None) -> None:
-        super().__init__(str(message or self.message))
-        if message is not None:
-            self.message = message
 
 
 class PhaseClosed(ProposalError):
