@@ -18,11 +18,6 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 
-CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
-)
-
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Flask is imported here, not at the top, so that `import pb.tally` (the pure counting
@@ -59,11 +54,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config and "WTF_CSRF_ENABLED" in test_config:
         app.config["WTF_CSRF_ENABLED"] = test_config["WTF_CSRF_ENABLED"]
 
-    from pb import db, errors, i18n, security
+    from pb import accounts, db, errors, i18n, security
 
     db.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    accounts.init_app(app)
     errors.init_app(app)
 
     from pb.accounts.routes import bp as accounts_bp
@@ -90,7 +86,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", security.content_security_policy())
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

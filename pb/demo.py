@@ -14,7 +14,7 @@ from flask import current_app
 
 from pb.accounts import services as accounts
 from pb.accounts.models import Role, User
-from pb.db import get_engine, get_session
+from pb.db import get_engine, get_session, utcnow
 from pb.migrate import upgrade
 from pb.processes import services as processes
 from pb.processes.models import PhaseKind, Process
@@ -203,6 +203,7 @@ def load_demo(today: dt.date | None = None) -> list[tuple[str, str, str]]:
 
 
 def _load_proposals(session: sa.orm.Session, admin: User | None, official: User | None) -> None:
+    from pb.moderation.demo import review_demo_proposals
     from pb.proposals.demo import load_demo_proposals
 
     parks = processes.get_by_slug(session, "lund-parker-och-gator-2027")
@@ -213,4 +214,7 @@ def _load_proposals(session: sa.orm.Session, admin: User | None, official: User 
         "pupil": accounts.find_by_email(session, DEMO_ACCOUNTS[3][1]),
     }
     if parks is not None:
-        load_demo_proposals(session, parks, people)
+        now = utcnow()
+        made = load_demo_proposals(session, parks, people, now)
+        if made:
+            review_demo_proposals(session, parks, made, people, now)

@@ -10,20 +10,22 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ParamSpec, TypeGuard, TypeVar, cast
+from typing import TYPE_CHECKING, ParamSpec, TypeGuard, TypeVar, cast
 from urllib.parse import urlsplit
 
 import flask_login
 import sqlalchemy as sa
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, g, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pb.accounts.models import User
-from pb.db import Base, UTCDateTime, get_engine, get_session, utcnow
+from pb.db import Base, UTCDateTime, get_engine, utcnow
+
+if TYPE_CHECKING:  # the core knows accounts only as a type; pb.accounts loads users
+    from pb.accounts.models import User
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -172,6 +174,37 @@ def csrf_exempt(view: Callable[P, R]) -> Callable[P, R]:
     return exempt
 
 
+# The Content-Security-Policy every response carries, directive by directive. A view that
+# needs one more source (e.g. map tiles) calls ``extend_csp`` for its own response.
+CSP: dict[str, tuple[str, ...]] = {
+    "default-src": ("'self'",),
+    "img-src": ("'self'", "data:"),
+    "style-src": ("'self'",),
+    "script-src": ("'self'",),
+    "object-src": ("'none'",),
+    "base-uri": ("'self'",),
+    "frame-ancestors": ("'none'",),
+    "form-action": ("'self'",),
+}
+
+
+def extend_csp(directive: str, *sources: str) -> None:
+    """Allow more sources for one directive, in this request's response only."""
+    if directive not in CSP:
+        raise ValueError(f"unknown CSP directive {directive!r}")
+    extra: dict[str, list[str]] = g.setdefault("csp_extra", {})
+    extra.setdefault(directive, []).extend(s for s in sources if s not in CSP[directive])
+
+
+def content_security_policy() -> str:
+    """The policy for the current response: the base plus what views added."""
+    extra: dict[str, list[str]] = g.get("csp_extra") or {}
+    return "; ".join(
+        " ".join((name, *sources, *dict.fromkeys(extra.get(name, ()))))
+        for name, sources in CSP.items()
+    )
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -179,15 +212,3 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.login_message = lazy_gettext("Please log in to continue.")
     login_manager.login_message_category = "info"
-
-    def load_user(user_id: str) -> User | None:
-        try:
-            raw_id, version = user_id.split(":")
-            user = get_session().get(User, int(raw_id))
-        except (ValueError, TypeError):
-            return None
-        if user is None or str(user.session_version) != version:
-            return None
-        return user
-
-    login_manager.user_loader(load_user)

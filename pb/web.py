@@ -89,15 +89,14 @@ def attempt(
     result = Attempt(statuses=statuses)
     try:
         yield result
+        db.commit()  # inside the try: a unique-key race shows up here, as one of ``also``
+        return
     except DomainError as exc:
         db.rollback()
         result.error = exc
     except also as exc:
         db.rollback()
         result.error = as_error(exc) if as_error is not None else Conflict()
-    else:
-        db.commit()
-        return
     for cleanup in result.cleanups:
         cleanup()
 

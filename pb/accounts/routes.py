@@ -15,6 +15,7 @@ from pb.accounts.forms import ChangePasswordForm, LoginForm, RegisterForm
 from pb.audit import AuditAction, record
 from pb.db import get_session
 from pb.security import client_ip, is_safe_redirect, limiter, login_required
+from pb.web import attempt
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 
@@ -30,19 +31,17 @@ def register() -> Any:
         return redirect(url_for("main.home"))
     form = RegisterForm()
     if form.validate_on_submit():
-        session = get_session()
-        try:
+        with attempt() as done:
             user = services.register(
-                session,
+                get_session(),
                 email=form.email.data or "",
                 password=form.password.data or "",
                 display_name=form.display_name.data or "",
                 locale=form.locale.data,
             )
-        except services.EmailTaken:
-            form.email.errors.append(_("An account with this e-mail address already exists."))
+        if not done.ok:
+            form.email.errors.append(done.message)
         else:
-            session.commit()
             login_user(user)
             flash(_("Welcome! Your account is ready."), "success")
             return redirect(_next_url(), code=303)
@@ -82,8 +81,8 @@ def login() -> Any:
             status = 400
         else:
             by_email.clear(email)
-            record(session, AuditAction.USER_LOGIN, actor=user, subject=user)
-            session.commit()
+            with attempt(session):
+                record(session, AuditAction.USER_LOGIN, actor=user, subject=user)
             login_user(user, remember=bool(form.remember.data))
             return redirect(_next_url(), code=303)
     elif form.errors:
@@ -103,18 +102,16 @@ def logout() -> Any:
 def change_password() -> Any:
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        session = get_session()
-        try:
+        with attempt() as done:
             services.change_password(
-                session,
+                get_session(),
                 current_user._get_current_object(),
                 form.current.data or "",
                 form.password.data or "",
             )
-        except services.WrongPassword:
-            form.current.errors.append(_("This is not your current password."))
+        if not done.ok:
+            form.current.errors.append(done.message)
         else:
-            session.commit()
             login_user(current_user._get_current_object())  # new session version for this browser
             flash(
                 _("Your password has been changed. Other devices have been logged out."), "success"

@@ -9,10 +9,12 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from pb.accounts.models import Role, User
 from pb.audit import AuditAction, record
+from pb.errors import Conflict, Invalid
 
 
 @functools.cache
@@ -35,12 +37,12 @@ def _dummy_hash() -> str:
     )[1]
 
 
-class EmailTaken(ValueError):
-    pass
+class EmailTaken(Conflict):
+    message = _l("An account with this e-mail address already exists.")
 
 
-class WrongPassword(ValueError):
-    pass
+class WrongPassword(Invalid):
+    message = _l("This is not your current password.")
 
 
 def normalize_email(email: str) -> str:
@@ -66,7 +68,7 @@ def register(
 ) -> User:
     """Create an account. Raises ``EmailTaken`` if the address is already registered."""
     if find_by_email(session, email) is not None:
-        raise EmailTaken(email)
+        raise EmailTaken()
     user = User(
         email=normalize_email(email),
         password_hash=hash_password(password),

@@ -14,6 +14,7 @@ from pb.db import get_session
 from pb.errors import user_error
 from pb.mail import services
 from pb.security import csrf_exempt
+from pb.web import attempt
 
 bp = Blueprint("mail", __name__, url_prefix="/mail")
 
@@ -41,7 +42,6 @@ def unsubscribe(token: str) -> Any:
 @csrf_exempt
 def unsubscribe_post(token: str) -> Any:
     email = _email(token)
-    session = get_session()
-    services.opt_out(session, email)
-    session.commit()
+    with attempt():
+        services.opt_out(get_session(), email)
     return render_template("mail/unsubscribe.html", email=email, token=token, done=True)

@@ -28,8 +28,8 @@ from pb.moderation.forms import (
     ReviewForm,
 )
 from pb.moderation.models import Report, ReportReason
-from pb.processes import services as processes
 from pb.processes.models import Process, ProcessOfficial
+from pb.processes.services import load_process
 from pb.proposals import similarity
 from pb.proposals.models import (
     MAX_ID,
@@ -40,19 +40,12 @@ from pb.proposals.models import (
     ProposalStatus,
     valid_id,
 )
-from pb.proposals.services import ProposalError
 from pb.security import login_required, official_required
+from pb.web import attempt
 
 bp = Blueprint("moderation", __name__)
 
 BULK_PAGE = 100
-
-
-def load_process(slug: str) -> Process:
-    process = processes.get_by_slug(get_session(), slug)
-    if process is None or (not process.published and not process.is_official(current_user)):
-        abort(404)
-    return process
 
 
 def official_process(slug: str) -> Process:
@@ -104,21 +97,17 @@ def _report(process: Process, content: Proposal | Comment) -> Any:
         form.form_errors.append(str(services.OwnContent.message))
         status = 403
     elif form.validate_on_submit():
-        db = get_session()
-        try:
+        with attempt() as done:
             services.report(
-                db, process, content, current_user, ReportReason(form.reason.data),
+                get_session(), process, content, current_user, ReportReason(form.reason.data),
                 form.note.data or "", threshold=current_app.config["REPORTS_TO_HIDE"],
                 now=utcnow(),
             )  # fmt: skip
-        except ProposalError as exc:
-            db.rollback()
-            form.form_errors.append(str(exc.message))
-            status = exc.status
-        else:
-            db.commit()
+        if done.ok:
             flash(_("Thank you. An official will look at your report."), "success")
             return redirect(back, code=303)
+        form.form_errors.append(done.message)
+        status = done.status
     elif form.errors:
         status = 400
     return render_template("moderation/report.html", process=process, form=form,
@@ -275,7 +264,7 @@ def _moderate(process: Process, content: Proposal | Comment, action: str) -> Any
         return _queue(process, failed=(key, form), status=400)
     db = get_session()
     reason, now = form.reason.data or "", utcnow()
-    try:
+    with attempt(db) as done:
         if action == "hide":
             services.hide(db, process, content, current_user, reason, now)
         elif action == "restore":
@@ -285,11 +274,7 @@ def _moderate(process: Process, content: Proposal | Comment, action: str) -> Any
         else:
             assert isinstance(content, Proposal)
             services.mark_seen(db, process, content, current_user, now)
-    except ProposalError as exc:
-        db.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.commit()
+    if not done.flash_error():
         flash(
             {
                 "hide": _("Hidden. The author can see the reason."),
@@ -348,17 +333,14 @@ def review(slug: str, pid: int) -> Any:
             decision=form.decision.data or "",
             merge_into=form.merge_into.data,
         )
-        try:
+        with attempt(db) as done:
             changed = services.review(db, process, proposal, current_user, data, utcnow())
-        except ProposalError as exc:
-            db.rollback()
-            form.form_errors.append(str(exc.message))
-            status = exc.status
-        else:
-            db.commit()
+        if done.ok:
             flash(_("The review is saved.") if changed else _("Nothing was changed."), "success")
             return redirect(url_for("proposals.show", slug=process.slug, pid=proposal.id),
                             code=303)  # fmt: skip
+        form.form_errors.append(done.message)
+        status = done.status
     else:
         status = 400
     suggestions = similarity.similar(db, process.id, proposal.title, exclude=[proposal.id])
@@ -396,26 +378,20 @@ def bulk(slug: str) -> Any:
                 ))
                 for row in form.rows
             ]  # fmt: skip
-            try:
-                done = services.review_many(db, process, current_user, reviews, utcnow())
-            except services.BulkReviewFailed as exc:
-                db.rollback()
-                form.form_errors.append(str(exc.message))
-                for row in form.rows:
-                    err = exc.errors.get(int(row.form.proposal_id.data))
-                    if err is not None:
-                        row.form.decision.errors = [*row.form.decision.errors, str(err.message)]
-                status = 400
-            except ProposalError as exc:
-                db.rollback()
-                form.form_errors.append(str(exc.message))
-                status = exc.status
-            else:
-                db.commit()
-                n = len(done)
+            with attempt(db) as outcome:
+                reviewed = services.review_many(db, process, current_user, reviews, utcnow())
+            if outcome.ok:
+                n = len(reviewed)
                 flash(ngettext("%(num)d proposal reviewed.", "%(num)d proposals reviewed.", n),
                       "success")  # fmt: skip
                 return redirect(url_for(".bulk", slug=process.slug, page=page), code=303)
+            form.form_errors.append(outcome.message)
+            status = outcome.status
+            if isinstance(outcome.error, services.BulkReviewFailed):
+                for row in form.rows:
+                    err = outcome.error.errors.get(int(row.form.proposal_id.data))
+                    if err is not None:
+                        row.form.decision.errors = [*row.form.decision.errors, str(err.message)]
         else:
             status = 400
         proposals = [found[i] for i in ids]

@@ -1,7 +1,7 @@
 """Reports, hiding and restoring, and the official review of proposals.
 
 Every function flushes and records its action in the audit log (who, when, what, why);
-refusals raise a ``ProposalError`` subclass with a message for the user. The route commits.
+refusals raise a ``pb.errors.DomainError`` with a message for the user. The route commits.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from pb.audit import AuditAction, record
+from pb.errors import Conflict, DomainError, Invalid, NotAllowed
 from pb.moderation.models import Report, ReportReason
 from pb.processes.models import Process
 from pb.proposals import notify
@@ -29,54 +30,49 @@ from pb.proposals.models import (
     ProposalStatus,
     valid_id,
 )
-from pb.proposals.services import ProposalError
 
 Content = Proposal | Comment
 
 
-class OwnContent(ProposalError):
+class OwnContent(NotAllowed):
     message = _l("You cannot report what you wrote yourself.")
-    status = 403
 
 
-class AlreadyReported(ProposalError):
+class AlreadyReported(Conflict):
     message = _l("You have already reported this. An official will look at it.")
 
 
-class NotHidden(ProposalError):
+class NotHidden(Conflict):
     message = _l("This is not hidden.")
 
 
-class StillHidden(ProposalError):
+class StillHidden(Conflict):
     message = _l("This is hidden: show it again, or hide it with a reason the author can read.")
 
 
-class BallotFrozen(ProposalError):
+class BallotFrozen(Conflict):
     message = _l("Voting has opened, so the ballot can no longer change. Nothing was saved.")
 
 
-class AlreadyDecided(ProposalError):
+class AlreadyDecided(Conflict):
     message = _l("This proposal has already been decided or withdrawn. Nothing was saved.")
 
 
-class AcceptNeedsFeasibleAndCost(ProposalError):
+class AcceptNeedsFeasibleAndCost(Invalid):
     message = _l(
         "To accept a proposal onto the ballot, mark it feasible and give the official cost."
     )
-    status = 400
 
 
-class RejectNeedsAnswer(ProposalError):
+class RejectNeedsAnswer(Invalid):
     message = _l("To reject a proposal, write a public answer that explains why.")
-    status = 400
 
 
-class BadMergeTarget(ProposalError):
+class BadMergeTarget(Invalid):
     message = _l("Choose another open proposal of the same process to merge into.")
-    status = 400
 
 
-class HiddenProposal(ProposalError):
+class HiddenProposal(Conflict):
     message = _l("Show the proposal again before deciding on it.")
 
 
@@ -365,14 +361,13 @@ def reviewable(
     return list(session.scalars(query))
 
 
-class BulkReviewFailed(ProposalError):
+class BulkReviewFailed(Invalid):
     """Some rows of a bulk review were refused; ``errors`` maps proposal id to the reason.
     The caller rolls back, so either every row is saved or none."""
 
     message = _l("Some rows could not be saved; see the messages next to them. Nothing was saved.")
-    status = 400
 
-    def __init__(self, errors: dict[int, ProposalError]) -> None:
+    def __init__(self, errors: dict[int, DomainError]) -> None:
         super().__init__()
         self.errors = errors
 
@@ -387,7 +382,7 @@ def review_many(
     """Review many proposals in one go (the bulk table). Unchanged rows are skipped.
     Raises ``BulkReviewFailed`` listing every refused row."""
     done: dict[int, list[str]] = {}
-    errors: dict[int, ProposalError] = {}
+    errors: dict[int, DomainError] = {}
     for proposal, data in rows:
         unchanged = (
             data.feasibility == proposal.feasibility
@@ -399,7 +394,7 @@ def review_many(
             continue
         try:
             done[proposal.id] = review(session, process, proposal, actor, data, now)
-        except ProposalError as exc:
+        except DomainError as exc:
             errors[proposal.id] = exc
     if errors:
         raise BulkReviewFailed(errors)

@@ -5,39 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from pb.accounts.models import Role, User
+from pb.accounts.models import User
 from pb.audit import AuditEvent, action_label
 from pb.db import get_session, utcnow
+from pb.errors import Conflict
 from pb.i18n import local_tz, locale_code, when
 from pb.processes import services, vocab
 from pb.processes.contract import Contract
 from pb.processes.forms import ProcessForm
 from pb.processes.models import PhaseKind, Process
 from pb.processes.present import ballot_lines
+from pb.processes.services import load_process
 from pb.security import admin_required
+from pb.web import attempt
 
 bp = Blueprint("processes", __name__)
 admin_bp = Blueprint("process_admin", __name__, url_prefix="/admin/processes")
 
 
+class EditedMeanwhile(Conflict):
+    message = _l("Someone else changed this process at the same time. Reload and try again.")
+
+
 @bp.app_context_processor
 def _vocab_helpers() -> dict[str, Any]:
     return {"phase_name": lambda key: vocab.name(vocab.PHASES, key)}
-
-
-def load_process(slug: str, *, for_admin: bool = False) -> Process:
-    """The process, or 404. Unpublished processes exist only for admins and its officials."""
-    process = services.get_by_slug(get_session(), slug)
-    if process is None:
-        abort(404)
-    if not process.published and not process.is_official(current_user):
-        abort(404)
-    return process
 
 
 @bp.get("/p/<slug>")
@@ -115,15 +113,12 @@ def create() -> Any:
         form.influence_level.data = "co-creation"
         form.connections.data = ["lives", "studies", "works", "business"]
     if form.validate_on_submit():
-        session = get_session()
-        try:
-            process = services.create_process(session, _changes(form), current_user)
-        except services.SlugTaken:
-            form.slug.errors.append(_("Another process already uses this web address."))
-        else:
-            session.commit()
+        with attempt() as done:
+            process = services.create_process(get_session(), _changes(form), current_user)
+        if done.ok:
             flash(_("The process has been created."), "success")
             return redirect(url_for("processes.show", slug=process.slug), code=303)
+        form.slug.errors.append(done.message)
     return render_template("processes/edit.html", form=form, process=None, frozen=False), (
         400 if form.errors else 200
     )
@@ -138,35 +133,24 @@ def edit(slug: str) -> Any:
     form = _form_from_process(process)
     status = 200
     if request.method == "POST" and frozen:
-        session = get_session()
-        session.rollback()
-        services.record_refused_edit(session, process, current_user)
-        session.commit()
-        flash(
-            _(
-                "Voting has opened, so the rules of this process are frozen and cannot be "
-                "changed. Nothing was saved."
-            ),
-            "error",
-        )
+        # The refusal itself is audited (its own commit): who tried to change frozen rules.
+        with attempt():
+            services.record_refused_edit(get_session(), process, current_user)
+        flash(str(services.RulesFrozen.message), "error")
         return render_template("processes/edit.html", form=form, process=process,
                                frozen=True), 409  # fmt: skip
     if form.validate_on_submit():
-        session = get_session()
-        try:
-            diff = services.update_process(session, process, _changes(form), current_user, now)
-            session.commit()
-        except services.SlugTaken:
-            session.rollback()
-            form.slug.errors.append(_("Another process already uses this web address."))
-        except StaleDataError:
-            session.rollback()
-            flash(_("Someone else changed this process at the same time. Reload and try "
-                    "again."), "error")  # fmt: skip
-            status = 409
-        else:
+        with attempt(also=(StaleDataError,), as_error=lambda _exc: EditedMeanwhile()) as done:
+            diff = services.update_process(get_session(), process, _changes(form), current_user,
+                                           now)  # fmt: skip
+        if done.ok:
             flash(_("Saved.") if diff else _("Nothing was changed."), "success")
             return redirect(url_for("processes.show", slug=process.slug), code=303)
+        if isinstance(done.error, services.SlugTaken):
+            form.slug.errors.append(done.message)
+        else:
+            flash(done.message, "error")
+            status = done.status
     if form.errors:
         status = 400
     return render_template("processes/edit.html", form=form, process=process, frozen=frozen), status
@@ -176,9 +160,8 @@ def edit(slug: str) -> Any:
 @admin_required
 def freeze(slug: str) -> Any:
     process = load_process(slug)
-    session = get_session()
-    services.freeze(session, process, current_user, utcnow())
-    session.commit()
+    with attempt():
+        services.freeze(get_session(), process, current_user, utcnow())
     flash(_("The rules are frozen. They can no longer be changed."), "success")
     return redirect(url_for("processes.show", slug=process.slug), code=303)
 
@@ -189,16 +172,13 @@ def officials(slug: str) -> Any:
     process = load_process(slug)
     session = get_session()
     if request.method == "POST":
-        email = (request.form.get("email") or "").strip().lower()
-        user = session.scalar(sa.select(User).where(User.email == email))
-        if user is None:
-            flash(_("No account has that e-mail address."), "error")
-            return redirect(url_for(".officials", slug=slug), code=303)
-        if user.role == Role.PARTICIPANT:
-            user.role = Role.OFFICIAL
-        services.assign_official(session, process, user, current_user)
-        session.commit()
-        flash(_("%(name)s is now an official of this process.", name=user.display_name), "success")
+        with attempt(session) as done:
+            user = services.assign_official_by_email(
+                session, process, request.form.get("email") or "", current_user
+            )
+        if not done.flash_error():
+            flash(_("%(name)s is now an official of this process.", name=user.display_name),
+                  "success")  # fmt: skip
         return redirect(url_for(".officials", slug=slug), code=303)
     users = session.scalars(
         sa.select(User).where(User.id.in_([o.user_id for o in process.officials]))

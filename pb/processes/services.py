@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from pb.audit import AuditAction, record
+from pb.errors import Conflict, Invalid
 from pb.processes.models import (
     Area,
     BallotType,
@@ -37,16 +39,25 @@ EDITABLE_FIELDS = (
 )  # fmt: skip
 
 
-class RulesFrozen(Exception):
+class RulesFrozen(Conflict):
     """Voting has opened: the contract can no longer change."""
 
+    message = _l(
+        "Voting has opened, so the rules of this process are frozen and cannot be changed. "
+        "Nothing was saved."
+    )
+
     def __init__(self, frozen_since: dt.datetime | None) -> None:
-        super().__init__("rules are frozen")
+        super().__init__()
         self.frozen_since = frozen_since
 
 
-class SlugTaken(ValueError):
-    pass
+class SlugTaken(Conflict):
+    message = _l("Another process already uses this web address.")
+
+
+class UnknownAccount(Invalid):
+    message = _l("No account has that e-mail address.")
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,29 @@ class ProcessChanges:
 
 def get_by_slug(session: Session, slug: str) -> Process | None:
     return session.scalar(sa.select(Process).where(Process.slug == slug))
+
+
+def visible(session: Session, slug: str, viewer: Any) -> Process | None:
+    """The process if ``viewer`` may see it: published ones to everyone, unpublished ones
+    to their officials and admins only (a draft process is being prepared)."""
+    process = get_by_slug(session, slug)
+    if process is None or (not process.published and not process.is_official(viewer)):
+        return None
+    return process
+
+
+def load_process(slug: str) -> Process:
+    """The process a request's URL names, as the current user may see it; else 404 (an
+    unpublished process does not exist for others). Every page and API route uses this."""
+    from flask import abort
+    from flask_login import current_user
+
+    from pb.db import get_session
+
+    process = visible(get_session(), slug, current_user)
+    if process is None:
+        abort(404)
+    return process
 
 
 def _snapshot(process: Process) -> dict[str, Any]:
@@ -118,7 +152,7 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 def create_process(session: Session, changes: ProcessChanges, actor: Any) -> Process:
     """Create a process from validated changes. Raises ``SlugTaken``."""
     if get_by_slug(session, changes.fields["slug"]) is not None:
-        raise SlugTaken(changes.fields["slug"])
+        raise SlugTaken()
     process = Process()
     session.add(process)
     _apply(session, process, changes)
@@ -138,7 +172,7 @@ def update_process(
         raise RulesFrozen(process.frozen_at or _voting_start(process))
     slug = changes.fields.get("slug", process.slug)
     if slug != process.slug and get_by_slug(session, slug) is not None:
-        raise SlugTaken(slug)
+        raise SlugTaken()
     before = _snapshot(process)
     _apply(session, process, changes)
     diff = _diff(before, _snapshot(process))
@@ -183,6 +217,20 @@ def freeze(session: Session, process: Process, actor: Any, now: dt.datetime) -> 
 def _voting_start(process: Process) -> dt.datetime | None:
     voting = process.phase(PhaseKind.VOTING)
     return voting.starts_at if voting else None
+
+
+def assign_official_by_email(session: Session, process: Process, email: str, actor: Any) -> Any:
+    """Make the account with ``email`` an official of the process (a participant becomes an
+    official; an admin stays admin). Raises ``UnknownAccount``. Returns the account."""
+    from pb.accounts.models import Role, User
+
+    user = session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise UnknownAccount()
+    if user.role == Role.PARTICIPANT:
+        user.role = Role.OFFICIAL
+    assign_official(session, process, user, actor)
+    return user
 
 
 def assign_official(session: Session, process: Process, user: Any, actor: Any) -> None:

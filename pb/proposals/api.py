@@ -17,8 +17,8 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request, url
 from sqlalchemy.orm import Session, raiseload
 
 from pb.db import get_session, utcnow
-from pb.processes import services as processes
 from pb.processes.models import Process
+from pb.processes.services import load_process
 from pb.proposals import queries
 from pb.proposals.models import MAX_ID, Project, Proposal
 
@@ -32,13 +32,6 @@ CSV_FIELDS = (
     "answered_at", "published_at", "support_count", "comment_count", "merged_into",
     "project_code",
 )  # fmt: skip
-
-
-def _process(slug: str) -> Process:
-    process = processes.get_by_slug(get_session(), slug)
-    if process is None or not process.published:
-        abort(404)
-    return process
 
 
 def _base() -> str:
@@ -154,12 +147,12 @@ def processes_index() -> Response:
 
 @bp.get("/api/v1/processes/<slug>")
 def process_show(slug: str) -> Response:
-    return jsonify({"data": process_data(_process(slug))})
+    return jsonify({"data": process_data(load_process(slug))})
 
 
 @bp.get("/api/v1/processes/<slug>/proposals")
 def process_proposals(slug: str) -> Response:
-    process = _process(slug)
+    process = load_process(slug)
     db = get_session()
     page, per_page = _paging()
     query = queries.ListQuery.from_args(request.args)
@@ -203,7 +196,7 @@ def _cell(value: Any) -> Any:
 
 @bp.get("/p/<slug>/proposals.csv")
 def open_data_csv(slug: str) -> Response:
-    process = _process(slug)
+    process = load_process(slug)
     db = get_session()
     projects = _projects(db, process.id)
     out = io.StringIO()
@@ -221,7 +214,7 @@ def open_data_csv(slug: str) -> Response:
 
 @bp.get("/p/<slug>/proposals.json")
 def open_data_json(slug: str) -> Response:
-    process = _process(slug)
+    process = load_process(slug)
     db = get_session()
     projects = _projects(db, process.id)
     response = jsonify(

@@ -1,5 +1,6 @@
 """Demo proposals for Lund's parks-and-streets process: one in every state, with supports,
-comments and replies, official answers, a merge and a hidden one.
+comments and replies. Their official answers, the merge and the hidden one come from
+``pb.moderation.demo`` (moderation sits above proposals).
 
 Everything goes through the real services (so the audit log and history are real), with
 e-mail turned off. Loading twice leaves the first set alone.
@@ -14,10 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pb.db import utcnow
-from pb.moderation import services as moderation
 from pb.processes.models import Process
 from pb.proposals import services
-from pb.proposals.models import Feasibility, Proposal
+from pb.proposals.models import Proposal
 
 DEMO = [
     # key, author, title, description, category, area, address, cost
@@ -60,10 +60,10 @@ DEMO = [
 
 
 def load_demo_proposals(session: Session, process: Process, users: dict[str, Any],
-                        now: dt.datetime | None = None) -> int:  # fmt: skip
+                        now: dt.datetime | None = None) -> dict[str, Proposal]:  # fmt: skip
     """Create the demo proposals in ``process`` (which must be in its proposal phase).
-    ``users`` maps "citizen", "pupil", "official" and "admin" to accounts. Returns how many
-    were created (0 when they already exist)."""
+    ``users`` maps "citizen", "pupil", "official" and "admin" to accounts. Returns them by
+    key (empty when they already exist); ``pb.moderation.demo`` reviews them."""
     now = now or utcnow()
     titles = [d[2] for d in DEMO]
     if session.scalar(
@@ -71,7 +71,7 @@ def load_demo_proposals(session: Session, process: Process, users: dict[str, Any
         .select_from(Proposal)
         .where(Proposal.process_id == process.id, Proposal.title.in_(titles))
     ):
-        return 0
+        return {}
     categories = {c.name_sv: c.id for c in process.categories}
     areas = {a.name: a.id for a in process.areas}
     made: dict[str, Proposal] = {}
@@ -104,30 +104,6 @@ def load_demo_proposals(session: Session, process: Process, users: dict[str, Any
                          "Håller med, det är väldigt mörkt där på morgonen.", now)  # fmt: skip
     services.follow(session, made["gym"], pupil)
 
-    review = moderation.ReviewInput
-    moderation.review(session, process, made["gym"], official, review(
-        Feasibility.FEASIBLE, 210_000,
-        "Förslaget går att genomföra. Marken vid lekplatsen räcker för ett utegym med fyra "
-        "stationer. Vår kostnadsuppskattning är 210 000 kronor inklusive fallskydd.",
-        moderation.Decision.ACCEPT), now, tell=False)  # fmt: skip
-    moderation.review(session, process, made["lights"], official, review(
-        Feasibility.FEASIBLE, 420_000,
-        "Vi kan sätta upp tolv nya stolpar med LED-armatur längs sträckan.",
-        moderation.Decision.ACCEPT), now, tell=False)  # fmt: skip
-    moderation.review(session, process, made["benches"], official, review(
-        Feasibility.NEEDS_WORK, None,
-        "Vi behöver veta vilka delar av stigen som är viktigast. Skriv gärna en kommentar.",
-    ), now, tell=False)  # fmt: skip
-    moderation.review(session, process, made["skate"], official, review(
-        Feasibility.NOT_FEASIBLE, 4_800_000,
-        "En skatepark i den storleken kostar mer än hela budgeten för Klostergården och "
-        "kräver bygglov. Den kan därför inte komma med på röstsedeln.",
-        moderation.Decision.REJECT), now, tell=False)  # fmt: skip
-    moderation.review(session, process, made["pump2"], official, review(
-        None, None, "Samma idé som cykelpumpen vid centrum; vi slår ihop förslagen.",
-        moderation.Decision.MERGE, made["pump"].id), now, tell=False)  # fmt: skip
     services.withdraw(session, process, made["flowers"], users["citizen"], now)
-    moderation.hide(session, process, made["ad"], official,
-                    "Reklam för ett företag, inte ett förslag för Lund.", now, tell=False)  # fmt: skip
     session.flush()
-    return len(made)
+    return made

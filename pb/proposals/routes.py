@@ -29,12 +29,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from pb import CSP
 from pb.accounts.models import Role, User
 from pb.db import get_session, utcnow
 from pb.i18n import locale_code
-from pb.processes import services as processes
 from pb.processes.models import PhaseKind, Process, ProcessOfficial
+from pb.processes.services import load_process
 from pb.proposals import images, queries, services, similarity, vocab
 from pb.proposals.forms import CommentForm, ProposalForm
 from pb.proposals.models import (
@@ -47,7 +46,8 @@ from pb.proposals.models import (
     ProposalStatus,
     valid_id,
 )
-from pb.security import login_required
+from pb.security import extend_csp, login_required
+from pb.web import attempt
 
 bp = Blueprint("proposals", __name__)
 
@@ -61,27 +61,16 @@ def _helpers() -> dict[str, Any]:
     }
 
 
-@bp.after_request
-def _map_csp(response: Response) -> Response:
+@bp.before_request
+def _map_csp() -> None:
     """Let pages show map tiles from the configured tile server, and nothing else."""
     tiles = current_app.config.get("MAP_TILE_URL") or ""
-    if tiles and response.mimetype == "text/html":
+    if tiles:
         parts = urlsplit(tiles)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        response.headers["Content-Security-Policy"] = CSP.replace(
-            "img-src 'self' data:", f"img-src 'self' data: {origin}"
-        )
-    return response
+        extend_csp("img-src", f"{parts.scheme}://{parts.netloc}")
 
 
 # -- loading ---------------------------------------------------------------------------
-
-
-def load_process(slug: str) -> Process:
-    process = processes.get_by_slug(get_session(), slug)
-    if process is None or (not process.published and not process.is_official(current_user)):
-        abort(404)
-    return process
 
 
 def load_proposal(process: Process, pid: int) -> Proposal:
@@ -353,7 +342,9 @@ def _save(process: Process, form: ProposalForm, proposal: Proposal | None) -> An
         return _render_form(process, form, proposal, 400)
     db = get_session()
     old_image = proposal.image if proposal else ""
-    try:
+    with attempt(db) as done:
+        if image_name:
+            done.on_failure(lambda: images.remove(current_app.config["UPLOAD_DIR"], image_name))
         if proposal is None:
             proposal = services.create(
                 db, process, current_user, _fields(form, image_name), publish=publish,
@@ -364,14 +355,11 @@ def _save(process: Process, form: ProposalForm, proposal: Proposal | None) -> An
                 db, process, proposal, current_user, _fields(form, image_name),
                 publish=publish, limit=current_app.config["PROPOSALS_PER_PERSON"], now=utcnow(),
             )  # fmt: skip
-    except services.ProposalError as exc:
-        db.rollback()
-        if image_name:
-            images.remove(current_app.config["UPLOAD_DIR"], image_name)
-        form.form_errors.append(str(exc.message))
+    if not done.ok:
+        form.form_errors.append(done.message)
         return _render_form(process, form, proposal if proposal and proposal.id else None,
-                            exc.status)  # fmt: skip
-    db.commit()
+                            done.status)  # fmt: skip
+    assert proposal is not None
     if old_image and old_image != proposal.image:
         images.remove(current_app.config["UPLOAD_DIR"], old_image)
     if proposal.status == ProposalStatus.DRAFT:
@@ -432,16 +420,11 @@ def withdraw(slug: str, pid: int) -> Any:
 
 def _act(process: Process, proposal: Proposal, call: Any, done: str, anchor: str = "") -> Any:
     db = get_session()
-    try:
+    # An IntegrityError here is the same action twice at the same moment.
+    with attempt(db, also=(IntegrityError,),
+                 as_error=lambda _exc: services.AlreadySupported()) as outcome:  # fmt: skip
         call(db)
-        db.commit()
-    except services.ProposalError as exc:
-        db.rollback()
-        flash(str(exc.message), "error")
-    except IntegrityError:  # the same action twice at the same moment
-        db.rollback()
-        flash(str(services.AlreadySupported.message), "error")
-    else:
+    if not outcome.flash_error():
         flash(done, "success")
     return _back(process, proposal, anchor)
 

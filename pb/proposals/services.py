@@ -1,7 +1,7 @@
 """What participants do with proposals: submit (or save a draft), edit, withdraw, support,
 comment, follow.
 
-Every function takes the session, flushes and raises a ``ProposalError`` subclass whose
+Every function takes the session, flushes and raises a ``pb.errors.DomainError`` whose
 ``message`` the route shows in the reader's language; the route commits once. Phase gates
 are checked here, against the process's own dates, so no route can skip them.
 """
@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from pb.audit import AuditAction, record
-from pb.errors import DomainError
+from pb.errors import Conflict, Invalid, NotAllowed
 from pb.processes.models import PhaseKind, Process
 from pb.proposals.models import (
     OPEN_STATUSES,
@@ -40,64 +40,52 @@ COMMENT_MAX = 2000
 COST_MAX = 10**10
 
 
-class ProposalError(DomainError):
-    """A refused action; ``message`` says why in the reader's language."""
-
-    status = 409
-
-
-class PhaseClosed(ProposalError):
+class PhaseClosed(NotAllowed):
     message = _l(
         "Proposals can only be submitted and edited while the process is in its proposal "
         "phase. Nothing was saved."
     )
-    status = 403
 
 
-class LimitReached(ProposalError):
-    status = 403
+class LimitReached(NotAllowed):
+    """The per-person limit of proposals; the message names the limit."""
 
 
-class NotEditable(ProposalError):
+class NotEditable(NotAllowed):
     message = _l(
         "This proposal can no longer be edited: its review has started or it has been decided."
     )
-    status = 403
 
 
-class ConsentMissing(ProposalError):
+class ConsentMissing(Invalid):
     message = _l("To publish, agree that your proposal is shown to everyone.")
-    status = 400
 
 
-class Incomplete(ProposalError):
+class Incomplete(Invalid):
     message = _l("To publish, give a description and your cost estimate.")
-    status = 400
 
 
-class CannotWithdraw(ProposalError):
+class CannotWithdraw(Conflict):
     message = _l("This proposal can no longer be withdrawn: voting has started or it is decided.")
 
 
-class DiscussionClosed(ProposalError):
+class DiscussionClosed(NotAllowed):
     message = _l(
         "Supports and comments are open only during the proposal and review phases, on "
         "proposals that are still open."
     )
-    status = 403
 
 
-class AlreadySupported(ProposalError):
+class AlreadySupported(Conflict):
     message = _l("You already support this proposal.")
 
 
-class NotSupported(ProposalError):
+class NotSupported(Conflict):
     message = _l("You do not support this proposal.")
 
 
-class BadParent(ProposalError):
+class BadParent(Invalid):
     message = _l("The comment you replied to does not exist.")
-    status = 400
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,2 @@
+"""Processes: the upfront contract (purpose, influence, budget, phases, eligibility, ballot
+and counting rules), its rule objects, and the admin screens that create and edit it."""
