@@ -4,6 +4,7 @@ its own section; the tests are named after the item's number."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -15,6 +16,166 @@ from tests.proposals.conftest import make_proc
 from tests.proposals.helpers import make_proposal, submit
 
 HUGE = "9" * 400
+
+# == Item 3: registration is neither rate-limited nor discreet ============================
+
+
+def _register(client: Any, email: str, ip: str = "192.0.2.1") -> Any:
+    return client.post("/account/register?lang=en", data={"email": email, "locale": "sv"},
+                       environ_base={"REMOTE_ADDR": ip})  # fmt: skip
+
+
+def test_item3_registration_is_rate_limited_per_address(make_app: Any) -> None:
+    app = make_app(REGISTER_MAX_PER_IP=3)
+    client = app.test_client()
+    for n in range(3):
+        assert _register(client, f"person{n}@example.org").status_code == 303
+    r = _register(client, "person3@example.org")
+    assert r.status_code == 429
+    assert "Too many accounts have been asked for. Try again in 60 minutes." in r.get_data(
+        as_text=True
+    )
+    r = client.post("/account/register?lang=sv", data={"email": "p@example.org", "locale": "sv"},
+                    environ_base={"REMOTE_ADDR": "192.0.2.1"})  # fmt: skip
+    assert r.status_code == 429 and "Försök igen om 60 minuter." in r.get_data(as_text=True)
+    assert _register(client, "person3@example.org", ip="192.0.2.2").status_code == 303
+
+
+def test_item3_registration_is_rate_limited_overall(make_app: Any, db: Any) -> None:
+    from pb.mail.models import OutboxMessage
+
+    app = make_app(REGISTER_MAX_TOTAL=4)
+    client = app.test_client()
+    for n in range(4):
+        assert _register(client, f"person{n}@example.org", ip=f"192.0.2.{n}").status_code == 303
+    r = _register(client, "person4@example.org", ip="198.51.100.7")
+    assert r.status_code == 429
+    assert db.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 4
+
+
+def test_item3_one_address_gets_a_few_mails_an_hour_and_the_same_answer(
+    make_app: Any, db: Any
+) -> None:
+    from pb.mail.models import OutboxMessage
+
+    app = make_app()
+    client = app.test_client()
+    for n in range(5):
+        r = _register(client, "target@example.org", ip=f"192.0.2.{n}")
+        assert r.status_code == 303 and r.headers["Location"] == "/account/register/sent"
+    assert db.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 3
+
+
+def test_item3_a_taken_address_is_answered_exactly_like_a_new_one(
+    make_app: Any, users: Any, db: Any, smtp_server: Any
+) -> None:
+    from pb.accounts.models import User
+    from pb.cli import main
+    from pb.db import get_engine
+
+    app = make_app(MAIL_PORT=smtp_server.port)
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(get_engine(app), "before_cursor_execute", count)
+    answers = []
+    for email in ("participant@example.org", "newcomer@example.org"):
+        statements.clear()
+        client = app.test_client()
+        r = _register(client, email)
+        page = client.get(r.headers["Location"] + "?lang=en").get_data(as_text=True)
+        page = re.sub(r'name="csrf_token" value="[^"]+"', "", page)  # one per browser session
+        answers.append((r.status_code, r.headers["Location"], page, len(statements)))
+    sa.event.remove(get_engine(app), "before_cursor_execute", count)
+    assert answers[0] == answers[1]  # status, where it leads, the page, and the work done
+    assert answers[0][0] == 303
+    assert db.scalar(sa.select(sa.func.count()).select_from(User)) == 5  # the fixture's five
+    result = app.test_cli_runner().invoke(main, ["mail", "send"])
+    assert "sent 2" in result.output, result.output
+    owner, newcomer = smtp_server.messages
+    assert owner["To"] == "participant@example.org"
+    assert "Den har redan ett konto." in owner.get_content()  # in the owner's language
+    assert "/account/login" in owner.get_content() and "/finish/" not in owner.get_content()
+    assert newcomer["To"] == "newcomer@example.org"
+    assert "/account/register/finish/" in newcomer.get_content()
+
+
+def test_item3_the_registration_link_is_bound_to_its_purpose(app: Any, client: Any) -> None:
+    from pb import tokens
+
+    with app.test_request_context():
+        unsubscribe = tokens.dumps("unsubscribe", {"e": "x@example.org", "l": "sv"})
+    r = client.get(f"/account/register/finish/{unsubscribe}?lang=en")
+    assert r.status_code == 400
+    assert "This link is not valid or has expired." in r.get_data(as_text=True)
+
+
+# == Item 4: behind a proxy, one person could lock everyone out =========================
+
+
+def _fail_logins(client: Any, times: int, forwarded_for: str) -> None:
+    for n in range(times):  # each on another address: only the IP address limit counts them
+        r = client.post("/account/login",
+                        data={"email": f"nobody{n}.{forwarded_for}@example.org", "password": "x"},
+                        environ_base={"REMOTE_ADDR": "10.0.0.1"},
+                        headers={"X-Forwarded-For": forwarded_for})  # fmt: skip
+        assert r.status_code == 400
+
+
+def _login_from(client: Any, forwarded_for: str) -> Any:
+    return client.post(
+        "/account/login",
+        data={"email": "participant@example.org", "password": "password-participant"},
+        environ_base={"REMOTE_ADDR": "10.0.0.1"},
+        headers={"X-Forwarded-For": forwarded_for},
+    )
+
+
+def test_item4_behind_a_trusted_proxy_limits_count_each_client(make_app: Any, users: Any) -> None:
+    app = make_app(TRUSTED_PROXIES=1, LOGIN_MAX_ATTEMPTS=2)  # 8 failures per IP address
+    client = app.test_client()
+    _fail_logins(client, 8, "203.0.113.9")
+    assert _login_from(client, "203.0.113.9").status_code == 429  # the one who failed
+    assert _login_from(client, "198.51.100.20").status_code == 303  # everyone else
+
+
+def test_item4_without_trusted_proxies_forwarded_headers_are_ignored(
+    make_app: Any, users: Any
+) -> None:
+    from pb.security import client_ip
+
+    app = make_app(LOGIN_MAX_ATTEMPTS=2)
+    assert app.config["TRUSTED_PROXIES"] == 0  # off by default
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "10.0.0.1"},
+                                  headers={"X-Forwarded-For": "203.0.113.9"}):  # fmt: skip
+        assert client_ip() == "10.0.0.1"
+    client = app.test_client()
+    # Forging the header does not escape the limit of the address that really connects.
+    for n in range(8):
+        _fail_logins(client, 1, f"203.0.113.{n}")
+    assert _login_from(client, "198.51.100.20").status_code == 429
+
+
+@pytest.mark.parametrize("proxies,seen", [
+    (0, "http 10.0.0.1"),
+    (1, "https 203.0.113.9"),
+    # Two proxies: the address the second-to-last proxy was reached from.
+    (2, "https 198.51.100.1"),
+])  # fmt: skip
+def test_item4_what_the_app_sees_follows_the_number_of_trusted_proxies(
+    make_app: Any, proxies: int, seen: str
+) -> None:
+    from flask import request
+
+    app = make_app(TRUSTED_PROXIES=proxies)
+    app.add_url_rule("/_seen", "seen", lambda: f"{request.scheme} {request.remote_addr}")
+    r = app.test_client().get("/_seen", environ_base={"REMOTE_ADDR": "10.0.0.1"}, headers={
+        "X-Forwarded-For": "198.51.100.1, 203.0.113.9", "X-Forwarded-Proto": "https, https",
+    })  # fmt: skip
+    assert r.get_data(as_text=True) == seen
+
 
 # == Item 5: 500s from officials' and admins' forms ======================================
 
