@@ -3,6 +3,7 @@
 
 ENV = "production"
 BASE_URL = "https://medborgarbudget.lund.se"
+TRUSTED_PROXIES = 1  # one TLS-terminating proxy (nginx) in front of the app processes
 # DATABASE_URL = "postgresql+psycopg://pb@db.lund.se/pb"
 MAIL_SERVER = "smtp.lund.se"
 MAIL_PORT = 587

@@ -54,6 +54,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config and "WTF_CSRF_ENABLED" in test_config:
         app.config["WTF_CSRF_ENABLED"] = test_config["WTF_CSRF_ENABLED"]
 
+    if settings["TRUSTED_PROXIES"] > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
+
     from pb import accounts, db, errors, i18n, security
 
     db.init_app(app)

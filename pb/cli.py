@@ -129,7 +129,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     """Load a realistic Lund demo into the embedded database and serve it."""
     from pb.demo import load_demo
 
-    app = create_app({"ENV": os.environ.get("PB_ENV", "development")})
+    base_url = os.environ.get("PB_BASE_URL") or f"http://{host}:{port}"  # links follow --port
+    app = create_app({"ENV": os.environ.get("PB_ENV", "development"), "BASE_URL": base_url})
     with app.app_context():
         accounts = load_demo()
     click.echo("Demo data loaded. Log in with:")

@@ -111,6 +111,31 @@ SETTINGS: tuple[Setting, ...] = (
         "Failed log-ins allowed per e-mail address and per IP address in one window.",
     ),
     Setting("LOGIN_WINDOW_SECONDS", 15 * 60, int, "Length of the log-in rate-limit window."),
+    Setting(
+        "REGISTER_MAX_PER_IP",
+        10,
+        int,
+        "Registrations (e-mails asking to confirm an address) allowed from one IP address in "
+        "one window.",
+    ),
+    Setting(
+        "REGISTER_MAX_TOTAL",
+        300,
+        int,
+        "Registrations allowed from all addresses together in one window (a brake on mass "
+        "sign-ups and on mail sent to strangers).",
+    ),
+    Setting(
+        "REGISTER_WINDOW_SECONDS", 60 * 60, int, "Length of the registration rate-limit window."
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        0,
+        int,
+        "How many proxies in front of pb add an `X-Forwarded-For` (and `X-Forwarded-Proto`) "
+        "header; the client's IP address, which rate limits count by, is read from them. "
+        "0: pb is reached directly and such headers are ignored (anyone could forge them).",
+    ),
     Setting("MAIL_SERVER", "127.0.0.1", str, "SMTP host for outgoing mail."),
     Setting("MAIL_PORT", 25, int, "SMTP port."),
     Setting("MAIL_USE_TLS", False, _bool, "Use STARTTLS."),

@@ -112,13 +112,18 @@ def limiter(name: str) -> RateLimiter:
     limits = {
         "login.email": (cfg["LOGIN_MAX_ATTEMPTS"], cfg["LOGIN_WINDOW_SECONDS"]),
         "login.ip": (cfg["LOGIN_MAX_ATTEMPTS"] * 4, cfg["LOGIN_WINDOW_SECONDS"]),
-        "register.ip": (20, 3600),
+        "register.ip": (cfg["REGISTER_MAX_PER_IP"], cfg["REGISTER_WINDOW_SECONDS"]),
+        "register.all": (cfg["REGISTER_MAX_TOTAL"], cfg["REGISTER_WINDOW_SECONDS"]),
+        # Mails to one address: a brake on filling a stranger's inbox, not a refusal.
+        "register.email": (3, cfg["REGISTER_WINDOW_SECONDS"]),
     }
     limit, seconds = limits[name]
     return RateLimiter(name, limit, dt.timedelta(seconds=seconds))
 
 
 def client_ip() -> str:
+    """The client's address. Behind ``TRUSTED_PROXIES`` proxies, ``ProxyFix`` (see
+    ``create_app``) has already put the address they forwarded here."""
     return request.remote_addr or "unknown"
 
 

@@ -1,4 +1,4 @@
-"""Signed, purpose-bound links (today: unsubscribe), as Warehouse does.
+"""Signed, purpose-bound links (unsubscribe, finishing a registration), as Warehouse does.
 
 Each purpose has its own salt and maximum age, so a token made for one purpose is
 worthless for another.
@@ -13,6 +13,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 PURPOSES = {
     "unsubscribe": 60 * 60 * 24 * 365,
+    "register": 60 * 60 * 24 * 2,
 }
 
 

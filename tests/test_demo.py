@@ -87,6 +87,12 @@ def test_pb_demo_serves_on_the_given_port(tmp_path: Any) -> None:
                     raise AssertionError("pb demo did not serve") from None
                 time.sleep(0.3)
         assert "Medborgarbudget Lund 2027" in html
+        # Links in the API (and in queued mail) lead to where the demo serves.
+        api = f"http://127.0.0.1:{port}/api/v1/processes/lund-parker-och-gator-2027"
+        with urllib.request.urlopen(api, timeout=5) as r:
+            data = r.read().decode()
+        assert f"http://127.0.0.1:{port}/p/lund-parker-och-gator-2027" in data
+        assert "127.0.0.1:5000" not in data
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=10)

@@ -1,11 +1,11 @@
-"""Account forms. Cross-record checks (e-mail taken) become field errors."""
+"""Account forms."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import Email, EqualTo, InputRequired, Length
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 
 PASSWORD_MIN = 10
 
@@ -15,13 +15,28 @@ def strip(value: str | None) -> str | None:
 
 
 class RegisterForm(FlaskForm):
-    display_name = StringField(
-        _l("Name shown with what you write"), validators=[InputRequired(), Length(max=80)]
-    )
+    """The first step: the address to send the link to, and the language of the e-mail."""
+
     email = EmailField(
         _l("E-mail address"),
         filters=[strip],
         validators=[InputRequired(), Length(max=254), Email(check_deliverability=False)],
+        description=_l("We send a link to this address; open it to finish."),
+    )
+    locale = SelectField(
+        _l("Language for e-mails"),
+        choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")],
+        default="sv",
+    )
+
+
+class FinishRegistrationForm(FlaskForm):
+    """The second step, from the link in the e-mail: name and password."""
+
+    display_name = StringField(
+        _l("Name shown with what you write"),
+        filters=[strip],
+        validators=[DataRequired(), Length(max=80)],
     )
     password = PasswordField(
         _l("Password"),
@@ -31,11 +46,6 @@ class RegisterForm(FlaskForm):
     confirm = PasswordField(
         _l("Password again"),
         validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
-    )
-    locale = SelectField(
-        _l("Language for e-mails"),
-        choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")],
-        default="sv",
     )
 
 

@@ -1,4 +1,4 @@
-"""Register, log in, log out, change password."""
+"""Register (an e-mailed link finishes it), log in, log out, change password."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from pb.accounts import services
-from pb.accounts.forms import ChangePasswordForm, LoginForm, RegisterForm
+from pb.accounts.forms import ChangePasswordForm, FinishRegistrationForm, LoginForm, RegisterForm
 from pb.audit import AuditAction, record
 from pb.db import get_session
+from pb.errors import user_error
 from pb.security import client_ip, is_safe_redirect, limiter, login_required
 from pb.web import attempt
 
@@ -27,25 +28,77 @@ def _next_url() -> str:
 
 @bp.route("/register", methods=["GET", "POST"])
 def register() -> Any:
+    """The first step of creating an account: an address to mail a link to. Every accepted
+    address gets the same answer and an e-mail (a link to finish, or a note that it already
+    has an account), so this page does not tell which addresses have accounts."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = RegisterForm()
     if form.validate_on_submit():
-        with attempt() as done:
+        email = services.normalize_email(form.email.data or "")
+        ip = client_ip()
+        by_ip, overall = limiter("register.ip"), limiter("register.all")
+        wait = max(by_ip.resets_in(ip), overall.resets_in("all"))
+        if wait:
+            n = _minutes(wait.total_seconds())
+            form.form_errors.append(
+                ngettext(
+                    "Too many accounts have been asked for. Try again in %(num)d minute.",
+                    "Too many accounts have been asked for. Try again in %(num)d minutes.",
+                    n,
+                )
+            )
+            return render_template("accounts/register.html", form=form), 429
+        by_ip.hit(ip)
+        overall.hit("all")
+        by_email = limiter("register.email")
+        if by_email.test(email):  # past a few mails an hour, one address gets no more
+            by_email.hit(email)
+            with attempt():
+                services.request_registration(get_session(), email=email, locale=form.locale.data)
+        return redirect(url_for("accounts.register_sent"), code=303)
+    return render_template("accounts/register.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/register/sent")
+def register_sent() -> Any:
+    return render_template("accounts/register_sent.html")
+
+
+@bp.route("/register/finish/<token>", methods=["GET", "POST"])
+def register_finish(token: str) -> Any:
+    """The second step, from the e-mailed link: name and password; then logged in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    try:
+        email, locale = services.registration_link(token)
+    except services.RegistrationLinkInvalid as exc:
+        raise user_error(400, str(exc.message)) from None
+    session = get_session()
+    if services.find_by_email(session, email) is not None:
+        flash(str(services.EmailTaken.message), "info")
+        return redirect(url_for("accounts.login"), code=303)
+    form = FinishRegistrationForm()
+    if form.validate_on_submit():
+        with attempt(session) as done:
             user = services.register(
-                get_session(),
-                email=form.email.data or "",
+                session,
+                email=email,
                 password=form.password.data or "",
                 display_name=form.display_name.data or "",
-                locale=form.locale.data,
+                locale=locale,
             )
-        if not done.ok:
-            form.email.errors.append(done.message)
-        else:
-            login_user(user)
-            flash(_("Welcome! Your account is ready."), "success")
-            return redirect(_next_url(), code=303)
-    return render_template("accounts/register.html", form=form), 400 if form.errors else 200
+        if done.error:
+            form.form_errors.append(done.message)
+            return render_template("accounts/register_finish.html", form=form, email=email), (
+                done.status
+            )
+        login_user(user)
+        flash(_("Welcome! Your account is ready."), "success")
+        return redirect(url_for("main.home"), code=303)
+    return render_template("accounts/register_finish.html", form=form, email=email), (
+        400 if form.errors else 200
+    )
 
 
 def _minutes(seconds: float) -> int:

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import functools
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import current_app
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from pb import tokens
 from pb.accounts.models import Role, User
 from pb.audit import AuditAction, record
 from pb.errors import Conflict, Invalid
+from pb.mail.services import enqueue
 
 
 @functools.cache
@@ -39,6 +44,12 @@ def _dummy_hash() -> str:
 
 class EmailTaken(Conflict):
     message = _l("An account with this e-mail address already exists.")
+
+
+class RegistrationLinkInvalid(Invalid):
+    message = _l(
+        "This link is not valid or has expired. Register again to get a new one by e-mail."
+    )
 
 
 class WrongPassword(Invalid):
@@ -80,6 +91,56 @@ def register(
     session.flush()
     record(session, AuditAction.USER_REGISTER, actor=user, subject=user, data={"role": role})
     return user
+
+
+def _absolute(endpoint: str, **values: Any) -> str:
+    base: str = current_app.config["BASE_URL"].rstrip("/")
+    return base + url_for(endpoint, **values)
+
+
+def request_registration(session: Session, *, email: str, locale: str | None) -> None:
+    """Mail the address a link to finish creating an account or, when it already has one,
+    a note that someone tried. Both take the same work and the caller answers the same, so
+    nobody learns which addresses have accounts; no account is made before the link."""
+    email = normalize_email(email)
+    locale = locale if locale in ("sv", "en") else "sv"
+    user = find_by_email(session, email)
+    if user is None:
+        token = tokens.dumps("register", {"e": email, "l": locale})
+        url = _absolute("accounts.register_finish", token=token)
+        with force_locale(locale):
+            subject = _("Finish creating your account")
+            body = _(
+                "Someone, probably you, asked to create an account on our citizen budget site "
+                "with this e-mail address.\n\nTo finish, open this link within two days and "
+                "choose your name and password:\n%(url)s\n\nIf it was not you, ignore this "
+                "e-mail: no account is created without the link.",
+                url=url,
+            )
+    else:
+        locale = user.locale if user.locale in ("sv", "en") else locale
+        url = _absolute("accounts.login")
+        with force_locale(locale):
+            subject = _("Someone tried to create an account with your address")
+            body = _(
+                "Someone, perhaps you, tried to create a new account on our citizen budget site "
+                "with this e-mail address. It already has an account.\n\nIf it was you, log "
+                "in here instead:\n%(url)s\n\nIf it was not you, ignore this e-mail: nothing "
+                "has changed in your account.",
+                url=url,
+            )
+    enqueue(session, to=email, subject=subject, body=body, locale=locale,
+            user_id=user.id if user else None)  # fmt: skip
+
+
+def registration_link(token: str) -> tuple[str, str]:
+    """The e-mail address and language a registration link was sent for. Raises
+    ``RegistrationLinkInvalid`` when it is forged, damaged or older than two days."""
+    try:
+        data = tokens.loads("register", token)
+        return str(data["e"]), str(data["l"])
+    except (tokens.TokenInvalid, KeyError, TypeError) as exc:
+        raise RegistrationLinkInvalid() from exc
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:

@@ -11,14 +11,14 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from pb.fields import ID_MAX, WholeNumberField
 from pb.moderation.models import ReportReason
 from pb.moderation.services import Decision
 from pb.proposals.forms import AmountField, strip
@@ -95,9 +95,12 @@ class ReviewForm(FlaskForm):
         default=Decision.NONE,
         validate_choice=True,
     )
-    merge_into = IntegerField(
+    merge_into = WholeNumberField(
         _l("Number of the proposal to merge into"),
-        validators=[Optional(), NumberRange(min=1, message=_l("Not a proposal number."))],
+        validators=[Optional()],
+        min=1,
+        max=ID_MAX,
+        message=_l("Not a proposal number."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -10,13 +10,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    DateTimeLocalField,
     Field,
     FieldList,
     Form,
     FormField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -25,17 +22,20 @@ from wtforms import (
 from wtforms.validators import (
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     Regexp,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from pb.fields import BoundedDateField, BoundedDateTimeLocalField, WholeNumberField
+from pb.i18n import local_tz
 from pb.processes import vocab
 from pb.processes.models import BallotType, PhaseKind
+from pb.processes.services import phase_problem
 
 SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+BUDGET_MAX = 10**12
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -45,9 +45,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 class AreaForm(Form):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
-    budget = IntegerField(
-        _l("Budget (SEK)"), validators=[Optional(), NumberRange(min=1, max=10**12)]
-    )
+    budget = WholeNumberField(_l("Budget (SEK)"), validators=[Optional()], min=1, max=BUDGET_MAX)
 
 
 class CategoryForm(Form):
@@ -56,10 +54,10 @@ class CategoryForm(Form):
 
 
 class PhaseForm(Form):
-    starts_at = DateTimeLocalField(
+    starts_at = BoundedDateTimeLocalField(
         _l("Starts"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"], validators=[Optional()]
     )
-    ends_at = DateTimeLocalField(
+    ends_at = BoundedDateTimeLocalField(
         _l("Ends"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"], validators=[Optional()]
     )
 
@@ -103,15 +101,15 @@ class ProcessForm(FlaskForm):
     decision_body_en = StringField(
         _l("Who takes the final decision (English)"), validators=[Optional(), Length(max=200)]
     )
-    decision_date = DateField(_l("Date of the decision"), validators=[Optional()])
+    decision_date = BoundedDateField(_l("Date of the decision"), validators=[Optional()])
     decision_text_sv = TextAreaField(
         _l("What the result decides (Swedish)"), validators=[InputRequired(), Length(max=5000)]
     )
     decision_text_en = TextAreaField(
         _l("What the result decides (English)"), validators=[Optional(), Length(max=5000)]
     )
-    budget = IntegerField(
-        _l("Total budget (SEK)"), validators=[InputRequired(), NumberRange(min=1, max=10**12)]
+    budget = WholeNumberField(
+        _l("Total budget (SEK)"), validators=[InputRequired()], min=1, max=BUDGET_MAX
     )
     areas = FieldList(FormField(AreaForm), min_entries=4, max_entries=30)
     categories = FieldList(FormField(CategoryForm), min_entries=6, max_entries=40)
@@ -122,8 +120,8 @@ class ProcessForm(FlaskForm):
             {k.value.replace("-", "_"): FormField(PhaseForm) for k in PhaseKind},
         )
     )
-    min_age = IntegerField(
-        _l("Minimum age"), default=12, validators=[InputRequired(), NumberRange(min=0, max=120)]
+    min_age = WholeNumberField(
+        _l("Minimum age"), default=12, validators=[InputRequired()], min=0, max=120
     )
     connections = MultiCheckboxField(_l("Who counts as a citizen (any of these)"), choices=[])
     other_connection_sv = StringField(
@@ -135,22 +133,23 @@ class ProcessForm(FlaskForm):
     area_restricted = BooleanField(_l("People vote only in the area they are connected to"))
     code_channels = MultiCheckboxField(_l("How voting codes are handed out"), choices=[])
     ballot_type = SelectField(_l("Ballot"), choices=[], validators=[InputRequired()])
-    max_projects = IntegerField(
-        _l("At most this many projects"), validators=[Optional(), NumberRange(min=1, max=1000)]
+    max_projects = WholeNumberField(
+        _l("At most this many projects"), validators=[Optional()], min=1, max=1000
     )
-    min_projects = IntegerField(
-        _l("At least this many projects"), validators=[Optional(), NumberRange(min=1, max=1000)]
+    min_projects = WholeNumberField(
+        _l("At least this many projects"), validators=[Optional()], min=1, max=1000
     )
-    min_budget_share_pct = IntegerField(
+    min_budget_share_pct = WholeNumberField(
         _l("Chosen projects must use at least this share of the budget (%)"),
-        validators=[Optional(), NumberRange(min=1, max=100)],
+        validators=[Optional()],
+        min=1,
+        max=100,
     )
-    points_total = IntegerField(
-        _l("Points to spread"), validators=[Optional(), NumberRange(min=1, max=1000)]
+    points_total = WholeNumberField(
+        _l("Points to spread"), validators=[Optional()], min=1, max=1000
     )
-    max_points_per_project = IntegerField(
-        _l("At most this many points on one project"),
-        validators=[Optional(), NumberRange(min=1, max=1000)],
+    max_points_per_project = WholeNumberField(
+        _l("At most this many points on one project"), validators=[Optional()], min=1, max=1000
     )
     counting_rule = SelectField(_l("Counting rule"), choices=[], validators=[InputRequired()])
     tie_break = SelectField(_l("Tie-break"), choices=[], validators=[InputRequired()])
@@ -202,7 +201,16 @@ class ProcessForm(FlaskForm):
             if broken:
                 field.errors = [*field.errors, message]
                 ok = False
+        if not self.phases.errors:
+            problem = phase_problem(self.phase_data(local_tz()))
+            if problem is not None:
+                starts = self._phase_form(problem[0]).starts_at
+                starts.errors = [*starts.errors, problem[1]]
+                ok = False
         return ok
+
+    def _phase_form(self, kind: PhaseKind) -> Any:
+        return getattr(self.phases.form, kind.value.replace("-", "_")).form
 
     def validate_areas(self, field: Field) -> None:
         rows = [r for r in field.entries if (r.form.name.data or "").strip() or r.form.budget.data]
@@ -234,7 +242,7 @@ class ProcessForm(FlaskForm):
     def phase_data(self, tz: ZoneInfo) -> dict[PhaseKind, tuple[dt.datetime, dt.datetime]]:
         out = {}
         for kind in PhaseKind:
-            sub = getattr(self.phases.form, kind.value.replace("-", "_")).form
+            sub = self._phase_form(kind)
             if sub.starts_at.data and sub.ends_at.data:
                 out[kind] = (
                     sub.starts_at.data.replace(tzinfo=tz),

@@ -6,7 +6,7 @@ Functions flush and raise domain exceptions; the route commits once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from pb.audit import AuditAction, record
 from pb.errors import Conflict, Invalid
+from pb.fields import YEAR_MAX, YEAR_MIN, in_year_range
 from pb.processes.models import (
     Area,
     BallotType,
@@ -26,6 +27,8 @@ from pb.processes.models import (
     ProcessOfficial,
     TieBreak,
 )
+from pb.processes.vocab import PHASES
+from pb.processes.vocab import name as vocab_name
 from pb.text import slugify
 
 # Fields an admin edits through the form; everything else is managed by pb.
@@ -58,6 +61,43 @@ class SlugTaken(Conflict):
 
 class UnknownAccount(Invalid):
     message = _l("No account has that e-mail address.")
+
+
+class PhasesInvalid(Invalid):
+    """Phases out of order or overlapping, or dates outside the years pb accepts."""
+
+
+Phases = Mapping[PhaseKind, tuple[dt.datetime, dt.datetime]]
+
+
+def phase_problem(phases: Phases) -> tuple[PhaseKind, Any] | None:
+    """The first phase that cannot be saved and why, or None. Each phase ends after it
+    starts, within the years pb accepts, and starts when the phase before it (in the order
+    of ``PhaseKind``) has ended or later: phases follow one another without overlapping."""
+    previous: tuple[PhaseKind, dt.datetime] | None = None
+    for kind in sorted(phases, key=lambda k: k.order):
+        start, end = phases[kind]
+        if not (in_year_range(start) and in_year_range(end)):
+            return kind, _l(
+                "Give a date between the years %(min)s and %(max)s.", min=YEAR_MIN, max=YEAR_MAX
+            )
+        if end <= start:
+            return kind, _l("The end must come after the start.")
+        if previous is not None and start < previous[1]:
+            return kind, _l(
+                "The phase “%(phase)s” must start when the phase “%(before)s” ends or later.",
+                phase=vocab_name(PHASES, kind),
+                before=vocab_name(PHASES, previous[0]),
+            )
+        previous = (kind, end)
+    return None
+
+
+def check_phases(phases: Phases) -> None:
+    """Raises ``PhasesInvalid`` with ``phase_problem``'s message."""
+    problem = phase_problem(phases)
+    if problem is not None:
+        raise PhasesInvalid(problem[1])
 
 
 @dataclass(frozen=True)
@@ -108,6 +148,7 @@ def _snapshot(process: Process) -> dict[str, Any]:
 
 
 def _apply(session: Session, process: Process, changes: ProcessChanges) -> None:
+    check_phases(changes.phases)
     for name, value in changes.fields.items():
         if name not in EDITABLE_FIELDS:
             raise KeyError(name)

@@ -11,15 +11,15 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     Field,
-    FloatField,
     IntegerField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from pb.fields import DecimalNumberField
 from pb.processes.models import Process
 from pb.proposals.services import (
     ADDRESS_MAX,
@@ -102,19 +102,19 @@ class ProposalForm(FlaskForm):
         validators=[Length(max=ADDRESS_MAX, message=_l("Use at most %(max)d characters."))],
         description=_l("For example: the playground on Vildandsvägen, Norra Fäladen."),
     )
-    latitude = FloatField(
+    latitude = DecimalNumberField(
         _l("Latitude"),
-        validators=[
-            Optional(),
-            NumberRange(min=-90, max=90, message=_l("Not a valid latitude.")),
-        ],
+        validators=[Optional()],
+        min=-90,
+        max=90,
+        message=_l("Not a valid latitude."),
     )
-    longitude = FloatField(
+    longitude = DecimalNumberField(
         _l("Longitude"),
-        validators=[
-            Optional(),
-            NumberRange(min=-180, max=180, message=_l("Not a valid longitude.")),
-        ],
+        validators=[Optional()],
+        min=-180,
+        max=180,
+        message=_l("Not a valid longitude."),
     )
     cost_estimate = AmountField(
         _l("Your cost estimate (SEK)"),
@@ -174,4 +174,4 @@ class CommentForm(FlaskForm):
             Length(max=COMMENT_MAX, message=_l("Use at most %(max)d characters.")),
         ],
     )
-    parent_id = IntegerField(validators=[Optional()])
+    parent_id = IntegerField(validators=[Optional()])  # hidden; the service checks it

@@ -10,36 +10,70 @@ import sqlalchemy as sa
 from tests.conftest import login
 
 
-def test_register_logs_in_and_hashes_with_argon2id(client: Any, db: Any) -> None:
+def _mailed_link(app: Any, smtp_server: Any) -> str:
+    """Send the outbox over real SMTP; the path of the one link to finish registering."""
+    import re
+
+    from pb.cli import main
+
+    result = app.test_cli_runner().invoke(main, ["mail", "send"])
+    assert result.exit_code == 0 and "sent 1" in result.output, result.output
+    body = smtp_server.messages[-1].get_content()
+    m = re.search(r"http://127\.0\.0\.1:5000(/account/register/finish/\S+)", body)
+    assert m, body
+    return m.group(1)
+
+
+def test_register_by_mailed_link_then_logged_in_with_argon2id(
+    make_app: Any, smtp_server: Any, db: Any
+) -> None:
     from pb.accounts.models import User
 
-    r = client.post("/account/register", data={
-        "display_name": "Karin", "email": "Karin@Example.org ", "password": "correct horse",
-        "confirm": "correct horse", "locale": "sv",
-    })  # fmt: skip
-    assert r.status_code == 303
+    app = make_app(MAIL_PORT=smtp_server.port)
+    client = app.test_client()
+    r = client.post("/account/register?lang=en",
+                    data={"email": "Karin@Example.org ", "locale": "en"})  # fmt: skip
+    assert r.status_code == 303 and r.headers["Location"] == "/account/register/sent"
+    assert "Open the link in it" in client.get("/account/register/sent?lang=en").get_data(
+        as_text=True
+    )
+    assert db.scalar(sa.select(sa.func.count()).select_from(User)) == 0  # not before the link
+    link = _mailed_link(app, smtp_server)
+    assert smtp_server.messages[-1]["To"] == "karin@example.org"
+    assert smtp_server.messages[-1]["Subject"] == "Finish creating your account"
+    page = client.get(link + "?lang=en").get_data(as_text=True)
+    assert "Your e-mail address: karin@example.org" in page
+    r = client.post(link, data={"display_name": " Karin ", "password": "correct horse",
+                                "confirm": "correct horse"})  # fmt: skip
+    assert r.status_code == 303 and r.headers["Location"] == "/"
     user = db.scalar(sa.select(User).where(User.email == "karin@example.org"))
     assert user is not None and user.password_hash.startswith("$argon2id$")
     assert "correct horse" not in user.password_hash
-    page = client.get("/").get_data(as_text=True)
-    assert "Karin" in page
+    assert user.display_name == "Karin" and user.locale == "en"
+    assert "Karin" in client.get("/").get_data(as_text=True)
+    # The link has done its work: opened again, it leads to logging in.
+    r = app.test_client().get(link)
+    assert r.status_code == 303 and r.headers["Location"] == "/account/login"
 
 
-def test_register_errors_keep_what_was_typed(client: Any, users: Any) -> None:
-    r = client.post("/account/register?lang=en", data={
-        "display_name": "Someone", "email": "participant@example.org", "password": "longenough1",
-        "confirm": "longenough1",
+def test_register_errors_keep_what_was_typed(client: Any, app: Any) -> None:
+    from pb import tokens
+
+    r = client.post("/account/register?lang=en", data={"email": "not-an-address", "locale": "sv"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert "Invalid email address." in html and 'value="not-an-address"' in html
+    with app.test_request_context():
+        token = tokens.dumps("register", {"e": "x@example.org", "l": "sv"})
+    r = client.post(f"/account/register/finish/{token}?lang=sv", data={
+        "display_name": "Xavier", "password": "short", "confirm": "other",
     })  # fmt: skip
     html = r.get_data(as_text=True)
     assert r.status_code == 400
-    assert "already exists" in html
-    assert 'value="Someone"' in html and 'value="participant@example.org"' in html
-    r = client.post("/account/register?lang=sv", data={
-        "display_name": "X", "email": "x@example.org", "password": "short", "confirm": "other",
-    })  # fmt: skip
-    html = r.get_data(as_text=True)
+    assert "Lösenorden är olika" in html and 'value="Xavier"' in html
+    r = client.get(f"/account/register/finish/{token[:-3]}xyz?lang=en")
     assert r.status_code == 400
-    assert "Lösenorden är olika" in html
+    assert "This link is not valid or has expired." in r.get_data(as_text=True)
 
 
 def test_login_logout(client: Any, users: Any) -> None:

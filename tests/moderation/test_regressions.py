@@ -74,7 +74,7 @@ def test_huge_numbers_in_forms_are_refused_politely(app: Any, users: Any, proc: 
         data={"decision": "merge", "merge_into": HUGE, "feasibility": ""},
     )
     assert r.status_code == 400
-    assert "Choose another open proposal" in r.get_data(as_text=True)
+    assert "Not a proposal number." in r.get_data(as_text=True)
     r = official.post("/p/parker/review", data={"rows-0-proposal_id": HUGE})
     assert r.status_code == 400
 

@@ -189,8 +189,8 @@ def test_admin_can_freeze_early(client: Any, users: Any, make_process: Any, db: 
 @pytest.mark.parametrize("overrides,field_error", [
     ({"title_sv": ""}, "This field is required."),
     ({"slug": "Not A Slug!"}, "Use lower-case letters"),
-    ({"budget": "-5"}, "Number must be between"),
-    ({"budget": "lots"}, "Not a valid integer value."),
+    ({"budget": "-5"}, "Give a whole number from 1 to 1000000000000."),
+    ({"budget": "lots"}, "Give a whole number from 1 to 1000000000000."),
     ({"areas-1-budget": "1"}, "must add up to the total budget"),
     ({"phases-voting-ends_at": "2000-01-01T00:00"}, "The end must come after the start."),
     ({"connections": []}, "Choose at least one connection."),
