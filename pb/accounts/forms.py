@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import Email, EqualTo, InputRequired, Length
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Field,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
+
+from pb.accounts.services import display_name_problem
+from pb.forms import FlaskForm
 
 PASSWORD_MIN = 10
 
@@ -37,6 +47,11 @@ class RegisterForm(FlaskForm):
         choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")],
         default="sv",
     )
+
+    def validate_display_name(self, field: Field) -> None:
+        problem = display_name_problem(field.data or "")
+        if problem is not None:
+            raise ValidationError(problem)
 
 
 class LoginForm(FlaskForm):

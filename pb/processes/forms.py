@@ -7,14 +7,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
     Field,
     FieldList,
-    Form,
     FormField,
     IntegerField,
     SelectField,
@@ -32,6 +30,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from pb.forms import FlaskForm, Form
 from pb.processes import vocab
 from pb.processes.models import BallotType, PhaseKind
 
