@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import flask_login
 import sqlalchemy as sa
-from flask import Flask, abort, current_app, request
+from flask import Flask, Response, abort, current_app, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext
 from flask_login import LoginManager, current_user
@@ -46,6 +46,9 @@ class RateLimitHit(Base):
 
 # Declarative classes expose ``__table__`` as a FromClause; for a mapped class it is its Table.
 _hits = cast(sa.Table, RateLimitHit.__table__)
+
+# Paths whose pages are personal even when the answer is a log-in redirect or an error.
+PERSONAL_PATHS = ("/account", "/admin", "/moderation")
 
 # No limit looks further back than this; older hits are deleted as new ones arrive.
 MAX_WINDOW = dt.timedelta(days=1)
@@ -191,3 +194,15 @@ def init_app(app: Flask) -> None:
         return user
 
     login_manager.user_loader(load_user)
+
+    @app.after_request
+    def _no_store_when_personal(response: Response) -> Response:
+        """Pages made for a logged-in person (their drafts, the moderation queue, admin) are
+        never kept by the browser or a proxy: after log-out, Back or a shared computer's cache
+        must not show them. Responses that set their own caching (static files, images)
+        keep it."""
+        if request.endpoint == "static" or "Cache-Control" in response.headers:
+            return response
+        if current_user.is_authenticated or request.path.startswith(PERSONAL_PATHS):
+            response.headers["Cache-Control"] = "no-store"
+        return response
