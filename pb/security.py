@@ -15,12 +15,13 @@ from urllib.parse import urlsplit
 
 import flask_login
 import sqlalchemy as sa
-from flask import Flask, Response, abort, current_app, request
+from flask import Flask, abort, current_app, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.wrappers import Response
 
 from pb.accounts.models import User
 from pb.db import Base, UTCDateTime, get_engine, get_session, utcnow
@@ -175,7 +176,19 @@ def csrf_exempt(view: Callable[P, R]) -> Callable[P, R]:
     return exempt
 
 
+def no_store_when_personal(response: Response) -> Response:
+    """Pages made for a logged-in person (their drafts, the moderation queue, admin) are never
+    kept by the browser or a proxy: after log-out, Back or a shared computer's cache must not
+    show them. Responses that set their own caching (static files, images) keep it."""
+    if request.endpoint == "static" or "Cache-Control" in response.headers:
+        return response
+    if current_user.is_authenticated or request.path.startswith(PERSONAL_PATHS):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
+    app.after_request(no_store_when_personal)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -194,15 +207,3 @@ def init_app(app: Flask) -> None:
         return user
 
     login_manager.user_loader(load_user)
-
-    @app.after_request
-    def _no_store_when_personal(response: Response) -> Response:
-        """Pages made for a logged-in person (their drafts, the moderation queue, admin) are
-        never kept by the browser or a proxy: after log-out, Back or a shared computer's cache
-        must not show them. Responses that set their own caching (static files, images)
-        keep it."""
-        if request.endpoint == "static" or "Cache-Control" in response.headers:
-            return response
-        if current_user.is_authenticated or request.path.startswith(PERSONAL_PATHS):
-            response.headers["Cache-Control"] = "no-store"
-        return response

@@ -81,7 +81,6 @@ class CannotWithdraw(ProposalError):
 
 class NotTheAuthor(NotAllowed):
     message = _l("Only the person who made this proposal can do this.")
-    status = 403
 
 
 class DiscussionClosed(ProposalError):
