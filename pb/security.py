@@ -138,6 +138,17 @@ def is_safe_redirect(target: str | None) -> TypeGuard[str]:
     )
 
 
+def no_store_when_personal(response: Response) -> Response:
+    """Pages made for a logged-in person (their drafts, the moderation queue, admin) are never
+    kept by the browser or a proxy: after log-out, Back or a shared computer's cache must not
+    show them. Responses that set their own caching (static files, images) keep it."""
+    if request.endpoint == "static" or "Cache-Control" in response.headers:
+        return response
+    if current_user.is_authenticated or request.path.startswith(PERSONAL_PATHS):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def role_required(
     check: Callable[[User], bool],
 ) -> Callable[[Callable[P, R]], Callable[P, R | ResponseReturnValue]]:
@@ -174,17 +185,6 @@ def csrf_exempt(view: Callable[P, R]) -> Callable[P, R]:
     """Flask-WTF's ``csrf.exempt``: the view is registered as exempt and returned unchanged."""
     exempt: Callable[P, R] = csrf.exempt(view)
     return exempt
-
-
-def no_store_when_personal(response: Response) -> Response:
-    """Pages made for a logged-in person (their drafts, the moderation queue, admin) are never
-    kept by the browser or a proxy: after log-out, Back or a shared computer's cache must not
-    show them. Responses that set their own caching (static files, images) keep it."""
-    if request.endpoint == "static" or "Cache-Control" in response.headers:
-        return response
-    if current_user.is_authenticated or request.path.startswith(PERSONAL_PATHS):
-        response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def init_app(app: Flask) -> None:

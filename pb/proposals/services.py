@@ -79,10 +79,6 @@ class CannotWithdraw(ProposalError):
     message = _l("This proposal can no longer be withdrawn: voting has started or it is decided.")
 
 
-class NotTheAuthor(NotAllowed):
-    message = _l("Only the person who made this proposal can do this.")
-
-
 class DiscussionClosed(ProposalError):
     message = _l(
         "Supports and comments are open only during the proposal and review phases, on "
@@ -150,6 +146,10 @@ def can_edit(process: Process, proposal: Proposal, user: Any, now: dt.datetime) 
         and not proposal.official_cost
         and not proposal.answer
     )
+
+
+class NotTheAuthor(NotAllowed):
+    message = _l("Only the person who made this proposal can do this.")
 
 
 def withdraw_refusal(process: Process, proposal: Proposal, user: Any,
