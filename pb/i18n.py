@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from babel.numbers import format_decimal
 from flask import Flask, current_app, request, session
 from flask_babel import Babel, format_date, format_datetime, get_locale
-from flask_login import current_user
 
 LOCALES = ("sv", "en")
 LANGUAGE_NAMES = {"sv": "Svenska", "en": "English"}
@@ -19,16 +18,15 @@ babel = Babel()
 
 
 def select_locale() -> str:
-    """Query ``?lang=``, then the visitor's choice, the account, the browser, the default."""
+    """Query ``?lang=``, then the visitor's choice (the language switch), the browser, the
+    default. The account's language is for its e-mail only: logging in never changes the
+    language of the pages."""
     asked = request.args.get("lang")
     if asked in LOCALES:
         return asked
     chosen = session.get("lang")
     if chosen in LOCALES:
         return str(chosen)
-    user_locale = getattr(current_user, "locale", None) if current_user else None
-    if user_locale in LOCALES:
-        return str(user_locale)
     best = request.accept_languages.best_match(LOCALES)
     return best or current_app.config["DEFAULT_LOCALE"]
 

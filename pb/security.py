@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.wrappers import Response
 
 from pb.db import Base, UTCDateTime, get_engine, utcnow
 
@@ -48,6 +49,9 @@ class RateLimitHit(Base):
 
 # Declarative classes expose ``__table__`` as a FromClause; for a mapped class it is its Table.
 _hits = cast(sa.Table, RateLimitHit.__table__)
+
+# Paths whose pages are personal even when the answer is a log-in redirect or an error.
+PERSONAL_PATHS = ("/account", "/admin", "/moderation")
 
 # No limit looks further back than this; older hits are deleted as new ones arrive.
 MAX_WINDOW = dt.timedelta(days=1)
@@ -141,6 +145,17 @@ def is_safe_redirect(target: str | None) -> TypeGuard[str]:
     )
 
 
+def no_store_when_personal(response: Response) -> Response:
+    """Pages made for a logged-in person (their drafts, the moderation queue, admin) are never
+    kept by the browser or a proxy: after log-out, Back or a shared computer's cache must not
+    show them. Responses that set their own caching (static files, images) keep it."""
+    if request.endpoint == "static" or "Cache-Control" in response.headers:
+        return response
+    if current_user.is_authenticated or request.path.startswith(PERSONAL_PATHS):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def role_required(
     check: Callable[[User], bool],
 ) -> Callable[[Callable[P, R]], Callable[P, R | ResponseReturnValue]]:
@@ -211,6 +226,7 @@ def content_security_policy() -> str:
 
 
 def init_app(app: Flask) -> None:
+    app.after_request(no_store_when_personal)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

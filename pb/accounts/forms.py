@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Field,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
+
+from pb.accounts.services import display_name_problem
+from pb.forms import FlaskForm
 
 PASSWORD_MIN = 10
 
@@ -36,7 +46,8 @@ class FinishRegistrationForm(FlaskForm):
     display_name = StringField(
         _l("Name shown with what you write"),
         filters=[strip],
-        validators=[DataRequired(), Length(max=80)],
+        # InputRequired, not DataRequired: a name of spaces gets the message that says why.
+        validators=[InputRequired(), Length(max=80)],
     )
     password = PasswordField(
         _l("Password"),
@@ -47,6 +58,11 @@ class FinishRegistrationForm(FlaskForm):
         _l("Password again"),
         validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
+
+    def validate_display_name(self, field: Field) -> None:
+        problem = display_name_problem(field.data or "")
+        if problem is not None:
+            raise ValidationError(problem)
 
 
 class LoginForm(FlaskForm):

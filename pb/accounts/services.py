@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import unicodedata
 from typing import Any
 
 import sqlalchemy as sa
@@ -56,6 +57,28 @@ class WrongPassword(Invalid):
     message = _l("This is not your current password.")
 
 
+class BadDisplayName(Invalid):
+    """The name shown with what someone writes would be blank or would disguise text."""
+
+
+# Characters that reorder the text around them (embeddings, overrides, isolates, marks): in
+# a name they could make it, or what follows it on a page, read as something else.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def display_name_problem(name: str) -> Any:
+    """Why a display name cannot be used (a message in the reader's language), or None: it
+    needs a visible character (a letter, digit, punctuation or symbol; spaces, invisible
+    format characters and lone accents are not enough) and no direction controls."""
+    if any(c in BIDI_CONTROLS for c in name):
+        return _l("The name may not contain characters that change the direction of the text.")
+    if not any(unicodedata.category(c)[0] in "LNPS" for c in name):
+        return _l("Give a name with at least one visible character, such as a letter.")
+    return None
+
+
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
@@ -77,7 +100,11 @@ def register(
     role: Role = Role.PARTICIPANT,
     locale: str | None = None,
 ) -> User:
-    """Create an account. Raises ``EmailTaken`` if the address is already registered."""
+    """Create an account. Raises ``EmailTaken`` if the address is already registered and
+    ``BadDisplayName`` for a blank or direction-changing name (the form checks it first)."""
+    problem = display_name_problem(display_name)
+    if problem is not None:
+        raise BadDisplayName(problem)
     if find_by_email(session, email) is not None:
         raise EmailTaken()
     user = User(

@@ -1,14 +1,19 @@
 """Queue mail in the outbox and deliver it over SMTP with retries.
 
 ``enqueue`` only adds a row (the caller's transaction commits it together with the change
-it tells about). ``send_pending`` claims due rows, sends them over one SMTP connection and
-reschedules failures with exponential back-off until ``MAIL_MAX_ATTEMPTS``.
+it tells about). ``send_pending`` claims due rows (marking them as being sent, in
+one short transaction), sends them over one SMTP connection and settles each message in its
+own transaction: sent, retried later with exponential back-off until ``MAIL_MAX_ATTEMPTS``,
+or failed with the error when it can never be sent (a message that cannot be built, a
+refused recipient). One bad message never blocks or repeats the others, and a message is
+delivered at most once: a run that dies mid-way leaves its claimed messages marked sent.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -39,6 +44,16 @@ def unsubscribe_url(email: str) -> str:
     return base + url_for("mail.unsubscribe", token=token)
 
 
+_LINE_BREAKS = re.compile(r"[\t\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x9f]")
+
+
+def header_text(value: str) -> str:
+    """A header value on one line: line breaks become a space, other control characters go.
+    No header ever carries CR or LF, whatever was stored."""
+    return _CONTROLS.sub("", _LINE_BREAKS.sub(" ", value)).strip()
+
+
 def enqueue(
     session: Session,
     *,
@@ -57,8 +72,8 @@ def enqueue(
     with force_locale(locale):
         footer = _("You get this e-mail because you take part in a citizen budget. "
                    "To get no more e-mail from us, open: %(url)s", url=url)  # fmt: skip
-    msg = OutboxMessage(to=to, subject=subject[:300], body=f"{body.rstrip()}\n\n-- \n{footer}\n",
-                        unsubscribe_url=url)  # fmt: skip
+    msg = OutboxMessage(to=to, subject=header_text(subject)[:300],
+                        body=f"{body.rstrip()}\n\n-- \n{footer}\n", unsubscribe_url=url)  # fmt: skip
     session.add(msg)
     session.flush()
     return msg
@@ -86,16 +101,26 @@ class SendReport:
     failed: int = 0
 
 
+class BadMessage(ValueError):
+    """A message that can never be sent as it is (e.g. an address with a line break)."""
+
+
+def _address(value: str) -> str:
+    if _LINE_BREAKS.search(value) or _CONTROLS.search(value):
+        raise BadMessage(f"control characters in the address {value!r}")
+    return value.strip()
+
+
 def _build(row: OutboxMessage, sender: str) -> EmailMessage:
     msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = row.to
-    msg["Subject"] = row.subject
+    msg["From"] = header_text(sender)
+    msg["To"] = _address(row.to)
+    msg["Subject"] = header_text(row.subject)
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].strip(">") or "localhost")
     msg["Auto-Submitted"] = "auto-generated"
     if row.unsubscribe_url:
-        msg["List-Unsubscribe"] = f"<{row.unsubscribe_url}>"
+        msg["List-Unsubscribe"] = f"<{header_text(row.unsubscribe_url)}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(row.body)
     return msg
@@ -105,30 +130,80 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(minutes=min(2 ** (attempts - 1), 24 * 60))
 
 
+# Left on a message while it is handed to the SMTP server. If the sender dies before it
+# settles the message, the message stays marked sent with this note: mail is delivered at
+# most once, never twice.
+SENDING = "sending: not settled (the sender stopped); it may or may not have been delivered"
+
+
+def _claim(session: Session, limit: int, now: dt.datetime, sender: str,
+           report: SendReport) -> list[tuple[int, EmailMessage]]:  # fmt: skip
+    """Take due messages in one short transaction: build each; one that cannot be built is
+    failed at once with the error, the others are marked as being sent (so no other run,
+    nor this one after a crash, sends them again)."""
+    claimed = []
+    with session.begin():
+        rows = session.scalars(
+            sa.select(OutboxMessage)
+            .where(
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.failed_at.is_(None),
+                OutboxMessage.next_attempt_at <= now,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        for row in rows:
+            row.attempts += 1
+            try:
+                message = _build(row, sender)
+            except (ValueError, TypeError, LookupError) as exc:  # never sendable as it is
+                row.failed_at = now
+                row.last_error = f"could not be built: {exc}"[:2000]
+                report.failed += 1
+                continue
+            row.sent_at = now
+            row.last_error = SENDING
+            claimed.append((row.id, message))
+    return claimed
+
+
+def _settle(session: Session, row_id: int, error: BaseException | None, permanent: bool,
+            now: dt.datetime, max_attempts: int, report: SendReport) -> None:  # fmt: skip
+    """Record one message's outcome in its own transaction."""
+    with session.begin():
+        row = session.get(OutboxMessage, row_id)
+        if row is None:  # unsubscribed meanwhile; nothing to record
+            return
+        if error is None:
+            row.last_error = ""
+            report.sent += 1
+            return
+        row.sent_at = None
+        row.last_error = str(error)[:2000] or type(error).__name__
+        if permanent or row.attempts >= max_attempts:
+            row.failed_at = now
+            report.failed += 1
+        else:
+            row.next_attempt_at = now + _backoff(row.attempts)
+            report.retried += 1
+
+
 def send_pending(limit: int = 500, now: dt.datetime | None = None) -> SendReport:
-    """Send due messages. Safe to run from several processes at once on PostgreSQL (rows are
-    claimed with SKIP LOCKED); on SQLite the database serialises writers."""
+    """Send due messages, each settled on its own: one that fails never holds back or
+    repeats the others. Safe to run from several processes at once on PostgreSQL (rows are
+    claimed with SKIP LOCKED and marked before sending); on SQLite the database serialises
+    writers."""
     cfg = current_app.config
     now = now or utcnow()
     report = SendReport()
-    engine = get_engine()
-    with Session(engine) as session, session.begin():
-        rows = list(
-            session.scalars(
-                sa.select(OutboxMessage)
-                .where(
-                    OutboxMessage.sent_at.is_(None),
-                    OutboxMessage.failed_at.is_(None),
-                    OutboxMessage.next_attempt_at <= now,
-                )
-                .order_by(OutboxMessage.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        )
-        if not rows:
+    with Session(get_engine()) as session:
+        claimed = _claim(session, limit, now, cfg["MAIL_FROM"], report)
+        if not claimed:
             return report
         smtp: smtplib.SMTP | None = None
+        connect_error: Exception | None = None
         try:
             smtp = smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=20)
             if cfg["MAIL_USE_TLS"]:
@@ -137,27 +212,23 @@ def send_pending(limit: int = 500, now: dt.datetime | None = None) -> SendReport
                 smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
         except (OSError, smtplib.SMTPException) as exc:
             smtp = None
-            connect_error = f"connect: {exc}"
-        for row in rows:
-            row.attempts += 1
-            try:
-                if smtp is None:
-                    raise smtplib.SMTPException(connect_error)
-                smtp.send_message(_build(row, cfg["MAIL_FROM"]))
-            except (OSError, smtplib.SMTPException) as exc:
-                row.last_error = str(exc)[:2000]
-                if row.attempts >= cfg["MAIL_MAX_ATTEMPTS"] or isinstance(
-                    exc, smtplib.SMTPRecipientsRefused
-                ):
-                    row.failed_at = now
-                    report.failed += 1
-                else:
-                    row.next_attempt_at = now + _backoff(row.attempts)
-                    report.retried += 1
-            else:
-                row.sent_at = now
-                report.sent += 1
-        if smtp is not None:
-            with contextlib.suppress(OSError, smtplib.SMTPException):
-                smtp.quit()
+            connect_error = smtplib.SMTPException(f"connect: {exc}")
+        try:
+            for row_id, message in claimed:
+                error: BaseException | None = connect_error
+                permanent = False
+                if smtp is not None:
+                    try:
+                        smtp.send_message(message)
+                    except smtplib.SMTPRecipientsRefused as exc:
+                        error, permanent = exc, True
+                    except (OSError, smtplib.SMTPException) as exc:
+                        error = exc
+                    except Exception as exc:  # e.g. an address the SMTP client cannot encode
+                        error, permanent = exc, True
+                _settle(session, row_id, error, permanent, now, cfg["MAIL_MAX_ATTEMPTS"], report)
+        finally:
+            if smtp is not None:
+                with contextlib.suppress(OSError, smtplib.SMTPException):
+                    smtp.quit()
     return report

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     FieldList,
-    Form,
     FormField,
     HiddenField,
     RadioField,
@@ -19,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from pb.fields import ID_MAX, WholeNumberField
+from pb.forms import FlaskForm, Form
 from pb.moderation.models import ReportReason
 from pb.moderation.services import Decision
 from pb.proposals.forms import AmountField, strip

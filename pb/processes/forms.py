@@ -7,12 +7,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
     FieldList,
-    Form,
     FormField,
     SelectField,
     SelectMultipleField,
@@ -29,6 +27,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from pb.fields import BoundedDateField, BoundedDateTimeLocalField, WholeNumberField
+from pb.forms import FlaskForm, Form
 from pb.i18n import local_tz
 from pb.processes import vocab
 from pb.processes.models import BallotType, PhaseKind

@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -20,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from pb.fields import DecimalNumberField
+from pb.forms import FlaskForm
 from pb.processes.models import Process
 from pb.proposals.services import (
     ADDRESS_MAX,

@@ -145,8 +145,14 @@ class Proposal(Base):
     merged_into: Mapped[Proposal | None] = relationship(remote_side=[id])
 
     @property
+    def is_private(self) -> bool:
+        """Its author's alone: a draft, or one that was never published (a draft withdrawn
+        before drafts were deleted on withdrawal kept ``published_at`` empty)."""
+        return self.status == ProposalStatus.DRAFT or self.published_at is None
+
+    @property
     def is_public(self) -> bool:
-        return self.status != ProposalStatus.DRAFT and not self.hidden
+        return not self.is_private and not self.hidden
 
     def is_author(self, user: Any) -> bool:
         return bool(getattr(user, "is_authenticated", False)) and user.id == self.author_id

@@ -80,6 +80,7 @@ def public_filter(process_id: int) -> list[sa.ColumnElement[bool]]:
         Proposal.process_id == process_id,
         Proposal.hidden.is_(False),
         Proposal.status != ProposalStatus.DRAFT,
+        Proposal.published_at.is_not(None),  # never published: private, whatever its status
     ]
 
 

@@ -47,7 +47,7 @@ from pb.proposals.models import (
     valid_id,
 )
 from pb.security import extend_csp, login_required
-from pb.web import attempt
+from pb.web import attempt, status_for
 
 bp = Blueprint("proposals", __name__)
 
@@ -82,7 +82,7 @@ def load_proposal(process: Process, pid: int) -> Proposal:
     if proposal is None or proposal.process_id != process.id:
         abort(404)
     is_author = proposal.is_author(current_user)
-    if proposal.status == ProposalStatus.DRAFT and not is_author:
+    if proposal.is_private and not is_author:
         abort(404)
     if proposal.hidden and not (is_author or process.is_official(current_user)):
         abort(404)
@@ -404,6 +404,19 @@ def edit(slug: str, pid: int) -> Any:
     return _save(process, form, proposal)
 
 
+@bp.get("/p/<slug>/proposals/<int:pid>/withdraw")
+@login_required
+def withdraw_confirm(slug: str, pid: int) -> Any:
+    """Ask before withdrawing (or, for a draft, deleting); say why when it is not possible."""
+    process = load_process(slug)
+    proposal = load_proposal(process, pid)
+    refusal = services.withdraw_refusal(process, proposal, current_user, utcnow())
+    return render_template(
+        "proposals/withdraw.html", process=process, proposal=proposal, refusal=refusal,
+        on_ballot=proposal.status == ProposalStatus.ACCEPTED,
+    ), status_for(refusal) if refusal else 200  # fmt: skip
+
+
 @bp.post("/p/<slug>/proposals/<int:pid>/withdraw")
 @login_required
 def withdraw(slug: str, pid: int) -> Any:
@@ -411,8 +424,20 @@ def withdraw(slug: str, pid: int) -> Any:
     proposal = load_proposal(process, pid)
     if not proposal.is_author(current_user):
         abort(403)
-    return _act(process, proposal, lambda db: services.withdraw(
-        db, process, proposal, current_user, utcnow()), _("Your proposal is withdrawn."))  # fmt: skip
+    if request.form.get("confirm") != "yes":  # not from the confirmation page: ask first
+        return redirect(url_for(".withdraw_confirm", slug=process.slug, pid=proposal.id), code=303)
+    was_draft = proposal.status == ProposalStatus.DRAFT
+    with attempt() as done:
+        image_name = services.withdraw(get_session(), process, proposal, current_user, utcnow())
+    if done.flash_error():
+        return _back(process, proposal)
+    if image_name:
+        images.remove(current_app.config["UPLOAD_DIR"], image_name)
+    if was_draft:
+        flash(_("Your draft is deleted."), "success")
+        return redirect(url_for(".mine", slug=process.slug), code=303)
+    flash(_("Your proposal is withdrawn."), "success")
+    return _back(process, proposal)
 
 
 # -- supporting, discussing, following -------------------------------------------------

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from pb.audit import AuditAction, record
-from pb.errors import Conflict, Invalid, NotAllowed
+from pb.errors import Conflict, DomainError, Invalid, NotAllowed
 from pb.processes.models import PhaseKind, Process
 from pb.proposals.models import (
     OPEN_STATUSES,
@@ -136,12 +136,27 @@ def can_edit(process: Process, proposal: Proposal, user: Any, now: dt.datetime) 
     )
 
 
+class NotTheAuthor(NotAllowed):
+    message = _l("Only the person who made this proposal can do this.")
+
+
+def withdraw_refusal(process: Process, proposal: Proposal, user: Any,
+                     now: dt.datetime) -> DomainError | None:  # fmt: skip
+    """Why ``withdraw`` would refuse, or None when it may go ahead. The one place the rule
+    lives: the page offers the button, the confirmation page explains, the service checks."""
+    if not proposal.is_author(user):
+        return NotTheAuthor()
+    if proposal.status == ProposalStatus.DRAFT:
+        return None  # a draft is deleted, never withdrawn into the open
+    if proposal.status not in (*OPEN_STATUSES, ProposalStatus.ACCEPTED):
+        return CannotWithdraw()
+    if not _before_voting(process, now):
+        return CannotWithdraw()
+    return None
+
+
 def can_withdraw(process: Process, proposal: Proposal, user: Any, now: dt.datetime) -> bool:
-    return (
-        proposal.is_author(user)
-        and _before_voting(process, now)
-        and proposal.status in (ProposalStatus.DRAFT, *OPEN_STATUSES, ProposalStatus.ACCEPTED)
-    )
+    return withdraw_refusal(process, proposal, user, now) is None
 
 
 def submitted_count(session: Session, process: Process, author: Any) -> int:
@@ -262,11 +277,21 @@ def update(
 
 
 def withdraw(session: Session, process: Process, proposal: Proposal, author: Any,
-             now: dt.datetime) -> None:  # fmt: skip
-    """The author takes the proposal back, any time before voting. An accepted proposal
-    leaves the ballot."""
-    if not can_withdraw(process, proposal, author, now):
-        raise CannotWithdraw()
+             now: dt.datetime) -> str | None:  # fmt: skip
+    """The author takes the proposal back, any time before voting; an accepted proposal
+    leaves the ballot. A draft was never public, so it is deleted instead (it never becomes
+    a public "withdrawn" proposal). Returns the name of the deleted draft's image file, for
+    the caller to remove once committed, or None."""
+    refusal = withdraw_refusal(process, proposal, author, now)
+    if refusal is not None:
+        raise refusal
+    if proposal.status == ProposalStatus.DRAFT:
+        image = proposal.image or None
+        record(session, AuditAction.PROPOSAL_WITHDRAW, actor=author, subject=proposal,
+               process_id=process.id, data={"from": ProposalStatus.DRAFT, "deleted": True})  # fmt: skip
+        session.delete(proposal)
+        session.flush()
+        return image
     was = proposal.status
     proposal.status = ProposalStatus.WITHDRAWN
     proposal.updated_at = now
@@ -280,6 +305,7 @@ def withdraw(session: Session, process: Process, proposal: Proposal, author: Any
     record(session, AuditAction.PROPOSAL_WITHDRAW, actor=author, subject=proposal,
            process_id=process.id, data=data)  # fmt: skip
     session.flush()
+    return None
 
 
 def has_support(session: Session, proposal: Proposal, user: Any) -> bool:

@@ -116,6 +116,7 @@ def similar(
             Proposal.process_id == process_id,
             Proposal.hidden.is_(False),
             Proposal.status.in_(PUBLIC_STATUSES),
+            Proposal.published_at.is_not(None),
             sa.or_(*likes),
         )
         .order_by(Proposal.id.desc())

@@ -256,6 +256,9 @@ def test_too_large_image_is_refused(make_app: Any, users: Any, make_process: Any
     assert _proposals(db) == []
 
 
+YES = {"confirm": "yes"}  # what the confirmation page sends
+
+
 @pytest.mark.parametrize("lang,text", [("en", "Your proposal is withdrawn."),
                                        ("sv", "Ditt förslag är återkallat.")])  # fmt: skip
 def test_author_withdraws_before_the_vote(
@@ -266,15 +269,15 @@ def test_author_withdraws_before_the_vote(
     pid = make_proposal(app, proc.process, users["participant"])
     other = app.test_client()
     login(other, "participant2")
-    assert other.post(f"/p/parker/proposals/{pid}/withdraw").status_code == 403
+    assert other.post(f"/p/parker/proposals/{pid}/withdraw", data=YES).status_code == 403
     login(client, "participant")
-    r = client.post(f"/p/parker/proposals/{pid}/withdraw?lang={lang}")
+    r = client.post(f"/p/parker/proposals/{pid}/withdraw?lang={lang}", data=YES)
     assert r.status_code == 303
     assert get(app, Proposal, pid).status.value == "withdrawn"
     html = client.get(f"/p/parker/proposals/{pid}?lang={lang}").get_data(as_text=True)
     assert text in html
     # Twice is refused with a message.
-    client.post(f"/p/parker/proposals/{pid}/withdraw?lang=en")
+    client.post(f"/p/parker/proposals/{pid}/withdraw?lang=en", data=YES)
     html = client.get(f"/p/parker/proposals/{pid}?lang=en").get_data(as_text=True)
     assert "can no longer be withdrawn" in html
 
@@ -292,7 +295,7 @@ def test_withdrawing_an_accepted_proposal_takes_it_off_the_ballot(
     assert r.status_code == 303
     assert db.scalar(sa.select(sa.func.count()).select_from(Project)) == 1
     login(client, "participant")
-    assert client.post(f"/p/parker/proposals/{pid}/withdraw").status_code == 303
+    assert client.post(f"/p/parker/proposals/{pid}/withdraw", data=YES).status_code == 303
     db.expire_all()
     assert db.scalar(sa.select(sa.func.count()).select_from(Project)) == 0
 
@@ -312,7 +315,7 @@ def test_withdraw_refused_once_voting_opened(
         session.get(Proposal, pid).process_id = voting.process.id
         session.commit()
     login(client, "participant")
-    r = client.post(f"/p/rostning/proposals/{pid}/withdraw?lang=en")
+    r = client.post(f"/p/rostning/proposals/{pid}/withdraw?lang=en", data=YES)
     assert r.status_code == 303
     assert get(app, Proposal, pid).status.value == "published"
 

@@ -1,0 +1,78 @@
+"""The base classes of every form: text fields drop control characters as they are read.
+
+A single-line field (``StringField`` and its kinds: e-mail, hidden, amounts …) turns line
+breaks and tabs into a space and drops every other control character, so a title can never
+carry a line break into an e-mail header, a CSV row or a log line. A ``TextAreaField``
+keeps its line breaks (CR LF and CR become LF) and tabs and drops the other control
+characters. Passwords are left exactly as typed. The filter runs before the field's own
+filters (e.g. ``strip``) and validators, so length checks see the clean text.
+
+Forms subclass ``pb.forms.FlaskForm`` (or ``pb.forms.Form`` for sub-forms in a
+``FormField``/``FieldList``) instead of Flask-WTF's and WTForms' own.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import flask_wtf
+import wtforms
+from wtforms import PasswordField, StringField, TextAreaField
+from wtforms.fields.core import UnboundField
+
+_BREAKS = re.compile(r"[\t\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x9f]")
+_MULTI_CONTROLS = re.compile(r"[\x00-\x08\v\f\x0e-\x1f\x7f-\x9f]")
+
+
+def single_line(value: Any) -> Any:
+    """Line breaks and tabs become one space; other control characters are dropped."""
+    if not isinstance(value, str):
+        return value
+    return _CONTROLS.sub("", _BREAKS.sub(" ", value))
+
+
+def multi_line(value: Any) -> Any:
+    """Line breaks (as LF) and tabs kept; other control characters dropped."""
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = value.replace("\u2028", "\n").replace("\u2029", "\n\n")
+    return _MULTI_CONTROLS.sub("", value)
+
+
+def text_filter(field_class: type) -> Any:
+    """The filter a field of this class gets, or None."""
+    if issubclass(field_class, PasswordField):
+        return None
+    if issubclass(field_class, TextAreaField):
+        return multi_line
+    if issubclass(field_class, StringField):
+        return single_line
+    return None
+
+
+class CleanTextMeta:
+    """A WTForms ``Meta`` mixin: bind every text field with its control-character filter
+    first in its filters."""
+
+    def bind_field(self, form: Any, unbound_field: UnboundField, options: dict[str, Any]) -> Any:
+        clean = text_filter(unbound_field.field_class)
+        if clean is not None:
+            options = {**options, "filters": [clean, *unbound_field.kwargs.get("filters", ())]}
+        return super().bind_field(form, unbound_field, options)  # type: ignore[misc]
+
+
+# Flask-WTF and WTForms are untyped (Any to the checker), hence the ignores on their bases.
+class FlaskForm(flask_wtf.FlaskForm):  # type: ignore[misc]
+    class Meta(CleanTextMeta, flask_wtf.FlaskForm.Meta):  # type: ignore[misc]
+        pass
+
+
+class Form(wtforms.Form):  # type: ignore[misc]
+    class Meta(CleanTextMeta, wtforms.meta.DefaultMeta):  # type: ignore[misc]
+        pass
+
+
+__all__ = ["FlaskForm", "Form", "multi_line", "single_line"]
