@@ -412,6 +412,12 @@ def test_item1_a_draft_withdrawn_before_the_fix_stays_private(
     _assert_private(_public_answers(app, proc.slug, pid), title)
     login(client, "participant")
     assert client.get(f"/p/parker/proposals/{pid}").status_code == 200  # its author's still
+    official = app.test_client()
+    login(official, "official")  # not even the process's officials may open it
+    assert official.get(f"/p/parker/review/{pid}").status_code == 404
+    assert official.get(f"/p/parker/proposals/{pid}/report").status_code == 404
+    assert official.post(f"/p/parker/moderation/proposals/{pid}/hide",
+                         data={"reason": "x"}).status_code == 404  # fmt: skip
 
 
 def test_item1_withdraw_asks_first_without_javascript_and_with_csrf(

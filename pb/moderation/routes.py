@@ -77,7 +77,7 @@ def _comment(process: Process, cid: int) -> Comment:
 
 
 def _visible(process: Process, proposal: Proposal) -> None:
-    if proposal.status == ProposalStatus.DRAFT:
+    if proposal.is_private:
         abort(404)
     if proposal.hidden and not (
         proposal.is_author(current_user) or process.is_official(current_user)
@@ -292,7 +292,7 @@ def _moderate(process: Process, content: Proposal | Comment, action: str) -> Any
 def moderate_proposal(slug: str, pid: int, action: str) -> Any:
     process = official_process(slug)
     proposal = _proposal(process, pid)
-    if proposal.status == ProposalStatus.DRAFT:  # drafts are their author's alone
+    if proposal.is_private:  # drafts (and never-published proposals) are their author's alone
         abort(404)
     return _moderate(process, proposal, action)
 
@@ -316,7 +316,7 @@ def _feasibility(value: str | None) -> Feasibility | None:
 def review(slug: str, pid: int) -> Any:
     process = official_process(slug)
     proposal = _proposal(process, pid)
-    if proposal.status == ProposalStatus.DRAFT:
+    if proposal.is_private:
         abort(404)
     db = get_session()
     form = ReviewForm(obj=None if request.method == "POST" else proposal)
