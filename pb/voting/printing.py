@@ -1,0 +1,550 @@
+"""Print-ready voting letters and code cards (A4 PDF, fpdf2) with QR codes (segno).
+
+Pure: no database, no Flask. The caller hands in the plain codes as it makes them, with who
+gets each (letters) or nothing (cards); they live only in memory while the page is drawn
+and are written nowhere but the PDF. The texts that vary by vote (title, eligibility, what
+the vote decides, dates, web address) come in a ``Vote`` per language; the fixed wording of
+letters and cards is in this module, in Swedish and English (``_TEXTS``), so the letters do
+not depend on a request's locale or on a message catalogue.
+
+Fonts: DejaVu Sans and DejaVu Sans Mono (Debian's ``fonts-dejavu-core``), which cover Latin
+with all its accents, Greek, Cyrillic, Armenian, Georgian, Hebrew and Arabic; right-to-left
+names are shaped with HarfBuzz (``uharfbuzz``) so that Arabic letters join and read right to
+left. A name in a script DejaVu lacks (Chinese, for instance) is refused before printing:
+``unprintable(text)`` says which characters, and ``pb.voting.people`` reports them per line.
+
+QR codes are drawn as vector rectangles, one per run of dark modules in a row (sharp at any
+printer resolution, and far smaller and faster than an image per code). Their mask is fixed
+(pattern 2, any mask is valid QR) because choosing the best of eight costs five times as much
+time as making the code, and every reader decodes every mask.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import IO, Protocol
+
+import segno
+from fpdf import FPDF
+from fpdf.enums import Align, XPos, YPos
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+_FONTS = {
+    "sans": "DejaVuSans.ttf",
+    "sans-bold": "DejaVuSans-Bold.ttf",
+    "mono-bold": "DejaVuSansMono-Bold.ttf",
+}
+LANGUAGES = ("sv", "en")
+QR_MASK = 2
+
+# Where the recipient's address goes, in mm from the page's top left: the window of a C5 or
+# DL envelope with its window on the left (SS-EN ISO 269 / DIN 5008 form B: 20 mm from the
+# left edge, 45 mm from the top, 85 x 45 mm, its top 5 mm for the sender's line). A4 folded
+# in three at the marks (105 and 210 mm) fits a DL envelope, folded once a C5.
+WINDOW = (20.0, 45.0, 85.0, 45.0)
+FOLD_MARKS = (105.0, 210.0)
+
+_MONTHS = {
+    "sv": "januari februari mars april maj juni juli augusti september oktober november december",
+    "en": "January February March April May June July August September October November December",
+}
+
+# The fixed wording of letters and cards; {named} parts are filled in per vote.
+_TEXTS: dict[str, dict[str, str]] = {
+    "sv": {
+        "heading": "Din röstkod: {title}",
+        "intro": "Du får det här brevet för att du får vara med och bestämma. "
+        "Med koden nedan kan du rösta på nätet.",
+        "who": "Vem får rösta",
+        "decides": "Vad omröstningen avgör",
+        "when": "När",
+        "period": "Du kan rösta från {opens} till och med {closes}.",
+        "period_time": "Du kan rösta från {opens} till {closes}.",
+        "your_code": "Din röstkod",
+        "scan": "Skanna QR-koden med mobilens kamera: röstsidan öppnas med koden ifylld.",
+        "manual": "Utan QR-kod: gå till {web} och skriv in koden.",
+        "secret": "Koden är hemlig och fungerar en gång. Visa den inte för någon. "
+        "När du har röstat kan koden inte användas igen, och ingen kan se "
+        "hur just du har röstat.",
+        "contact": "Frågor? {contact}",
+        "card_code": "Röstkod",
+        "card_scan": "Skanna QR-koden, eller gå till {web} och skriv in koden.",
+        "card_secret": "Hemlig – fungerar en gång.",
+        "card_period": "Röstningen: {period}",
+        "at": "kl.",
+    },
+    "en": {
+        "heading": "Your voting code: {title}",
+        "intro": "You are receiving this letter because you may take part in the decision. "
+        "With the code below you can vote online.",
+        "who": "Who may vote",
+        "decides": "What the vote decides",
+        "when": "When",
+        "period": "You can vote from {opens} until {closes} inclusive.",
+        "period_time": "You can vote from {opens} until {closes}.",
+        "your_code": "Your voting code",
+        "scan": "Scan the QR code with your phone's camera: the ballot opens "
+        "with the code filled in.",
+        "manual": "Without the QR code: go to {web} and type in the code.",
+        "secret": "The code is secret and works once. Do not show it to anyone. "
+        "Once you have voted the code cannot be used again, and nobody can see "
+        "how you voted.",
+        "contact": "Questions? {contact}",
+        "card_code": "Voting code",
+        "card_scan": "Scan the QR code, or go to {web} and type in the code.",
+        "card_secret": "Secret – works once.",
+        "card_period": "Voting: {period}",
+        "at": "at",
+    },
+}
+
+
+class FontMissing(RuntimeError):
+    """The DejaVu fonts are not installed (Debian: ``apt-get install fonts-dejavu-core``)."""
+
+
+@dataclass(frozen=True)
+class Vote:
+    """What letters and cards say about one vote, in one language.
+
+    ``organisation`` is the sender ("Dalby kommun"); ``title`` the vote ("Ungdomsbudget
+    2026"); ``eligibility`` who may vote and ``decides`` what the vote decides, a sentence or
+    two each; ``web_address`` what a person types without the QR code ("dalby.se/rosta");
+    ``opens``/``closes`` the voting dates (a datetime also prints its time); ``contact`` an
+    optional line for questions; ``return_address`` the sender's line above the address.
+    """
+
+    organisation: str
+    title: str
+    eligibility: str
+    decides: str
+    web_address: str
+    opens: date
+    closes: date
+    contact: str = ""
+    return_address: str = ""
+
+
+class Recipient(Protocol):
+    """Who a letter goes to (``pb.voting.people.Person`` is one)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def address(self) -> tuple[str, ...]: ...
+
+    @property
+    def language(self) -> str: ...
+
+
+BallotUrl = str | Callable[[str], str]
+
+
+def letters(
+    out: str | Path | IO[bytes],
+    recipients: Iterable[tuple[Recipient, str]],
+    votes: Mapping[str, Vote],
+    ballot_url: BallotUrl,
+) -> int:
+    """Write one letter per page, each in its recipient's language, to ``out`` (a path or a
+    binary stream); return the number of letters.
+
+    ``recipients`` yields (person, plain code) pairs and is consumed as the pages are drawn;
+    ``votes`` has a ``Vote`` for each language a person may have (ValueError otherwise, at
+    that person); ``ballot_url`` is a template with ``{code}`` or a function of the code, the
+    address the QR code opens.
+    """
+    url = _url_maker(ballot_url)
+    pdf = _document(next(iter(votes.values())).title if votes else "")
+    count = 0
+    for person, code in recipients:
+        vote = votes.get(person.language)
+        if vote is None:
+            raise ValueError(f"no texts for the language {person.language!r}")
+        _letter(pdf, vote, person, code, url(code), person.language)
+        count += 1
+    _write(pdf, out)
+    return count
+
+
+def cards(
+    out: str | Path | IO[bytes],
+    codes: Iterable[str],
+    vote: Vote,
+    purpose: str,
+    ballot_url: BallotUrl,
+    language: str = "sv",
+    per_page: int = 10,
+) -> int:
+    """Write an anonymous batch as cut-out cards, ``per_page`` (8 or 10) to an A4 page with
+    cut marks, each with the vote's title, the batch's ``purpose`` ("Klass 7B, Dalby
+    skola"), the code, its QR code and the web address; return the number of cards."""
+    if per_page not in _CARD_GRIDS:
+        raise ValueError("per_page must be 8 or 10")
+    if language not in _TEXTS:
+        raise ValueError(f"no texts for the language {language!r}")
+    url = _url_maker(ballot_url)
+    pdf = _document(vote.title)
+    columns, rows = _CARD_GRIDS[per_page]
+    count = 0
+    for code in codes:
+        slot = count % per_page
+        if slot == 0:
+            pdf.add_page()
+            _cut_marks(pdf, columns, rows)
+        column, row = slot % columns, slot // columns
+        _card(pdf, vote, purpose, code, url(code), language, column, row, columns, rows)
+        count += 1
+    if count == 0:
+        pdf.add_page()
+    _write(pdf, out)
+    return count
+
+
+def unprintable(text: str) -> str:
+    """The characters of ``text`` the letters' font has no glyph for (spaces and invisible
+    format characters such as the zero-width joiner do not need one)."""
+    covered = _coverage()
+    return "".join(
+        char
+        for char in text
+        if ord(char) not in covered and unicodedata.category(char) not in ("Zs", "Cf", "Cc")
+    )
+
+
+def format_date(value: date, language: str) -> str:
+    """``14 juni 2026`` / ``14 June 2026``; a datetime with a time of day adds it
+    (``kl. 20.00`` / ``at 20:00``)."""
+    month = _MONTHS[language].split()[value.month - 1]
+    text = f"{value.day} {month} {value.year}"
+    if isinstance(value, datetime) and _has_time(value):
+        sep = "." if language == "sv" else ":"
+        text += f" {_TEXTS[language]['at']} {value.hour:02d}{sep}{value.minute:02d}"
+    return text
+
+
+def format_period(opens: date, closes: date, language: str) -> str:
+    """A short date range: ``1–14 juni 2026``, ``28 May – 3 June 2026``, with the closing
+    time when ``closes`` has one."""
+    months = _MONTHS[language].split()
+    end = format_date(closes, language)
+    if (opens.year, opens.month) == (closes.year, closes.month):
+        return f"{opens.day}–{end}"
+    if opens.year == closes.year:
+        return f"{opens.day} {months[opens.month - 1]} – {end}"
+    return f"{format_date(opens, language)} – {end}"
+
+
+def _has_time(value: date) -> bool:
+    return isinstance(value, datetime) and (value.hour, value.minute) != (0, 0)
+
+
+def qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
+    """The QR code for ``url`` as rows of dark (True) and light modules, without the quiet
+    zone: error correction M (15 % of the code may be smudged) or better if it fits."""
+    qr = segno.make(url, error="m", micro=False, mask=QR_MASK)
+    return tuple(tuple(bool(m) for m in row) for row in qr.matrix)
+
+
+# --- drawing -----------------------------------------------------------------------------
+
+_CARD_GRIDS = {8: (2, 4), 10: (2, 5)}
+_INK = (0, 0, 0)
+_GREY = (90, 90, 90)
+_ACCENT = (0, 84, 147)
+_PANEL = (238, 243, 248)
+
+
+@cache
+def _font_paths() -> dict[str, Path]:
+    paths = {style: FONT_DIR / name for style, name in _FONTS.items()}
+    missing = [str(p) for p in paths.values() if not p.is_file()]
+    if missing:
+        raise FontMissing(
+            "The PDF fonts are missing: "
+            + ", ".join(missing)
+            + ". Install them with: apt-get install fonts-dejavu-core"
+        )
+    return paths
+
+
+@cache
+def _coverage() -> frozenset[int]:
+    font = _document("").fonts["sans"]
+    return frozenset(getattr(font, "cmap", {}))
+
+
+def _document(title: str) -> FPDF:
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(20, 20, 20)
+    pdf.set_title(title)
+    pdf.set_creator("pb")
+    for style, path in _font_paths().items():
+        pdf.add_font(style, fname=str(path))
+    return pdf
+
+
+def _write(pdf: FPDF, out: str | Path | IO[bytes]) -> None:
+    if isinstance(out, str | Path):
+        pdf.output(str(out))
+    else:
+        out.write(pdf.output())
+
+
+def _url_maker(ballot_url: BallotUrl) -> Callable[[str], str]:
+    if callable(ballot_url):
+        return ballot_url
+    if "{code}" not in ballot_url:
+        raise ValueError("the ballot URL template needs {code}")
+    template = ballot_url
+    return lambda code: template.replace("{code}", code)
+
+
+def _needs_shaping(text: str) -> bool:
+    return any(unicodedata.bidirectional(c) in ("R", "AL") for c in text)
+
+
+def _shaped_line(pdf: FPDF, width: float, height: float, text: str) -> None:
+    """One line of a name or address; right-to-left scripts are shaped by HarfBuzz."""
+    shaping = _needs_shaping(text)
+    if shaping:
+        pdf.set_text_shaping(True)
+    pdf.cell(width, height, text, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    if shaping:
+        pdf.set_text_shaping(False)
+
+
+def _para(
+    pdf: FPDF, width: float, height: float, text: str, new_x: XPos, new_y: YPos = YPos.NEXT
+) -> None:
+    """A left-aligned paragraph (fpdf2's default justifies)."""
+    pdf.multi_cell(width, height, text, align=Align.L, new_x=new_x, new_y=new_y)
+
+
+def _fit(pdf: FPDF, text: str, width: float, size: float, smallest: float) -> float:
+    """The largest font size from ``size`` down to ``smallest`` at which ``text`` fits."""
+    while size > smallest:
+        pdf.set_font_size(size)
+        if pdf.get_string_width(text) <= width:
+            return size
+        size -= 0.5
+    return smallest
+
+
+def _qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
+    """Draw the QR code for ``url`` as filled rectangles, ``size`` mm square at (x, y)."""
+    matrix = qr_matrix(url)
+    n = len(matrix)
+    module = size / n * pdf.k  # points per module
+    runs: list[str] = []
+    for r, row in enumerate(matrix):
+        c = 0
+        while c < n:
+            if row[c]:
+                start = c
+                while c < n and row[c]:
+                    c += 1
+                runs.append(f"{start} {r} {c - start} 1 re")
+            else:
+                c += 1
+    # One path in module units: y grows downwards from the code's top left corner.
+    left = x * pdf.k
+    top = (pdf.h - y) * pdf.k
+    # fpdf2 has no public call for a raw path; one path is far faster than a rect() per run.
+    pdf._out(
+        f"q 0 g {module:.4f} 0 0 {-module:.4f} {left:.3f} {top:.3f} cm\n"
+        + "\n".join(runs)
+        + "\nf Q"
+    )
+
+
+def _letter(pdf: FPDF, vote: Vote, person: Recipient, code: str, url: str, language: str) -> None:
+    t = _TEXTS[language]
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+
+    # Sender, top: organisation and the vote.
+    pdf.set_text_color(*_ACCENT)
+    pdf.set_font("sans-bold", size=13)
+    pdf.set_xy(20, 18)
+    pdf.cell(width, 6, vote.organisation, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(*_GREY)
+    pdf.set_font("sans", size=9)
+    pdf.cell(width, 5, vote.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_draw_color(*_ACCENT)
+    pdf.set_line_width(0.6)
+    pdf.line(20, 31, pdf.w - 20, 31)
+
+    # Fold marks at the left edge.
+    pdf.set_draw_color(*_GREY)
+    pdf.set_line_width(0.2)
+    for mark in FOLD_MARKS:
+        pdf.line(4, mark, 8, mark)
+
+    # The address, in the envelope window.
+    wx, wy, ww, wh = WINDOW
+    if vote.return_address:
+        pdf.set_font("sans", size=7)
+        pdf.set_text_color(*_GREY)
+        pdf.set_xy(wx, wy + 1)
+        pdf.cell(ww, 3, vote.return_address[:80])
+    pdf.set_text_color(*_INK)
+    lines = (person.name, *person.address)
+    pdf.set_font("sans")
+    size = min(_fit(pdf, line, ww - 2, 11, 7) for line in lines)
+    size = min(size, (wh - 9) / len(lines) / 0.45)
+    pdf.set_font("sans", size=size)
+    line_height = size * 0.45
+    pdf.set_xy(wx, wy + 8)
+    for line in lines:
+        _shaped_line(pdf, ww, line_height, line)
+
+    # Heading and the vote.
+    pdf.set_xy(20, 100)
+    pdf.set_text_color(*_INK)
+    pdf.set_font("sans-bold", size=17)
+    _para(pdf, width, 8, t["heading"].format(title=vote.title), new_x=XPos.LMARGIN)
+    pdf.ln(2)
+    pdf.set_font("sans", size=10.5)
+    _para(pdf, width, 5.2, t["intro"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    period = t["period_time" if _has_time(vote.closes) else "period"].format(
+        opens=format_date(vote.opens, language), closes=format_date(vote.closes, language)
+    )
+    for label, text in ((t["who"], vote.eligibility), (t["decides"], vote.decides)):
+        pdf.ln(3)
+        pdf.set_font("sans-bold", size=10.5)
+        pdf.cell(width, 5.5, label, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font("sans", size=10.5)
+        _para(pdf, width, 5.2, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(3)
+    pdf.set_font("sans-bold", size=10.5)
+    pdf.cell(width, 5.5, t["when"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("sans", size=10.5)
+    _para(pdf, width, 5.2, period, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    # The code panel: QR on the left, the code and how to vote without it on the right.
+    top = max(pdf.get_y() + 6, 196)
+    height = 62
+    pdf.set_fill_color(*_PANEL)
+    pdf.rect(20, top, width, height, style="F", round_corners=True, corner_radius=3)
+    pdf.set_fill_color(255, 255, 255)
+    pdf.rect(25, top + 5, 52, 52, style="F")
+    _qr(pdf, url, 27, top + 7, 48)
+    tx = 84
+    tw = pdf.w - 20 - tx - 5
+    pdf.set_xy(tx, top + 6)
+    pdf.set_text_color(*_ACCENT)
+    pdf.set_font("sans-bold", size=10.5)
+    pdf.cell(tw, 5, t["your_code"], new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_text_color(*_INK)
+    pdf.set_font("mono-bold")
+    _fit(pdf, code, tw, 19, 10)
+    pdf.cell(tw, 11, code, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_font("sans", size=9.5)
+    pdf.set_x(tx)
+    _para(pdf, tw, 4.8, t["scan"], new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_xy(tx, pdf.get_y() + 1.5)
+    _para(pdf, tw, 4.8, t["manual"].format(web=vote.web_address), new_x=XPos.LEFT)
+    pdf.set_xy(tx, pdf.get_y() + 2.5)
+    pdf.set_font("sans", size=7)
+    pdf.set_text_color(*_GREY)
+    _para(pdf, tw, 3.2, url, new_x=XPos.LEFT, new_y=YPos.NEXT)
+
+    # The code is secret; contact.
+    pdf.set_xy(20, top + height + 5)
+    pdf.set_text_color(*_INK)
+    pdf.set_font("sans-bold", size=10)
+    _para(pdf, width, 5, t["secret"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if vote.contact:
+        pdf.set_y(282)
+        pdf.set_font("sans", size=9)
+        pdf.set_text_color(*_GREY)
+        pdf.cell(width, 5, t["contact"].format(contact=vote.contact), align=Align.C)
+
+
+# Cards: 90 x 55 mm (a business card), 2 columns, centred on the page.
+_CARD_W = 90.0
+_CARD_H = 55.0
+
+
+def _grid_origin(pdf: FPDF, columns: int, rows: int) -> tuple[float, float]:
+    return (pdf.w - columns * _CARD_W) / 2, (pdf.h - rows * _CARD_H) / 2
+
+
+def _cut_marks(pdf: FPDF, columns: int, rows: int) -> None:
+    """Dashed cut lines between the cards and crop ticks in the margins."""
+    x0, y0 = _grid_origin(pdf, columns, rows)
+    x1, y1 = x0 + columns * _CARD_W, y0 + rows * _CARD_H
+    pdf.set_draw_color(160, 160, 160)
+    pdf.set_line_width(0.15)
+    with pdf.local_context():
+        pdf.set_dash_pattern(dash=1.5, gap=1.5)
+        for c in range(columns + 1):
+            pdf.line(x0 + c * _CARD_W, y0, x0 + c * _CARD_W, y1)
+        for r in range(rows + 1):
+            pdf.line(x0, y0 + r * _CARD_H, x1, y0 + r * _CARD_H)
+    pdf.set_draw_color(*_INK)
+    for c in range(columns + 1):
+        x = x0 + c * _CARD_W
+        pdf.line(x, y0 - 8, x, y0 - 2)
+        pdf.line(x, y1 + 2, x, y1 + 8)
+    for r in range(rows + 1):
+        y = y0 + r * _CARD_H
+        pdf.line(x0 - 8, y, x0 - 2, y)
+        pdf.line(x1 + 2, y, x1 + 8, y)
+
+
+def _card(
+    pdf: FPDF,
+    vote: Vote,
+    purpose: str,
+    code: str,
+    url: str,
+    language: str,
+    column: int,
+    row: int,
+    columns: int,
+    rows: int,
+) -> None:
+    t = _TEXTS[language]
+    x0, y0 = _grid_origin(pdf, columns, rows)
+    x, y = x0 + column * _CARD_W, y0 + row * _CARD_H
+    pad = 4.0
+    qr = 30.0
+    tw = _CARD_W - 2 * pad - qr - 3
+    # Title band.
+    pdf.set_xy(x + pad, y + pad)
+    pdf.set_text_color(*_ACCENT)
+    pdf.set_font("sans-bold")
+    _fit(pdf, vote.title, _CARD_W - 2 * pad, 9.5, 6)
+    pdf.cell(_CARD_W - 2 * pad, 4.5, vote.title, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_text_color(*_GREY)
+    pdf.set_font("sans")
+    _fit(pdf, purpose, _CARD_W - 2 * pad, 7.5, 5.5)
+    pdf.cell(_CARD_W - 2 * pad, 3.8, purpose, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    # QR on the right.
+    _qr(pdf, url, x + _CARD_W - pad - qr, y + 14, qr)
+    # Code and instructions on the left.
+    pdf.set_xy(x + pad, y + 15)
+    pdf.set_text_color(*_INK)
+    pdf.set_font("sans-bold", size=7.5)
+    pdf.cell(tw, 3.5, t["card_code"], new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_font("mono-bold")
+    _fit(pdf, code, tw, 11, 7)
+    pdf.cell(tw, 6.5, code, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_font("sans", size=7)
+    _para(
+        pdf, tw, 3.3, t["card_scan"].format(web=vote.web_address), new_x=XPos.LEFT, new_y=YPos.NEXT
+    )
+    pdf.set_xy(x + pad, pdf.get_y() + 1)
+    period = t["card_period"].format(period=format_period(vote.opens, vote.closes, language))
+    _para(pdf, tw, 3.3, period, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_font("sans-bold", size=7)
+    pdf.cell(tw, 3.5, t["card_secret"])
