@@ -121,10 +121,10 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "{count} fields, but the header has {expected}",
         "sv": "{count} fält, men rubrikraden har {expected}",
     },
-    "empty": {"en": "the {column} is empty", "sv": "{column} är tom"},
+    "empty": {"en": "the {column} is empty", "sv": "{column} är tom{t}"},
     "too_long": {
         "en": "the {column} is too long ({length} characters, at most {limit})",
-        "sv": "{column} är för lång ({length} tecken, högst {limit})",
+        "sv": "{column} är för lång{t} ({length} tecken, högst {limit})",
     },
     "too_many_lines": {
         "en": "the address has {count} lines, at most {limit} fit the envelope window",
@@ -164,7 +164,6 @@ _COLUMN_WORDS: dict[str, dict[str, str]] = {
     "area": {"en": "area", "sv": "området"},
     "language": {"en": "language", "sv": "språket"},
 }
-# Swedish adjectives agree with the noun: "namnet är tomt", "adressen är tom".
 _SV_NEUTER = {"namnet", "postnumret", "området", "språket"}
 
 
@@ -193,9 +192,9 @@ class Problem:
         column = params.get("column")
         if isinstance(column, str) and column in _COLUMN_WORDS and self.key != "unknown_column":
             params["column"] = _COLUMN_WORDS[column][lang]
+        # Swedish adjectives agree with the noun: "namnet är tomt", "adressen är tom".
+        params["t"] = "t" if params.get("column") in _SV_NEUTER else ""
         text = _TEXTS[self.key][lang].format(**params)
-        if lang == "sv" and self.key == "empty" and params.get("column") in _SV_NEUTER:
-            text = text.replace(" tom", " tomt")
         if self.line is None:
             return text
         return _TEXTS["line"][lang].format(line=self.line, text=text)

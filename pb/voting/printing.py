@@ -21,6 +21,7 @@ time as making the code, and every reader decodes every mask.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from typing import IO, Protocol
 
 import segno
 from fpdf import FPDF
-from fpdf.enums import Align, XPos, YPos
+from fpdf.enums import Align, MethodReturnValue, PDFResourceType, XPos, YPos
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 _FONTS = {
@@ -151,6 +152,8 @@ def letters(
     recipients: Iterable[tuple[Recipient, str]],
     votes: Mapping[str, Vote],
     ballot_url: BallotUrl,
+    *,
+    per_file: int | None = None,
 ) -> int:
     """Write one letter per page, each in its recipient's language, to ``out`` (a path or a
     binary stream); return the number of letters.
@@ -158,18 +161,43 @@ def letters(
     ``recipients`` yields (person, plain code) pairs and is consumed as the pages are drawn;
     ``votes`` has a ``Vote`` for each language a person may have (ValueError otherwise, at
     that person); ``ballot_url`` is a template with ``{code}`` or a function of the code, the
-    address the QR code opens.
+    address the QR code opens. Nothing is written until the last letter is drawn, so an
+    error on the way (a bad language, a file changed under ``pb.voting.people``) leaves no
+    file.
+
+    fpdf2 holds a document in memory until it is written, about 13 kB a letter. With
+    ``per_file``, ``out`` is a path with ``{part}`` in it (``letters-{part}.pdf``) and every
+    ``per_file`` letters go to the next part (``001``, ``002``, ...) as soon as they are
+    drawn, so memory stays bounded whatever the number of letters; parts already written
+    stay if a later one fails.
     """
     url = _url_maker(ballot_url)
-    pdf = _document(next(iter(votes.values())).title if votes else "")
-    count = 0
-    for person, code in recipients:
-        vote = votes.get(person.language)
-        if vote is None:
-            raise ValueError(f"no texts for the language {person.language!r}")
-        _letter(pdf, vote, person, code, url(code), person.language)
-        count += 1
-    _write(pdf, out)
+    if per_file is not None and (
+        per_file < 1 or not isinstance(out, str | Path) or "{part}" not in str(out)
+    ):
+        raise ValueError("per_file needs a positive number and a path with {part}")
+    title = next(iter(votes.values())).title if votes else ""
+    pdf = _document(title)
+    try:
+        statics: dict[str, _Static] = {}
+        count = 0
+        for person, code in recipients:
+            vote = votes.get(person.language)
+            if vote is None:
+                raise ValueError(f"no texts for the language {person.language!r}")
+            _letter(pdf, statics, vote, person, code, url(code), person.language)
+            count += 1
+            if per_file is not None and count % per_file == 0:
+                _write(pdf, str(out).replace("{part}", f"{count // per_file:03d}"))
+                pdf, statics = _document(title), {}
+        if count == 0:
+            raise ValueError("no letters to print")
+        if per_file is None:
+            _write(pdf, out)
+        elif count % per_file:
+            _write(pdf, str(out).replace("{part}", f"{count // per_file + 1:03d}"))
+    finally:
+        _close(pdf)
     return count
 
 
@@ -191,19 +219,22 @@ def cards(
         raise ValueError(f"no texts for the language {language!r}")
     url = _url_maker(ballot_url)
     pdf = _document(vote.title)
-    columns, rows = _CARD_GRIDS[per_page]
-    count = 0
-    for code in codes:
-        slot = count % per_page
-        if slot == 0:
+    try:
+        columns, rows = _CARD_GRIDS[per_page]
+        count = 0
+        for code in codes:
+            slot = count % per_page
+            if slot == 0:
+                pdf.add_page()
+                _cut_marks(pdf, columns, rows)
+            column, row = slot % columns, slot // columns
+            _card(pdf, vote, purpose, code, url(code), language, column, row, columns, rows)
+            count += 1
+        if count == 0:
             pdf.add_page()
-            _cut_marks(pdf, columns, rows)
-        column, row = slot % columns, slot // columns
-        _card(pdf, vote, purpose, code, url(code), language, column, row, columns, rows)
-        count += 1
-    if count == 0:
-        pdf.add_page()
-    _write(pdf, out)
+        _write(pdf, out)
+    finally:
+        _close(pdf)
     return count
 
 
@@ -245,11 +276,11 @@ def _has_time(value: date) -> bool:
     return isinstance(value, datetime) and (value.hour, value.minute) != (0, 0)
 
 
-def qr_matrix(url: str) -> tuple[tuple[bool, ...], ...]:
-    """The QR code for ``url`` as rows of dark (True) and light modules, without the quiet
+def qr_matrix(url: str) -> tuple[bytes, ...]:
+    """The QR code for ``url`` as rows of modules, 1 dark and 0 light, without the quiet
     zone: error correction M (15 % of the code may be smudged) or better if it fits."""
     qr = segno.make(url, error="m", micro=False, mask=QR_MASK)
-    return tuple(tuple(bool(m) for m in row) for row in qr.matrix)
+    return tuple(bytes(row) for row in qr.matrix)
 
 
 # --- drawing -----------------------------------------------------------------------------
@@ -276,8 +307,11 @@ def _font_paths() -> dict[str, Path]:
 
 @cache
 def _coverage() -> frozenset[int]:
-    font = _document("").fonts["sans"]
-    return frozenset(getattr(font, "cmap", {}))
+    pdf = _document("")
+    try:
+        return frozenset(getattr(pdf.fonts["sans"], "cmap", {}))
+    finally:
+        _close(pdf)
 
 
 def _document(title: str) -> FPDF:
@@ -296,6 +330,15 @@ def _write(pdf: FPDF, out: str | Path | IO[bytes]) -> None:
         pdf.output(str(out))
     else:
         out.write(pdf.output())
+    _close(pdf)
+
+
+def _close(pdf: FPDF) -> None:
+    """Close the font files fpdf2 keeps open (fontTools reads them lazily)."""
+    for font in pdf.fonts.values():
+        ttfont = getattr(font, "ttfont", None)
+        if ttfont is not None:
+            ttfont.close()
 
 
 def _url_maker(ballot_url: BallotUrl) -> Callable[[str], str]:
@@ -321,11 +364,29 @@ def _shaped_line(pdf: FPDF, width: float, height: float, text: str) -> None:
         pdf.set_text_shaping(False)
 
 
-def _para(
-    pdf: FPDF, width: float, height: float, text: str, new_x: XPos, new_y: YPos = YPos.NEXT
-) -> None:
-    """A left-aligned paragraph (fpdf2's default justifies)."""
-    pdf.multi_cell(width, height, text, align=Align.L, new_x=new_x, new_y=new_y)
+def _para(pdf: FPDF, width: float, height: float, text: str, new_x: XPos = XPos.LEFT) -> None:
+    """A left-aligned paragraph. fpdf2's line breaking is the slowest part of a letter, and
+    every letter of one language has the same paragraphs, so their lines are kept."""
+    key = (text, round(width, 2), pdf.font_family, pdf.font_style, pdf.font_size_pt)
+    lines = _wrapped.get(key)
+    if lines is None:
+        wrapped = pdf.multi_cell(
+            width, height, text, align=Align.L, dry_run=True, output=MethodReturnValue.LINES
+        )
+        assert isinstance(wrapped, list)
+        lines = tuple(wrapped)
+        if len(_wrapped) > 1000:
+            _wrapped.clear()
+        _wrapped[key] = lines
+    x = pdf.get_x()
+    for line in lines:
+        pdf.set_x(x)
+        pdf.cell(width, height, line, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    if new_x is XPos.LMARGIN:
+        pdf.set_x(pdf.l_margin)
+
+
+_wrapped: dict[tuple[str, float, str, str, float], tuple[str, ...]] = {}
 
 
 def _fit(pdf: FPDF, text: str, width: float, size: float, smallest: float) -> float:
@@ -338,22 +399,18 @@ def _fit(pdf: FPDF, text: str, width: float, size: float, smallest: float) -> fl
     return smallest
 
 
+_DARK_RUN = re.compile(rb"\x01+")
+
+
 def _qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
     """Draw the QR code for ``url`` as filled rectangles, ``size`` mm square at (x, y)."""
     matrix = qr_matrix(url)
-    n = len(matrix)
-    module = size / n * pdf.k  # points per module
-    runs: list[str] = []
-    for r, row in enumerate(matrix):
-        c = 0
-        while c < n:
-            if row[c]:
-                start = c
-                while c < n and row[c]:
-                    c += 1
-                runs.append(f"{start} {r} {c - start} 1 re")
-            else:
-                c += 1
+    module = size / len(matrix) * pdf.k  # points per module
+    runs = [
+        f"{run.start()} {r} {run.end() - run.start()} 1 re"
+        for r, row in enumerate(matrix)
+        for run in _DARK_RUN.finditer(row)
+    ]
     # One path in module units: y grows downwards from the code's top left corner.
     left = x * pdf.k
     top = (pdf.h - y) * pdf.k
@@ -365,9 +422,82 @@ def _qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
     )
 
 
-def _letter(pdf: FPDF, vote: Vote, person: Recipient, code: str, url: str, language: str) -> None:
-    t = _TEXTS[language]
+@dataclass(frozen=True)
+class _Static:
+    """What every letter in one language shares: the content stream drawn on the first
+    such page, and where the per-person parts go around it."""
+
+    content: bytes
+    panel_top: float
+    url_y: float
+
+
+_PANEL_HEIGHT = 62.0
+_PANEL_LOWEST = 200.0  # below this the panel, the secrecy note and the contact do not fit
+_CODE_X = 84.0
+
+
+def _letter(
+    pdf: FPDF,
+    statics: dict[str, _Static],
+    vote: Vote,
+    person: Recipient,
+    code: str,
+    url: str,
+    language: str,
+) -> None:
+    """One letter page. Its fixed part is drawn with fpdf2 on the first page of a language
+    and then copied byte for byte into the following pages' content streams (with the
+    fonts registered for the page): line breaking and text layout are most of the cost of
+    a page, and this makes 10,000 letters several times faster."""
     pdf.add_page()
+    static = statics.get(language)
+    if static is None:
+        contents = pdf.pages[pdf.page].contents
+        assert isinstance(contents, bytearray)
+        start = len(contents)
+        with pdf.local_context():
+            panel_top, url_y = _letter_fixed(pdf, vote, language)
+        static = _Static(bytes(contents[start:]).rstrip(b"\n"), panel_top, url_y)
+        statics[language] = static
+    else:
+        # fpdf2 has no public call for reusing drawn content; the block is wrapped in q/Q
+        # (local_context), so it leaves the graphics state as it found it.
+        pdf._out(static.content)
+        for font in pdf.fonts.values():
+            pdf._resource_catalog.add(PDFResourceType.FONT, font.i, pdf.page)
+
+    # The address, in the envelope window.
+    wx, wy, ww, wh = WINDOW
+    pdf.set_text_color(*_INK)
+    lines = (person.name, *person.address)
+    pdf.set_font("sans")
+    size = min(_fit(pdf, line, ww - 2, 11, 7) for line in lines)
+    size = min(size, (wh - 9) / len(lines) / 0.45)
+    pdf.set_font("sans", size=size)
+    pdf.set_xy(wx, wy + 8)
+    for line in lines:
+        _shaped_line(pdf, ww, size * 0.45, line)
+
+    # The QR code, the code and the address it opens.
+    top = static.panel_top
+    _qr(pdf, url, 27, top + 7, 48)
+    tw = pdf.w - 20 - _CODE_X - 5
+    pdf.set_xy(_CODE_X, top + 11)
+    pdf.set_font("mono-bold")
+    _fit(pdf, code, tw, 19, 10)
+    pdf.cell(tw, 11, code)
+    pdf.set_xy(_CODE_X, static.url_y)
+    pdf.set_font("sans")
+    pdf.set_text_color(*_GREY)
+    _fit(pdf, url, tw, 7, 4)
+    pdf.cell(tw, 3.2, url)
+
+
+def _letter_fixed(pdf: FPDF, vote: Vote, language: str) -> tuple[float, float]:
+    """Draw what all letters in ``language`` share; return the code panel's top and where
+    the ballot's address goes in it."""
+    t = _TEXTS[language]
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
     # Sender, top: organisation and the vote.
@@ -382,29 +512,17 @@ def _letter(pdf: FPDF, vote: Vote, person: Recipient, code: str, url: str, langu
     pdf.set_line_width(0.6)
     pdf.line(20, 31, pdf.w - 20, 31)
 
-    # Fold marks at the left edge.
+    # Fold marks at the left edge; the sender's line at the top of the envelope window.
     pdf.set_draw_color(*_GREY)
     pdf.set_line_width(0.2)
     for mark in FOLD_MARKS:
         pdf.line(4, mark, 8, mark)
-
-    # The address, in the envelope window.
-    wx, wy, ww, wh = WINDOW
+    wx, wy, ww, _ = WINDOW
     if vote.return_address:
         pdf.set_font("sans", size=7)
-        pdf.set_text_color(*_GREY)
         pdf.set_xy(wx, wy + 1)
-        pdf.cell(ww, 3, vote.return_address[:80])
-    pdf.set_text_color(*_INK)
-    lines = (person.name, *person.address)
-    pdf.set_font("sans")
-    size = min(_fit(pdf, line, ww - 2, 11, 7) for line in lines)
-    size = min(size, (wh - 9) / len(lines) / 0.45)
-    pdf.set_font("sans", size=size)
-    line_height = size * 0.45
-    pdf.set_xy(wx, wy + 8)
-    for line in lines:
-        _shaped_line(pdf, ww, line_height, line)
+        _fit(pdf, vote.return_address, ww, 7, 5)
+        pdf.cell(ww, 3, vote.return_address)
 
     # Heading and the vote.
     pdf.set_xy(20, 100)
@@ -413,60 +531,56 @@ def _letter(pdf: FPDF, vote: Vote, person: Recipient, code: str, url: str, langu
     _para(pdf, width, 8, t["heading"].format(title=vote.title), new_x=XPos.LMARGIN)
     pdf.ln(2)
     pdf.set_font("sans", size=10.5)
-    _para(pdf, width, 5.2, t["intro"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _para(pdf, width, 5.2, t["intro"], new_x=XPos.LMARGIN)
     period = t["period_time" if _has_time(vote.closes) else "period"].format(
         opens=format_date(vote.opens, language), closes=format_date(vote.closes, language)
     )
-    for label, text in ((t["who"], vote.eligibility), (t["decides"], vote.decides)):
+    for label, text in (
+        (t["who"], vote.eligibility),
+        (t["decides"], vote.decides),
+        (t["when"], period),
+    ):
         pdf.ln(3)
         pdf.set_font("sans-bold", size=10.5)
         pdf.cell(width, 5.5, label, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_font("sans", size=10.5)
-        _para(pdf, width, 5.2, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(3)
-    pdf.set_font("sans-bold", size=10.5)
-    pdf.cell(width, 5.5, t["when"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("sans", size=10.5)
-    _para(pdf, width, 5.2, period, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    # The code panel: QR on the left, the code and how to vote without it on the right.
+        _para(pdf, width, 5.2, text, new_x=XPos.LMARGIN)
     top = max(pdf.get_y() + 6, 196)
-    height = 62
+    if top > _PANEL_LOWEST:
+        raise ValueError(
+            f"the letter's texts ({language}) are too long for one page: shorten the "
+            "eligibility or what the vote decides"
+        )
+
+    # The code panel: a white square for the QR code on the left; the code goes at the
+    # top right, how to vote without the QR code under it.
     pdf.set_fill_color(*_PANEL)
-    pdf.rect(20, top, width, height, style="F", round_corners=True, corner_radius=3)
+    pdf.rect(20, top, width, _PANEL_HEIGHT, style="F", round_corners=True, corner_radius=3)
     pdf.set_fill_color(255, 255, 255)
     pdf.rect(25, top + 5, 52, 52, style="F")
-    _qr(pdf, url, 27, top + 7, 48)
-    tx = 84
-    tw = pdf.w - 20 - tx - 5
-    pdf.set_xy(tx, top + 6)
+    tw = pdf.w - 20 - _CODE_X - 5
+    pdf.set_xy(_CODE_X, top + 6)
     pdf.set_text_color(*_ACCENT)
     pdf.set_font("sans-bold", size=10.5)
-    pdf.cell(tw, 5, t["your_code"], new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.cell(tw, 5, t["your_code"])
+    pdf.set_xy(_CODE_X, top + 23)
     pdf.set_text_color(*_INK)
-    pdf.set_font("mono-bold")
-    _fit(pdf, code, tw, 19, 10)
-    pdf.cell(tw, 11, code, new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font("sans", size=9.5)
-    pdf.set_x(tx)
-    _para(pdf, tw, 4.8, t["scan"], new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.set_xy(tx, pdf.get_y() + 1.5)
-    _para(pdf, tw, 4.8, t["manual"].format(web=vote.web_address), new_x=XPos.LEFT)
-    pdf.set_xy(tx, pdf.get_y() + 2.5)
-    pdf.set_font("sans", size=7)
-    pdf.set_text_color(*_GREY)
-    _para(pdf, tw, 3.2, url, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    _para(pdf, tw, 4.8, t["scan"])
+    pdf.set_xy(_CODE_X, pdf.get_y() + 1.5)
+    _para(pdf, tw, 4.8, t["manual"].format(web=vote.web_address))
+    url_y = pdf.get_y() + 2.5
 
     # The code is secret; contact.
-    pdf.set_xy(20, top + height + 5)
-    pdf.set_text_color(*_INK)
+    pdf.set_xy(20, top + _PANEL_HEIGHT + 5)
     pdf.set_font("sans-bold", size=10)
-    _para(pdf, width, 5, t["secret"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    _para(pdf, width, 5, t["secret"], new_x=XPos.LMARGIN)
     if vote.contact:
         pdf.set_y(282)
         pdf.set_font("sans", size=9)
         pdf.set_text_color(*_GREY)
         pdf.cell(width, 5, t["contact"].format(contact=vote.contact), align=Align.C)
+    return top, url_y
 
 
 # Cards: 90 x 55 mm (a business card), 2 columns, centred on the page.
@@ -540,11 +654,9 @@ def _card(
     _fit(pdf, code, tw, 11, 7)
     pdf.cell(tw, 6.5, code, new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font("sans", size=7)
-    _para(
-        pdf, tw, 3.3, t["card_scan"].format(web=vote.web_address), new_x=XPos.LEFT, new_y=YPos.NEXT
-    )
+    _para(pdf, tw, 3.3, t["card_scan"].format(web=vote.web_address))
     pdf.set_xy(x + pad, pdf.get_y() + 1)
     period = t["card_period"].format(period=format_period(vote.opens, vote.closes, language))
-    _para(pdf, tw, 3.3, period, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    _para(pdf, tw, 3.3, period)
     pdf.set_font("sans-bold", size=7)
     pdf.cell(tw, 3.5, t["card_secret"])
