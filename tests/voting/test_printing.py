@@ -27,6 +27,11 @@ from pb.voting.printing import (
     unprintable,
 )
 
+needs_fonts = pytest.mark.skipif(
+    not all((printing.FONT_DIR / name).is_file() for name in printing._FONTS.values()),
+    reason=f"the DejaVu fonts are not in {printing.FONT_DIR} (apt-get install fonts-dejavu-core)",
+)
+
 SV = Vote(
     organisation="Dalby kommun",
     title="Ungdomsbudget 2026",
@@ -81,6 +86,7 @@ def letters_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@needs_fonts
 def test_one_page_per_letter_with_name_address_code_and_link(letters_pdf: Path) -> None:
     texts = page_texts(letters_pdf)
     assert len(texts) == len(PEOPLE)
@@ -96,6 +102,7 @@ def test_one_page_per_letter_with_name_address_code_and_link(letters_pdf: Path) 
         assert [c for c in CODES if c in text] == [CODES[i]]
 
 
+@needs_fonts
 def test_swedish_and_english_letters(letters_pdf: Path) -> None:
     texts = page_texts(letters_pdf)
     for text, person in zip(texts, PEOPLE, strict=True):
@@ -114,11 +121,13 @@ def test_swedish_and_english_letters(letters_pdf: Path) -> None:
             assert "Din röstkod" not in text
 
 
+@needs_fonts
 def test_every_letters_qr_code_opens_its_ballot(letters_pdf: Path) -> None:
     for page, code in enumerate(CODES):
         assert qr_texts(letters_pdf, page) == [URL.replace("{code}", code)]
 
 
+@needs_fonts
 def test_cards_ten_to_a_page_with_qr_codes_and_the_purpose(tmp_path: Path) -> None:
     codes = [f"ABCD-EFGH-JKMN-PQ{i:02d}-X" for i in range(23)]
     out = tmp_path / "cards.pdf"
@@ -135,6 +144,7 @@ def test_cards_ten_to_a_page_with_qr_codes_and_the_purpose(tmp_path: Path) -> No
         assert sorted(qr_texts(out, page)) == sorted(URL.replace("{code}", c) for c in on_page)
 
 
+@needs_fonts
 def test_cards_eight_to_a_page_in_english_to_a_stream() -> None:
     stream = io.BytesIO()
     codes = [f"ABCD-EFGH-JKMN-PQ{i:02d}-Y" for i in range(9)]
@@ -146,6 +156,7 @@ def test_cards_eight_to_a_page_in_english_to_a_stream() -> None:
     assert [c for c in codes if c in texts[1]] == codes[8:]
 
 
+@needs_fonts
 def test_letters_to_a_stream_with_a_url_function() -> None:
     stream = io.BytesIO()
     n = letters(stream, [(PEOPLE[0], CODES[0])], VOTES, lambda c: f"https://v.example/?c={c}")
@@ -154,11 +165,13 @@ def test_letters_to_a_stream_with_a_url_function() -> None:
     assert f"https://v.example/?c={CODES[0]}" in text
 
 
+@needs_fonts
 def test_only_the_pdf_is_written(tmp_path: Path) -> None:
     letters(tmp_path / "out.pdf", [(PEOPLE[0], CODES[0])], VOTES, URL)
     assert [p.name for p in tmp_path.iterdir()] == ["out.pdf"]
 
 
+@needs_fonts
 def test_names_in_scripts_the_font_lacks_are_found_before_printing() -> None:
     assert unprintable("山田 太郎") == "山田太郎"
     for person in PEOPLE:
@@ -166,6 +179,7 @@ def test_names_in_scripts_the_font_lacks_are_found_before_printing() -> None:
     assert unprintable("Zahra\u200cNazari") == ""  # a zero-width non-joiner needs no glyph
 
 
+@needs_fonts
 def test_bad_inputs_are_refused() -> None:
     with pytest.raises(ValueError, match=r"\{code\}"):
         letters(io.BytesIO(), [], VOTES, "https://pb.dalby.se/rosta")
@@ -212,6 +226,7 @@ def test_qr_matrix_is_segnos_code_for_the_url() -> None:
     assert len(matrix) == again.symbol_size(border=0)[0]
 
 
+@needs_fonts
 def test_letters_in_parts_of_bounded_size(tmp_path: Path) -> None:
     out = tmp_path / "letters-{part}.pdf"
     assert letters(out, zip(PEOPLE, CODES, strict=True), VOTES, URL, per_file=2) == 5
