@@ -432,9 +432,13 @@ class _Static:
     url_y: float
 
 
-_PANEL_HEIGHT = 62.0
-_PANEL_LOWEST = 200.0  # below this the panel, the secrecy note and the contact do not fit
+# The code panel fills the bottom third, below the lower fold mark: folded in three (DL) or
+# in half (C5, at 148.5 mm), the QR code is never folded.
+_PANEL_TOP = 214.0
+_PANEL_HEIGHT = 64.0
+_TEXT_BOTTOM = 209.0  # the texts above the panel must end here
 _CODE_X = 84.0
+_URL_Y = _PANEL_TOP + _PANEL_HEIGHT + 2.5
 
 
 def _letter(
@@ -481,17 +485,17 @@ def _letter(
 
     # The QR code, the code and the address it opens.
     top = static.panel_top
-    _qr(pdf, url, 27, top + 7, 48)
+    _qr(pdf, url, 27, top + 8, 48)
     tw = pdf.w - 20 - _CODE_X - 5
-    pdf.set_xy(_CODE_X, top + 11)
+    pdf.set_xy(_CODE_X, top + 10)
     pdf.set_font("mono-bold")
     _fit(pdf, code, tw, 19, 10)
     pdf.cell(tw, 11, code)
-    pdf.set_xy(_CODE_X, static.url_y)
+    pdf.set_xy(20, static.url_y)
     pdf.set_font("sans")
     pdf.set_text_color(*_GREY)
-    _fit(pdf, url, tw, 7, 4)
-    pdf.cell(tw, 3.2, url)
+    _fit(pdf, url, pdf.w - 40, 7, 4)
+    pdf.cell(pdf.w - 40, 3.2, url)
 
 
 def _letter_fixed(pdf: FPDF, vote: Vote, language: str) -> tuple[float, float]:
@@ -545,42 +549,42 @@ def _letter_fixed(pdf: FPDF, vote: Vote, language: str) -> tuple[float, float]:
         pdf.cell(width, 5.5, label, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_font("sans", size=10.5)
         _para(pdf, width, 5.2, text, new_x=XPos.LMARGIN)
-    top = max(pdf.get_y() + 6, 196)
-    if top > _PANEL_LOWEST:
+    if pdf.get_y() > _TEXT_BOTTOM:
         raise ValueError(
             f"the letter's texts ({language}) are too long for one page: shorten the "
             "eligibility or what the vote decides"
         )
 
     # The code panel: a white square for the QR code on the left; the code goes at the
-    # top right, how to vote without the QR code under it.
+    # top right, how to vote without the QR code and that the code is secret under it.
+    top = _PANEL_TOP
     pdf.set_fill_color(*_PANEL)
     pdf.rect(20, top, width, _PANEL_HEIGHT, style="F", round_corners=True, corner_radius=3)
     pdf.set_fill_color(255, 255, 255)
-    pdf.rect(25, top + 5, 52, 52, style="F")
+    pdf.rect(25, top + 6, 52, 52, style="F")
     tw = pdf.w - 20 - _CODE_X - 5
-    pdf.set_xy(_CODE_X, top + 6)
+    pdf.set_xy(_CODE_X, top + 5)
     pdf.set_text_color(*_ACCENT)
     pdf.set_font("sans-bold", size=10.5)
     pdf.cell(tw, 5, t["your_code"])
-    pdf.set_xy(_CODE_X, top + 23)
+    pdf.set_xy(_CODE_X, top + 22)
     pdf.set_text_color(*_INK)
     pdf.set_font("sans", size=9.5)
-    _para(pdf, tw, 4.8, t["scan"])
+    _para(pdf, tw, 4.6, t["scan"])
     pdf.set_xy(_CODE_X, pdf.get_y() + 1.5)
-    _para(pdf, tw, 4.8, t["manual"].format(web=vote.web_address))
-    url_y = pdf.get_y() + 2.5
+    _para(pdf, tw, 4.6, t["manual"].format(web=vote.web_address))
+    pdf.set_xy(_CODE_X, pdf.get_y() + 2)
+    pdf.set_font("sans-bold", size=9.5)
+    _para(pdf, tw, 4.6, t["secret"])
+    if pdf.get_y() > top + _PANEL_HEIGHT - 2:
+        raise ValueError(f"the web address is too long for the letter: {vote.web_address}")
 
-    # The code is secret; contact.
-    pdf.set_xy(20, top + _PANEL_HEIGHT + 5)
-    pdf.set_font("sans-bold", size=10)
-    _para(pdf, width, 5, t["secret"], new_x=XPos.LMARGIN)
     if vote.contact:
-        pdf.set_y(282)
+        pdf.set_xy(20, _URL_Y + 5)
         pdf.set_font("sans", size=9)
         pdf.set_text_color(*_GREY)
-        pdf.cell(width, 5, t["contact"].format(contact=vote.contact), align=Align.C)
-    return top, url_y
+        pdf.cell(width, 5, t["contact"].format(contact=vote.contact))
+    return top, _URL_Y
 
 
 # Cards: 90 x 55 mm (a business card), 2 columns, centred on the page.
