@@ -222,11 +222,13 @@ Source = str | os.PathLike[str] | IO[bytes]
 
 @dataclass(frozen=True)
 class People:
-    """A checked file of people: ``count`` of them; iterating reads the file again and
-    yields them in file order. Made only by ``read_people``."""
+    """A checked file of people: ``count`` of them, in ``languages`` (check that the letters
+    have texts for each before issuing); iterating reads the file again and yields them in
+    file order. Made only by ``read_people``."""
 
     source: Source
     count: int
+    languages: frozenset[str]
     _options: _Options
 
     def __iter__(self) -> Iterator[Person]:
@@ -266,12 +268,16 @@ def read_people(
     known = {_fold(a): a for a in areas or ()}
     options = _Options(known or None, default_language, unprintable)
     collector = _Collector()
-    count = sum(1 for _ in _scan(source, options, collector))
+    count = 0
+    languages: set[str] = set()
+    for person in _scan(source, options, collector):
+        count += 1
+        languages.add(person.language)
     if not collector.total and count == 0:
         collector.add(Problem(None, "no_people"))
     if collector.total:
         raise PeopleFileError(collector.problems, collector.total)
-    return People(source, count, options)
+    return People(source, count, frozenset(languages), options)
 
 
 class _Collector:

@@ -41,6 +41,7 @@ def test_swedish_excel_file_with_bom_semicolons_and_multiline_address(tmp_path: 
     )
     people = read_people(path, areas=AREAS)
     assert people.count == 3
+    assert people.languages == {"sv", "en"}
     expected = [
         Person(2, "Åsa Öberg", ("c/o Lind", "Storgatan 1", "123 45 Dalby"), "Norr", "sv"),
         Person(4, "Ольга Петрова", ("Skolgatan 2", "123 46 Dalby"), None, "en"),
@@ -53,6 +54,7 @@ def test_swedish_excel_file_with_bom_semicolons_and_multiline_address(tmp_path: 
 def test_comma_file_with_english_header_and_only_the_needed_columns(tmp_path: Path) -> None:
     path = write(tmp_path, 'name,address\nAnna Berg,"Storgatan 1\n247 31 Dalby"\n')
     people = read_people(path, default_language="en")
+    assert people.languages == {"en"}
     assert list(people) == [Person(2, "Anna Berg", ("Storgatan 1", "247 31 Dalby"), None, "en")]
 
 
