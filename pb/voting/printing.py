@@ -172,6 +172,9 @@ def letters(
     stay if a later one fails.
     """
     url = _url_maker(ballot_url)
+    unknown = sorted(set(votes) - set(_TEXTS))
+    if unknown:
+        raise ValueError(f"letters are written in {', '.join(_TEXTS)}, not {', '.join(unknown)}")
     if per_file is not None and (
         per_file < 1 or not isinstance(out, str | Path) or "{part}" not in str(out)
     ):

@@ -185,6 +185,8 @@ def test_bad_inputs_are_refused() -> None:
         letters(io.BytesIO(), [], VOTES, "https://pb.dalby.se/rosta")
     with pytest.raises(ValueError, match="'fi'"):
         letters(io.BytesIO(), [(PEOPLE[0]._replace(language="fi"), "X")], VOTES, URL)
+    with pytest.raises(ValueError, match="not fi"):
+        letters(io.BytesIO(), [(PEOPLE[0], "X")], {**VOTES, "fi": SV}, URL)
     with pytest.raises(ValueError, match="8 or 10"):
         cards(io.BytesIO(), [], SV, "x", URL, per_page=12)
     long = Vote(**{**SV.__dict__, "decides": "Mycket text. " * 200})
