@@ -164,6 +164,11 @@ _COLUMN_WORDS: dict[str, dict[str, str]] = {
     "area": {"en": "area", "sv": "området"},
     "language": {"en": "language", "sv": "språket"},
 }
+# The columns as a header in each language would name them.
+_HEADERS = {
+    "en": "name, address, postcode, city, area, language",
+    "sv": "namn, adress, postnummer, ort, område, språk",
+}
 _SV_NEUTER = {"namnet", "postnumret", "området", "språket"}
 
 
@@ -192,6 +197,8 @@ class Problem:
         column = params.get("column")
         if isinstance(column, str) and column in _COLUMN_WORDS and self.key != "unknown_column":
             params["column"] = _COLUMN_WORDS[column][lang]
+        if self.key == "unknown_column":
+            params["known"] = _HEADERS[lang]
         # Swedish adjectives agree with the noun: "namnet är tomt", "adressen är tom".
         params["t"] = "t" if params.get("column") in _SV_NEUTER else ""
         text = _TEXTS[self.key][lang].format(**params)
@@ -371,8 +378,7 @@ def _header(header: list[str], options: _Options, out: _Collector) -> list[str] 
     for cell in header:
         name = _COLUMNS.get(_fold(cell))
         if name is None:
-            known = ", ".join(sorted({v for v in _COLUMNS.values()}))
-            out.add(Problem(1, "unknown_column", {"column": cell.strip(), "known": known}))
+            out.add(Problem(1, "unknown_column", {"column": cell.strip()[:60]}))
         elif name in columns:
             out.add(Problem(1, "duplicate_column", {"column": cell.strip()}))
         columns.append(name or "")

@@ -179,7 +179,7 @@ def test_broken_quotes(tmp_path: Path) -> None:
         (
             "namn;adress;telefon",
             "line 1: unknown column 'telefon'; the columns are: "
-            "address, area, city, language, name, postcode",
+            "name, address, postcode, city, area, language",
         ),
         ("namn;adress;name", "line 1: the column 'name' appears twice"),
         ("namn;ort", "line 1: the column 'address' is missing"),
@@ -188,6 +188,13 @@ def test_broken_quotes(tmp_path: Path) -> None:
 def test_wrong_header(tmp_path: Path, header: str, expected: str) -> None:
     path = write(tmp_path, f"{header}\nAnna;Storgatan 1;x\n")
     assert problems(path, areas=AREAS) == [expected]
+
+
+def test_unknown_column_in_swedish_lists_the_swedish_names(tmp_path: Path) -> None:
+    path = write(tmp_path, "namn;adress;telefon\nAnna;Storgatan 1;x\n")
+    assert problems(path, "sv") == [
+        "rad 1: okänd kolumn 'telefon'; kolumnerna är: namn, adress, postnummer, ort, område, språk"
+    ]
 
 
 def test_area_column_for_a_vote_without_areas(tmp_path: Path) -> None:
