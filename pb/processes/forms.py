@@ -16,6 +16,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -34,6 +35,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from pb.processes import vocab
 from pb.processes.models import BallotType, PhaseKind
+from pb.processes.services import AreaChange
 
 SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
@@ -44,10 +46,13 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class AreaForm(Form):
+    # The area's id, so that an edit renames it in place (its projects and proposals stay).
+    area_id = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,10}$")])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
     budget = IntegerField(
         _l("Budget (SEK)"), validators=[Optional(), NumberRange(min=1, max=10**12)]
     )
+    whole_municipality = BooleanField(_l("Covers the whole municipality"))
 
 
 class CategoryForm(Form):
@@ -216,6 +221,8 @@ class ProcessForm(FlaskForm):
                 raise ValidationError(_l("Two areas have the same name."))
             names.add(name.lower())
             total += row.form.budget.data
+        if sum(bool(r.form.whole_municipality.data) for r in rows) > 1:
+            raise ValidationError(_l("Only one area can cover the whole municipality."))
         if rows and self.budget.data and total != self.budget.data:
             raise ValidationError(
                 _l(
@@ -242,9 +249,16 @@ class ProcessForm(FlaskForm):
                 )
         return out
 
-    def area_data(self) -> list[tuple[str, int]]:
+    def area_data(self) -> list[AreaChange]:
+        """The filled-in area rows; a row whose name and budget were cleared is an area to
+        remove."""
         return [
-            ((r.form.name.data or "").strip(), int(r.form.budget.data))
+            AreaChange(
+                name=(r.form.name.data or "").strip(),
+                budget=int(r.form.budget.data),
+                id=int(r.form.area_id.data) if r.form.area_id.data else None,
+                whole_municipality=bool(r.form.whole_municipality.data),
+            )
             for r in self.areas.entries
             if (r.form.name.data or "").strip() and r.form.budget.data
         ]

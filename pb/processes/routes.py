@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from pb.accounts.models import Role, User
 from pb.audit import AuditEvent, action_label
 from pb.db import get_session, utcnow
+from pb.errors import Conflict, DomainError
 from pb.i18n import local_tz, locale_code, when
 from pb.processes import services, vocab
 from pb.processes.contract import Contract
@@ -20,6 +21,7 @@ from pb.processes.forms import ProcessForm
 from pb.processes.models import PhaseKind, Process
 from pb.processes.present import ballot_lines
 from pb.security import admin_required
+from pb.web import Attempt, attempt
 
 bp = Blueprint("processes", __name__)
 admin_bp = Blueprint("process_admin", __name__, url_prefix="/admin/processes")
@@ -74,11 +76,12 @@ def _form_from_process(process: Process) -> ProcessForm:
     if request.method == "GET":
         tz = local_tz()
         for i, area in enumerate(process.areas):
+            data = {"area_id": str(area.id), "name": area.name, "budget": area.budget,
+                    "whole_municipality": area.whole_municipality}  # fmt: skip
             if i < len(form.areas.entries):
-                form.areas.entries[i].form.name.data = area.name
-                form.areas.entries[i].form.budget.data = area.budget
+                form.areas.entries[i].form.process(data=data)
             else:
-                form.areas.append_entry({"name": area.name, "budget": area.budget})
+                form.areas.append_entry(data)
         for i, cat in enumerate(process.categories):
             data = {"name_sv": cat.name_sv, "name_en": cat.name_en}
             if i < len(form.categories.entries):
@@ -114,19 +117,45 @@ def create() -> Any:
     if request.method == "GET":
         form.influence_level.data = "co-creation"
         form.connections.data = ["lives", "studies", "works", "business"]
+    status = 200
     if form.validate_on_submit():
-        session = get_session()
-        try:
-            process = services.create_process(session, _changes(form), current_user)
-        except services.SlugTaken:
-            form.slug.errors.append(_("Another process already uses this web address."))
-        else:
-            session.commit()
+        with attempt(also=(services.SlugTaken,), as_error=_refusal) as done:
+            process = services.create_process(get_session(), _changes(form), current_user)
+        if done.ok:
             flash(_("The process has been created."), "success")
             return redirect(url_for("processes.show", slug=process.slug), code=303)
+        status = _show_refusal(form, done)
     return render_template("processes/edit.html", form=form, process=None, frozen=False), (
-        400 if form.errors else 200
+        400 if form.errors and status < 400 else status
     )
+
+
+class _SlugInUse(Conflict):
+    pass
+
+
+class _Stale(Conflict):
+    pass
+
+
+def _refusal(exc: Exception) -> DomainError:
+    if isinstance(exc, services.SlugTaken):
+        return _SlugInUse(_("Another process already uses this web address."))
+    return _Stale(_("Someone else changed this process at the same time. Reload and try again."))
+
+
+def _show_refusal(form: ProcessForm, done: Attempt) -> int:
+    """Put a refused save's message where it belongs; returns the status. Besides the web
+    address and a concurrent edit, only the areas can be refused (``BadAreas``, or a guard
+    that keeps an area its projects and proposals belong to)."""
+    if isinstance(done.error, _SlugInUse):
+        form.slug.errors.append(done.message)
+        return 400
+    if isinstance(done.error, _Stale):
+        flash(done.message, "error")
+    else:
+        form.areas.errors.append(done.message)
+    return done.status
 
 
 @admin_bp.route("/<slug>/edit", methods=["GET", "POST"])
@@ -152,22 +181,15 @@ def edit(slug: str) -> Any:
         return render_template("processes/edit.html", form=form, process=process,
                                frozen=True), 409  # fmt: skip
     if form.validate_on_submit():
-        session = get_session()
-        try:
-            diff = services.update_process(session, process, _changes(form), current_user, now)
-            session.commit()
-        except services.SlugTaken:
-            session.rollback()
-            form.slug.errors.append(_("Another process already uses this web address."))
-        except StaleDataError:
-            session.rollback()
-            flash(_("Someone else changed this process at the same time. Reload and try "
-                    "again."), "error")  # fmt: skip
-            status = 409
-        else:
+        diff: dict[str, Any] = {}
+        with attempt(also=(services.SlugTaken, StaleDataError), as_error=_refusal) as done:
+            diff = services.update_process(get_session(), process, _changes(form),
+                                           current_user, now)  # fmt: skip
+        if done.ok:
             flash(_("Saved.") if diff else _("Nothing was changed."), "success")
             return redirect(url_for("processes.show", slug=process.slug), code=303)
-    if form.errors:
+        status = _show_refusal(form, done)
+    if form.errors and status < 400:
         status = 400
     return render_template("processes/edit.html", form=form, process=process, frozen=frozen), status
 

@@ -17,8 +17,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from pb.audit import AuditAction, record
-from pb.errors import DomainError
 from pb.processes.models import PhaseKind, Process
+from pb.proposals import projects
+from pb.proposals.errors import ProposalError as ProposalError  # re-exported for the routes
 from pb.proposals.models import (
     OPEN_STATUSES,
     Comment,
@@ -38,12 +39,6 @@ DESCRIPTION_MAX = 5000
 ADDRESS_MAX = 200
 COMMENT_MAX = 2000
 COST_MAX = 10**10
-
-
-class ProposalError(DomainError):
-    """A refused action; ``message`` says why in the reader's language."""
-
-    status = 409
 
 
 class PhaseClosed(ProposalError):
@@ -149,10 +144,13 @@ def can_edit(process: Process, proposal: Proposal, user: Any, now: dt.datetime) 
 
 
 def can_withdraw(process: Process, proposal: Proposal, user: Any, now: dt.datetime) -> bool:
+    """Until voting opens; an accepted one not once the ballot is frozen (an admin may
+    freeze the rules before voting opens)."""
     return (
         proposal.is_author(user)
         and _before_voting(process, now)
         and proposal.status in (ProposalStatus.DRAFT, *OPEN_STATUSES, ProposalStatus.ACCEPTED)
+        and not (proposal.status == ProposalStatus.ACCEPTED and process.is_frozen(now))
     )
 
 
@@ -286,8 +284,7 @@ def withdraw(session: Session, process: Process, proposal: Proposal, author: Any
     if was == ProposalStatus.ACCEPTED:
         project = session.scalar(sa.select(Project).where(Project.proposal_id == proposal.id))
         if project is not None:
-            data["project"] = project.code
-            session.delete(project)
+            data["project"] = projects.remove(session, process, project, now)
     _event(session, proposal, EventKind.WITHDRAWN, now)
     record(session, AuditAction.PROPOSAL_WITHDRAW, actor=author, subject=proposal,
            process_id=process.id, data=data)  # fmt: skip
