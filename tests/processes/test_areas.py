@@ -65,12 +65,13 @@ def test_renaming_an_area_keeps_its_projects_and_proposals(
     r = edit(client, "parker", [(proc.north, "Norra Fäladen och Stångby", 2_500_000),
                                 (proc.klostergarden, "Klostergården", 2_500_000)])  # fmt: skip
     assert r.status_code == 303, r.get_data(as_text=True)
+    db.expire_all()
+    assert db.scalars(sa.select(Project)).one().area_id == proc.north
+    assert db.get(Proposal, pid).area_id == proc.north
     assert areas(db, proc.process.id) == [
         (proc.north, "Norra Fäladen och Stångby", 2_500_000, False),
         (proc.klostergarden, "Klostergården", 2_500_000, False),
     ]
-    assert db.scalars(sa.select(Project)).one().area_id == proc.north
-    assert db.get(Proposal, pid).area_id == proc.north
 
 
 @pytest.mark.parametrize("lang,message", [

@@ -33,8 +33,10 @@ def accept(app: Any, users: Any, process_id: int, pid: int, cost: int = 1000,
     with app.test_request_context():
         session = get_session()
         process = session.get(Process, process_id)
-        data = moderation.ReviewInput(Feasibility.FEASIBLE, cost, "Ja.", moderation.Decision.ACCEPT,
-                                      area_id=area_id)  # fmt: skip
+        extra = {} if area_id is None else {"area_id": area_id}
+        data = moderation.ReviewInput(
+            Feasibility.FEASIBLE, cost, "Ja.", moderation.Decision.ACCEPT, **extra
+        )
         moderation.review(session, process, session.get(Proposal, pid),
                           session.merge(users["official"]), data, _review_now(process), tell=False)  # fmt: skip
         session.commit()
