@@ -210,6 +210,11 @@ class ProcessForm(FlaskForm):
         return ok
 
     def validate_areas(self, field: Field) -> None:
+        ids = [r.form.area_id.data for r in field.entries if r.form.area_id.data]
+        if any(r.form.area_id.errors for r in field.entries) or len(set(ids)) != len(ids):
+            raise ValidationError(
+                _l("The areas could not be saved: reload the page and try again.")
+            )
         rows = [r for r in field.entries if (r.form.name.data or "").strip() or r.form.budget.data]
         names: set[str] = set()
         total = 0

@@ -30,6 +30,7 @@ def edit(client: Any, slug: str, rows: list[Row], lang: str = "en", **overrides:
         data[f"areas-{n}-budget"] = str(row[2])
         if len(row) > 3 and row[3]:
             data[f"areas-{n}-whole_municipality"] = "y"
+    data.update({k: v for k, v in overrides.items() if k.startswith("areas-")})
     return client.post(f"/admin/processes/{slug}/edit?lang={lang}", data=data)
 
 
@@ -143,6 +144,24 @@ def test_an_area_id_of_another_process_is_refused(
     assert r.status_code == 400
     assert "The areas could not be saved" in r.get_data(as_text=True)
     assert [a[0] for a in areas(db, proc.process.id)] == [proc.north, proc.klostergarden]
+
+
+@pytest.mark.parametrize("bad", ["abc", "12345678901", "-1"])
+def test_a_tampered_area_id_is_refused_with_a_message(
+    client: Any, users: Any, proc: Any, db: Any, bad: str
+) -> None:
+    login(client, "admin")
+    r = edit(client, "parker", [(proc.north, "Norra Fäladen", 2_500_000),
+                                (proc.klostergarden, "Klostergården", 2_500_000)],
+             **{"areas-0-area_id": bad})  # fmt: skip
+    assert r.status_code == 400
+    assert "The areas could not be saved" in r.get_data(as_text=True)
+    # The same id twice is refused too.
+    r = edit(client, "parker", [(proc.north, "Norra Fäladen", 2_500_000),
+                                (proc.north, "Klostergården", 2_500_000)])  # fmt: skip
+    assert r.status_code == 400
+    assert "The areas could not be saved" in r.get_data(as_text=True)
+    assert [a[1] for a in areas(db, proc.process.id)] == ["Norra Fäladen", "Klostergården"]
 
 
 def test_a_process_whose_ballot_has_projects_without_an_area_gets_no_areas(
