@@ -145,16 +145,15 @@ def _refusal(exc: Exception) -> DomainError:
 
 
 def _show_refusal(form: ProcessForm, done: Attempt) -> int:
-    """Put a refused save's message where it belongs; returns the status. Besides the web
-    address and a concurrent edit, only the areas can be refused (``BadAreas``, or a guard
-    that keeps an area its projects and proposals belong to)."""
+    """Put a refused save's message where it belongs (the web address, the areas, or a
+    message at the top); returns the status."""
     if isinstance(done.error, _SlugInUse):
         form.slug.errors.append(done.message)
         return 400
-    if isinstance(done.error, _Stale):
-        flash(done.message, "error")
-    else:
+    if isinstance(done.error, services.BadAreas | services.AreaInUse):
         form.areas.errors.append(done.message)
+    else:
+        flash(done.message, "error")
     return done.status
 
 

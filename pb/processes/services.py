@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from pb.audit import AuditAction, record
-from pb.errors import Invalid
+from pb.errors import Conflict, Invalid
 from pb.processes.models import (
     Area,
     BallotType,
@@ -62,6 +62,11 @@ class TwoWholeAreas(BadAreas):
     message = _l("Only one area can cover the whole municipality.")
 
 
+class AreaInUse(Conflict):
+    """An area guard's refusal: rows of a higher layer (projects, proposals) belong to an
+    area the edit would remove, or need one it would not give."""
+
+
 @dataclass(frozen=True)
 class AreaChange:
     """One area as the admin form sends it. ``id`` names an existing area of the process
@@ -87,7 +92,7 @@ class ProcessChanges:
 
 # Higher layers (proposals) keep rows that belong to areas, and this layer cannot import
 # them: they register a guard that the edit asks before removing areas, or before giving a
-# process its first areas. A guard raises a ``pb.errors.DomainError`` to refuse.
+# process its first areas. A guard raises ``AreaInUse`` to refuse.
 AreaGuard = Callable[[Session, Process, Sequence[Area], bool], None]
 AREA_GUARDS: list[AreaGuard] = []
 

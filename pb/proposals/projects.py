@@ -223,10 +223,6 @@ def move(
 # -- what the process edit asks before it changes areas -----------------------------------
 
 
-class AreaInUse(ProposalError, Conflict):
-    pass
-
-
 @process_services.area_guard
 def guard_areas(session: Session, process: Process, removed: Sequence[Area],
                 first_areas: bool) -> None:  # fmt: skip
@@ -236,7 +232,7 @@ def guard_areas(session: Session, process: Process, removed: Sequence[Area],
         projects = _count(session, Project, Project.area_id == area.id)
         proposals = _count(session, Proposal, Proposal.area_id == area.id)
         if projects or proposals:
-            raise AreaInUse(
+            raise process_services.AreaInUse(
                 _l(
                     "The area %(name)s cannot be removed while projects on the ballot or "
                     "proposals belong to it (projects: %(projects)s, proposals: "
@@ -249,7 +245,7 @@ def guard_areas(session: Session, process: Process, removed: Sequence[Area],
             session, Project, Project.process_id == process.id, Project.area_id.is_(None)
         )
         if unplaced:
-            raise AreaInUse(
+            raise process_services.AreaInUse(
                 _l(
                     "Projects on this ballot have no area (%(n)s). When a process has areas "
                     "every project belongs to exactly one, so areas cannot be added now. "
