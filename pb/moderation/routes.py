@@ -37,7 +37,6 @@ from pb.proposals.models import (
     Comment,
     Feasibility,
     Proposal,
-    ProposalStatus,
     valid_id,
 )
 from pb.security import login_required, official_required
