@@ -35,6 +35,8 @@ class AuditAction(enum.StrEnum):
     PROPOSAL_ACCEPT = "proposal.accept"
     PROPOSAL_REJECT = "proposal.reject"
     PROPOSAL_MERGE = "proposal.merge"
+    PROJECT_MOVE = "project.move"  # a ballot project moved to another area
+    PROJECT_REORDER = "project.reorder"  # the ballot order changed
     CONTENT_REPORT = "content.report"
     CONTENT_HIDE = "content.hide"
     CONTENT_RESTORE = "content.restore"
@@ -61,6 +63,8 @@ ACTION_LABELS = {
     AuditAction.PROPOSAL_ACCEPT: _l("Proposal accepted onto the ballot"),
     AuditAction.PROPOSAL_REJECT: _l("Proposal rejected"),
     AuditAction.PROPOSAL_MERGE: _l("Proposal merged into another"),
+    AuditAction.PROJECT_MOVE: _l("Ballot project moved to another area"),
+    AuditAction.PROJECT_REORDER: _l("Ballot order changed"),
     AuditAction.CONTENT_REPORT: _l("Content reported"),
     AuditAction.CONTENT_HIDE: _l("Content hidden by an official"),
     AuditAction.CONTENT_RESTORE: _l("Content restored"),

@@ -68,3 +68,66 @@ def test_migrations_on_empty_postgresql() -> None:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _old_ballot_is_renumbered(engine: sa.Engine) -> None:
+    """0005 on a database whose old code gave two projects one position: positions become
+    0, 1, 2 ... per process in their old order, the unique constraint holds from then on,
+    and a project's area can no longer be deleted under it."""
+    upgrade(engine, "0004")
+    now = "2026-11-30 12:00:00+00:00"
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO processes (id, slug, published, title_sv, title_en, purpose_sv, "
+            "purpose_en, question_sv, question_en, influence_level, decision_body_sv, "
+            "decision_body_en, decision_text_sv, decision_text_en, budget, min_age, connections, "
+            "other_connection_sv, other_connection_en, area_restricted, code_channels, "
+            "ballot_type, counting_rule, tie_break, created_at, updated_at, version) VALUES "
+            "(1, 'p', false, 'P', '', 'P', '', '', '', 'co-creation', 'N', '', 'D', '', 100, 12, "
+            "'[]', '', '', "
+            f"false, '[]', 'approval-budget', 'greedy', 'lexicographic', '{now}', '{now}', 1)"
+        ))  # fmt: skip
+        conn.execute(sa.text(
+            "INSERT INTO areas (id, process_id, slug, name, budget, position) "
+            "VALUES (1, 1, 'a', 'A', 100, 0)"
+        ))  # fmt: skip
+        for pid, pos in ((1, 0), (2, 1), (3, 1), (4, 1)):  # the old count() after a withdrawal
+            conn.execute(sa.text(
+                "INSERT INTO projects (id, process_id, area_id, code, title, cost, position, "
+                f"created_at) VALUES ({pid}, 1, 1, '{pid}', 'P', 10, {pos}, '{now}')"
+            ))  # fmt: skip
+    upgrade(engine)
+    with engine.begin() as conn:
+        rows = conn.execute(sa.text("SELECT id, position FROM projects ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [(1, 0), (2, 1), (3, 2), (4, 3)]
+        assert conn.execute(sa.text("SELECT whole_municipality FROM areas")).scalar() in (0, False)
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(sa.text("UPDATE projects SET position = 0 WHERE id = 2"))
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM areas WHERE id = 1"))
+
+
+def test_0005_renumbers_an_old_ballot_on_sqlite(tmp_path: Path) -> None:
+    engine = make_engine("sqlite:///" + str(tmp_path / "old.sqlite3"))
+    try:
+        _old_ballot_is_renumbered(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="PB_TEST_DATABASE_URL is not set: no PostgreSQL to test on")
+def test_0005_renumbers_an_old_ballot_on_postgresql() -> None:
+    assert PG_URL
+    name = f"pb_mig_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(sa.engine.make_url(PG_URL).set(database=name).render_as_string(False))
+    try:
+        _old_ballot_is_renumbered(engine)
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

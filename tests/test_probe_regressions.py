@@ -469,7 +469,8 @@ def test_item1_withdraw_is_offered_only_where_the_service_allows_it(
 
     proc = make_proc(app, make_process)
     draft = make_proposal(app, proc.process, users["participant"], title="Utkast", publish=False)
-    accepted = make_proposal(app, proc.process, users["participant"], title="Godkänd")
+    accepted = make_proposal(app, proc.process, users["participant"], title="Godkänd",
+                             area_id=proc.north)  # fmt: skip
     _accept(app, accepted)
     login(client, "participant")
     html = client.get(f"/p/parker/proposals/{draft}?lang=en").get_data(as_text=True)

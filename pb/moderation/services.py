@@ -18,18 +18,18 @@ from pb.audit import AuditAction, record
 from pb.errors import Conflict, DomainError, Invalid, NotAllowed
 from pb.moderation.models import Report, ReportReason
 from pb.processes.models import Process
-from pb.proposals import notify
+from pb.proposals import notify, projects
 from pb.proposals.models import (
     OPEN_STATUSES,
     Comment,
     EventKind,
     Feasibility,
-    Project,
     Proposal,
     ProposalEvent,
     ProposalStatus,
     valid_id,
 )
+from pb.proposals.projects import BallotFrozen as BallotFrozen  # raised by review too
 
 Content = Proposal | Comment
 
@@ -48,10 +48,6 @@ class NotHidden(Conflict):
 
 class StillHidden(Conflict):
     message = _l("This is hidden: show it again, or hide it with a reason the author can read.")
-
-
-class BallotFrozen(Conflict):
-    message = _l("Voting has opened, so the ballot can no longer change. Nothing was saved.")
 
 
 class AlreadyDecided(Conflict):
@@ -240,10 +236,7 @@ class ReviewInput:
     answer: str
     decision: str = Decision.NONE
     merge_into: int | None = None
-
-
-def _project_code(proposal: Proposal) -> str:
-    return str(proposal.id)
+    area_id: int | None = None  # the accepted project's area; None: the proposal's own
 
 
 def review(
@@ -257,11 +250,13 @@ def review(
     tell: bool = True,
 ) -> list[str]:
     """Record feasibility, the official cost and the public answer, then apply the decision:
-    accept (a ballot ``Project`` with the official cost), reject (needs an answer) or merge
-    into another open proposal (both are linked in their histories). Returns what changed.
+    accept (a ballot project with the official cost, made by ``pb.proposals.projects``),
+    reject (needs an answer) or merge into another open proposal (both are linked in their
+    histories). Returns what changed.
 
     Raises ``BallotFrozen`` once voting has opened, ``AlreadyDecided``, ``HiddenProposal``,
-    ``AcceptNeedsFeasibleAndCost``, ``RejectNeedsAnswer`` and ``BadMergeTarget``."""
+    ``AcceptNeedsFeasibleAndCost``, ``RejectNeedsAnswer``, ``BadMergeTarget``, and the
+    refusals of ``projects.add_from_proposal`` (e.g. ``ProjectNeedsArea``)."""
     if process.is_frozen(now):
         raise BallotFrozen()
     if proposal.status not in OPEN_STATUSES:
@@ -308,14 +303,8 @@ def review(
         proposal.answered_at = now
     if data.decision == Decision.ACCEPT:
         assert data.official_cost is not None
-        position = session.scalar(
-            sa.select(sa.func.count()).select_from(Project).where(Project.process_id == process.id)
-        )
-        project = Project(process_id=process.id, area_id=proposal.area_id,
-                          proposal_id=proposal.id, code=_project_code(proposal),
-                          title=proposal.title, cost=data.official_cost,
-                          position=position or 0, created_at=now)  # fmt: skip
-        session.add(project)
+        project = projects.add_from_proposal(session, process, proposal, cost=data.official_cost,
+                                             now=now, area_id=data.area_id)  # fmt: skip
         proposal.status = ProposalStatus.ACCEPTED
         _event(session, proposal, EventKind.ACCEPTED, now, note=answer)
         record(session, AuditAction.PROPOSAL_ACCEPT, actor=actor, subject=proposal,

@@ -84,9 +84,15 @@ class PhaseSpan:
 
 @dataclass(frozen=True)
 class AreaBudget:
+    """One area: its own election with its own budget (and its own ``BallotRules``).
+    ``whole_municipality`` marks the area that covers the whole municipality, beside the
+    districts (at most one): a voter votes there and in one district."""
+
     slug: str
     name: str
     budget: int
+    id: int | None = None
+    whole_municipality: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,7 +148,10 @@ class Contract:
         return cls(
             influence=process.influence_level,
             budget=process.budget,
-            areas=tuple(AreaBudget(a.slug, a.name, a.budget) for a in process.areas),
+            areas=tuple(
+                AreaBudget(a.slug, a.name, a.budget, a.id, a.whole_municipality)
+                for a in process.areas
+            ),
             phases=tuple(
                 PhaseSpan(p.kind, p.starts_at, p.ends_at)
                 for p in sorted(process.phases, key=lambda p: p.kind.order)
@@ -168,14 +177,41 @@ class Contract:
             categories=tuple(c.key for c in process.categories),
         )
 
-    def budget_for(self, area_slug: str | None) -> int:
-        if area_slug is None:
-            return self.budget
+    def area(self, key: AreaBudget | int | str) -> AreaBudget:
+        """An area by itself, its id or its slug; ``KeyError`` if the process has no such
+        area."""
         for area in self.areas:
-            if area.slug == area_slug:
-                return area.budget
-        raise KeyError(area_slug)
+            if area == key or area.id == key or area.slug == key:
+                return area
+        raise KeyError(key)
 
-    def ballot_rules(self, area_slug: str | None = None) -> BallotRules:
-        """The rules every ballot in this area (or the whole process) is checked against."""
-        return self.ballot.rules_for(self.budget_for(area_slug))
+    @property
+    def whole_area(self) -> AreaBudget | None:
+        """The area that covers the whole municipality, if there is one."""
+        return next((a for a in self.areas if a.whole_municipality), None)
+
+    @property
+    def districts(self) -> tuple[AreaBudget, ...]:
+        """The other areas; a voter votes in one of them (and in ``whole_area``)."""
+        return tuple(a for a in self.areas if not a.whole_municipality)
+
+    def budget_for(self, area: AreaBudget | int | str | None) -> int:
+        """The budget of one election: an area's own, or the total when there are no areas."""
+        if area is None:
+            if self.areas:
+                raise KeyError("this process has areas: each is its own election")
+            return self.budget
+        return self.area(area).budget
+
+    def ballot_rules(self, area: AreaBudget | int | str | None = None) -> BallotRules:
+        """The rules every ballot in this area is checked against: each area is its own
+        election with its own budget. ``area`` (the area, its id or its slug) is required
+        when the process has areas; without areas there is one election with the total
+        budget."""
+        return self.ballot.rules_for(self.budget_for(area))
+
+    def elections(self) -> tuple[tuple[AreaBudget | None, BallotRules], ...]:
+        """Every election of the process with its rules: one per area, or one in all."""
+        if not self.areas:
+            return ((None, self.ballot_rules()),)
+        return tuple((a, self.ballot_rules(a)) for a in self.areas)

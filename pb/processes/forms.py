@@ -12,6 +12,7 @@ from wtforms import (
     Field,
     FieldList,
     FormField,
+    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -31,7 +32,7 @@ from pb.forms import FlaskForm, Form
 from pb.i18n import local_tz
 from pb.processes import vocab
 from pb.processes.models import BallotType, PhaseKind
-from pb.processes.services import phase_problem
+from pb.processes.services import AreaChange, phase_problem
 
 SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 BUDGET_MAX = 10**12
@@ -43,8 +44,11 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class AreaForm(Form):
+    # The area's id, so that an edit renames it in place (its projects and proposals stay).
+    area_id = HiddenField(validators=[Optional(), Regexp(r"^[0-9]{1,10}$")])
     name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
     budget = WholeNumberField(_l("Budget (SEK)"), validators=[Optional()], min=1, max=BUDGET_MAX)
+    whole_municipality = BooleanField(_l("Covers the whole municipality"))
 
 
 class CategoryForm(Form):
@@ -212,6 +216,11 @@ class ProcessForm(FlaskForm):
         return getattr(self.phases.form, kind.value.replace("-", "_")).form
 
     def validate_areas(self, field: Field) -> None:
+        ids = [r.form.area_id.data for r in field.entries if r.form.area_id.data]
+        if any(r.form.area_id.errors for r in field.entries) or len(set(ids)) != len(ids):
+            raise ValidationError(
+                _l("The areas could not be saved: reload the page and try again.")
+            )
         rows = [r for r in field.entries if (r.form.name.data or "").strip() or r.form.budget.data]
         names: set[str] = set()
         total = 0
@@ -223,6 +232,8 @@ class ProcessForm(FlaskForm):
                 raise ValidationError(_l("Two areas have the same name."))
             names.add(name.lower())
             total += row.form.budget.data
+        if sum(bool(r.form.whole_municipality.data) for r in rows) > 1:
+            raise ValidationError(_l("Only one area can cover the whole municipality."))
         if rows and self.budget.data and total != self.budget.data:
             raise ValidationError(
                 _l(
@@ -249,9 +260,16 @@ class ProcessForm(FlaskForm):
                 )
         return out
 
-    def area_data(self) -> list[tuple[str, int]]:
+    def area_data(self) -> list[AreaChange]:
+        """The filled-in area rows; a row whose name and budget were cleared is an area to
+        remove."""
         return [
-            ((r.form.name.data or "").strip(), int(r.form.budget.data))
+            AreaChange(
+                name=(r.form.name.data or "").strip(),
+                budget=int(r.form.budget.data),
+                id=int(r.form.area_id.data) if r.form.area_id.data else None,
+                whole_municipality=bool(r.form.whole_municipality.data),
+            )
             for r in self.areas.entries
             if (r.form.name.data or "").strip() and r.form.budget.data
         ]

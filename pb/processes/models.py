@@ -196,6 +196,13 @@ class Process(Base):
 
 
 class Area(Base):
+    """One election of the process, with its own budget and its own ballot. An area may
+    cover the whole municipality (``whole_municipality``, at most one per process) beside
+    district areas, as in Warsaw; a voter then votes there and in one district.
+
+    Its id stays the same when it is renamed (the admin form carries it); ``slug`` is set
+    when the area is made and kept."""
+
     __tablename__ = "areas"
     __table_args__ = (
         sa.UniqueConstraint("process_id", "slug", name="uq_areas_process_slug"),
@@ -208,6 +215,7 @@ class Area(Base):
     name: Mapped[str] = mapped_column(sa.String(120))
     budget: Mapped[int] = mapped_column(sa.BigInteger)
     position: Mapped[int] = mapped_column(default=0)
+    whole_municipality: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     process: Mapped[Process] = relationship(back_populates="areas")
 

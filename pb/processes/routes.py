@@ -23,7 +23,7 @@ from pb.processes.models import PhaseKind, Process
 from pb.processes.present import ballot_lines
 from pb.processes.services import load_process
 from pb.security import admin_required
-from pb.web import attempt
+from pb.web import Attempt, attempt
 
 bp = Blueprint("processes", __name__)
 admin_bp = Blueprint("process_admin", __name__, url_prefix="/admin/processes")
@@ -72,11 +72,12 @@ def _form_from_process(process: Process) -> ProcessForm:
     if request.method == "GET":
         tz = local_tz()
         for i, area in enumerate(process.areas):
+            data = {"area_id": str(area.id), "name": area.name, "budget": area.budget,
+                    "whole_municipality": area.whole_municipality}  # fmt: skip
             if i < len(form.areas.entries):
-                form.areas.entries[i].form.name.data = area.name
-                form.areas.entries[i].form.budget.data = area.budget
+                form.areas.entries[i].form.process(data=data)
             else:
-                form.areas.append_entry({"name": area.name, "budget": area.budget})
+                form.areas.append_entry(data)
         for i, cat in enumerate(process.categories):
             data = {"name_sv": cat.name_sv, "name_en": cat.name_en}
             if i < len(form.categories.entries):
@@ -112,16 +113,30 @@ def create() -> Any:
     if request.method == "GET":
         form.influence_level.data = "co-creation"
         form.connections.data = ["lives", "studies", "works", "business"]
+    status = 200
     if form.validate_on_submit():
         with attempt() as done:
             process = services.create_process(get_session(), _changes(form), current_user)
         if done.ok:
             flash(_("The process has been created."), "success")
             return redirect(url_for("processes.show", slug=process.slug), code=303)
-        form.slug.errors.append(done.message)
+        status = _show_refusal(form, done)
     return render_template("processes/edit.html", form=form, process=None, frozen=False), (
-        400 if form.errors else 200
+        400 if form.errors and status < 400 else status
     )
+
+
+def _show_refusal(form: ProcessForm, done: Attempt) -> int:
+    """Put a refused save's message where it belongs (the web address, the areas, or a
+    message at the top); returns the status."""
+    if isinstance(done.error, services.SlugTaken):
+        form.slug.errors.append(done.message)
+        return 400
+    if isinstance(done.error, services.BadAreas | services.AreaInUse):
+        form.areas.errors.append(done.message)
+    else:
+        flash(done.message, "error")
+    return done.status
 
 
 @admin_bp.route("/<slug>/edit", methods=["GET", "POST"])
@@ -146,12 +161,8 @@ def edit(slug: str) -> Any:
         if done.ok:
             flash(_("Saved.") if diff else _("Nothing was changed."), "success")
             return redirect(url_for("processes.show", slug=process.slug), code=303)
-        if isinstance(done.error, services.SlugTaken):
-            form.slug.errors.append(done.message)
-        else:
-            flash(done.message, "error")
-            status = done.status
-    if form.errors:
+        status = _show_refusal(form, done)
+    if form.errors and status < 400:
         status = 400
     return render_template("processes/edit.html", form=form, process=process, frozen=frozen), status
 

@@ -6,7 +6,7 @@ Functions flush and raise domain exceptions; the route commits once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,14 +100,56 @@ def check_phases(phases: Phases) -> None:
         raise PhasesInvalid(problem[1])
 
 
+class BadAreas(Invalid):
+    """The areas sent cannot be saved as they are (a tampered id, two whole-municipality
+    areas)."""
+
+    message = _l("The areas could not be saved: reload the page and try again.")
+
+
+class TwoWholeAreas(BadAreas):
+    message = _l("Only one area can cover the whole municipality.")
+
+
+class AreaInUse(Conflict):
+    """An area guard's refusal: rows of a higher layer (projects, proposals) belong to an
+    area the edit would remove, or need one it would not give."""
+
+
+@dataclass(frozen=True)
+class AreaChange:
+    """One area as the admin form sends it. ``id`` names an existing area of the process
+    (renamed in place, its id kept); None makes a new one, or, when another part of pb
+    sends only names (the demo), the existing area of that name."""
+
+    name: str
+    budget: int
+    id: int | None = None
+    whole_municipality: bool = False
+
+
 @dataclass(frozen=True)
 class ProcessChanges:
-    """Everything the admin form can set, already validated."""
+    """Everything the admin form can set, already validated. Areas may be given as
+    ``(name, budget)`` pairs."""
 
     fields: dict[str, Any]
-    areas: list[tuple[str, int]]
+    areas: Sequence[AreaChange | tuple[str, int]]
     categories: list[tuple[str, str]]
     phases: dict[PhaseKind, tuple[dt.datetime, dt.datetime]]
+
+
+# Higher layers (proposals) keep rows that belong to areas, and this layer cannot import
+# them: they register a guard that the edit asks before removing areas, or before giving a
+# process its first areas. A guard raises ``AreaInUse`` to refuse.
+AreaGuard = Callable[[Session, Process, Sequence[Area], bool], None]
+AREA_GUARDS: list[AreaGuard] = []
+
+
+def area_guard(guard: AreaGuard) -> AreaGuard:
+    """Register ``guard(session, process, removed_areas, first_areas)``."""
+    AREA_GUARDS.append(guard)
+    return guard
 
 
 def get_by_slug(session: Session, slug: str) -> Process | None:
@@ -139,7 +181,10 @@ def load_process(slug: str) -> Process:
 
 def _snapshot(process: Process) -> dict[str, Any]:
     snap = {f: getattr(process, f) for f in EDITABLE_FIELDS}
-    snap["areas"] = [[a.name, a.budget] for a in process.areas]
+    snap["areas"] = [
+        [a.name, a.budget, *(["whole municipality"] if a.whole_municipality else [])]
+        for a in process.areas
+    ]
     snap["categories"] = [[c.name_sv, c.name_en] for c in process.categories]
     snap["phases"] = {
         p.kind.value: [p.starts_at.isoformat(), p.ends_at.isoformat()] for p in process.phases
@@ -160,13 +205,7 @@ def _apply(session: Session, process: Process, changes: ProcessChanges) -> None:
     if process.ballot_type != BallotType.CUMULATIVE:
         process.points_total = process.max_points_per_project = None
 
-    existing_areas = {a.name.lower(): a for a in process.areas}
-    new_areas = []
-    for pos, (name, budget) in enumerate(changes.areas):
-        area = existing_areas.pop(name.lower(), None) or Area(name=name, slug=slugify(name))
-        area.name, area.budget, area.position = name, budget, pos
-        new_areas.append(area)
-    process.areas = new_areas
+    _apply_areas(session, process, changes.areas)
 
     existing_cats = {c.name_sv.lower(): c for c in process.categories}
     new_cats = []
@@ -184,6 +223,56 @@ def _apply(session: Session, process: Process, changes: ProcessChanges) -> None:
         new_phases.append(phase)
     process.phases = new_phases
     session.flush()
+
+
+def _apply_areas(
+    session: Session, process: Process, areas: Sequence[AreaChange | tuple[str, int]]
+) -> None:
+    """Match areas by id (then, for rows without one, by name), so a renamed area keeps its
+    id and everything that belongs to it. Removing an area or giving the process its first
+    areas is first put to the registered guards. Raises ``BadAreas``, ``TwoWholeAreas`` and
+    whatever a guard raises."""
+    wanted = [a if isinstance(a, AreaChange) else AreaChange(a[0], a[1]) for a in areas]
+    if sum(a.whole_municipality for a in wanted) > 1:
+        raise TwoWholeAreas()
+    by_id = {a.id: a for a in process.areas}
+    ids = [a.id for a in wanted if a.id is not None]
+    if len(set(ids)) != len(ids) or any(i not in by_id for i in ids):
+        raise BadAreas()
+    unclaimed = {a.id: a for a in process.areas if a.id not in ids}
+    matched: list[Area | None] = []
+    for change in wanted:
+        if change.id is not None:
+            matched.append(by_id[change.id])
+            continue
+        same = next((a for a in unclaimed.values() if a.name.lower() == change.name.lower()), None)
+        if same is not None:
+            del unclaimed[same.id]
+        matched.append(same)
+    removed = list(unclaimed.values())
+    first_areas = bool(wanted) and not process.areas
+    if removed or first_areas:
+        if process.id is not None:  # one edit of a process's areas at a time
+            session.execute(sa.select(Process.id).where(Process.id == process.id).with_for_update())
+        for guard in AREA_GUARDS:
+            guard(session, process, removed, first_areas)
+    slugs = {a.slug for a in process.areas}  # removed ones too: they go after the inserts
+    new_areas = []
+    for pos, (change, area) in enumerate(zip(wanted, matched, strict=True)):
+        if area is None:
+            area = Area(slug=_free_slug(slugify(change.name) or "area", slugs))
+            slugs.add(area.slug)
+        area.name, area.budget, area.position = change.name, change.budget, pos
+        area.whole_municipality = change.whole_municipality
+        new_areas.append(area)
+    process.areas = new_areas
+
+
+def _free_slug(base: str, taken: set[str]) -> str:
+    slug, n = base[:76], 2
+    while slug in taken:
+        slug, n = f"{base[:72]}-{n}", n + 1
+    return slug
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -208,7 +297,8 @@ def update_process(
     session: Session, process: Process, changes: ProcessChanges, actor: Any, now: dt.datetime
 ) -> dict[str, Any]:
     """Apply changes and audit the difference. Raises ``RulesFrozen`` once voting has opened
-    (the refused attempt is audited too) and ``SlugTaken``."""
+    (the refused attempt is audited too), ``SlugTaken``, ``BadAreas`` and an area guard's
+    refusal (an area that projects or proposals belong to is never removed)."""
     if process.is_frozen(now):
         raise RulesFrozen(process.frozen_at or _voting_start(process))
     slug = changes.fields.get("slug", process.slug)

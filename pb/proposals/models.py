@@ -107,6 +107,9 @@ class Proposal(Base):
     category_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("categories.id", ondelete="SET NULL")
     )
+    # The process edit refuses to remove an area that proposals belong to (a guard in
+    # pb.proposals.projects), so SET NULL never runs. It stays in the schema because SQLite
+    # can only change it by rebuilding this table, which its cascades make unsafe.
     area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("areas.id", ondelete="SET NULL"))
     address: Mapped[str] = mapped_column(sa.String(200), default="")
     latitude: Mapped[float | None] = mapped_column(sa.Float)
@@ -228,17 +231,24 @@ class ProposalEvent(Base):
 
 class Project(Base):
     """A proposal accepted onto the ballot, with the official cost. ``code`` becomes the
-    pabulib ``project_id``."""
+    pabulib ``project_id``.
+
+    Only ``pb.proposals.projects`` creates, removes, orders and moves projects. ``position``
+    is the ballot order within the process, unique per process (gaps allowed). When the
+    process has areas every project belongs to exactly one of them (an application rule,
+    checked by ``projects``); the area cannot be removed while projects belong to it."""
 
     __tablename__ = "projects"
     __table_args__ = (
         sa.UniqueConstraint("process_id", "code", name="uq_projects_process_code"),
+        sa.UniqueConstraint("process_id", "position", name="uq_projects_process_position"),
         sa.CheckConstraint("cost > 0", name="cost_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[int] = mapped_column(sa.ForeignKey("processes.id", ondelete="CASCADE"))
-    area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("areas.id", ondelete="SET NULL"))
+    # No ON DELETE action: the database refuses to delete an area with projects.
+    area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("areas.id"))
     proposal_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("proposals.id", ondelete="SET NULL"), unique=True
     )
@@ -247,3 +257,6 @@ class Project(Base):
     cost: Mapped[int] = mapped_column(sa.BigInteger)
     position: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    area: Mapped[Area | None] = relationship()
+    proposal: Mapped[Proposal | None] = relationship()

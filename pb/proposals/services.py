@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from pb.audit import AuditAction, record
 from pb.errors import Conflict, DomainError, Invalid, NotAllowed
 from pb.processes.models import PhaseKind, Process
+from pb.proposals import projects
 from pb.proposals.models import (
     OPEN_STATUSES,
     Comment,
@@ -152,6 +153,8 @@ def withdraw_refusal(process: Process, proposal: Proposal, user: Any,
         return CannotWithdraw()
     if not _before_voting(process, now):
         return CannotWithdraw()
+    if proposal.status == ProposalStatus.ACCEPTED and process.is_frozen(now):
+        return CannotWithdraw()  # an admin froze the ballot before voting opened
     return None
 
 
@@ -299,8 +302,7 @@ def withdraw(session: Session, process: Process, proposal: Proposal, author: Any
     if was == ProposalStatus.ACCEPTED:
         project = session.scalar(sa.select(Project).where(Project.proposal_id == proposal.id))
         if project is not None:
-            data["project"] = project.code
-            session.delete(project)
+            data["project"] = projects.remove(session, process, project, now)
     _event(session, proposal, EventKind.WITHDRAWN, now)
     record(session, AuditAction.PROPOSAL_WITHDRAW, actor=author, subject=proposal,
            process_id=process.id, data=data)  # fmt: skip

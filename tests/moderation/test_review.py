@@ -179,8 +179,8 @@ def test_bulk_review_saves_many_rows_in_one_request(
 ) -> None:
     from pb.proposals.models import Project, Proposal
 
-    pids = [make_proposal(app, proc.process, users["participant"], title=f"Idé {n}")
-            for n in range(4)]  # fmt: skip
+    pids = [make_proposal(app, proc.process, users["participant"], title=f"Idé {n}",
+                          area_id=proc.north) for n in range(4)]  # fmt: skip
     official = _official(app)
     page = official.get("/p/parker/review?lang=sv").get_data(as_text=True)
     assert "Granska förslag" in page and all(f"Idé {n}" in page for n in range(4))
@@ -222,7 +222,8 @@ def test_answer_mail_is_delivered_over_smtp(
 
     app = make_app(MAIL_PORT=smtp_server.port)
     proc = make_proc(app, make_process)
-    pid = make_proposal(app, proc.process, users["participant"], title="Parkbänkar")
+    pid = make_proposal(app, proc.process, users["participant"], title="Parkbänkar",
+                        area_id=proc.north)  # fmt: skip
     r = _review(_official(app), pid, feasibility="feasible", official_cost="20000",
                 answer="Vi bygger bänkarna.", decision="accept")  # fmt: skip
     assert r.status_code == 303

@@ -287,7 +287,7 @@ def test_withdrawing_an_accepted_proposal_takes_it_off_the_ballot(
 ) -> None:
     from pb.proposals.models import Project
 
-    pid = make_proposal(app, proc.process, users["participant"])
+    pid = make_proposal(app, proc.process, users["participant"], area_id=proc.north)
     official = app.test_client()
     login(official, "official")
     r = official.post(f"/p/parker/review/{pid}", data={"feasibility": "feasible",
