@@ -63,7 +63,9 @@ def test_a_withdrawal_leaves_no_two_projects_in_one_place(
     for pid in pids[:3]:
         accept(app, users, proc.process.id, pid)
     login(client, "participant")
-    assert client.post(f"/p/parker/proposals/{pids[0]}/withdraw").status_code == 303
+    r = client.post(f"/p/parker/proposals/{pids[0]}/withdraw", data={"confirm": "yes"})
+    assert r.status_code == 303
+    assert len(positions(db, proc.process.id)) == 2  # withdrawn: off the ballot
     accept(app, users, proc.process.id, pids[3])
     placed = positions(db, proc.process.id)
     assert sorted(placed) == sorted(pids[1:])
