@@ -7,9 +7,23 @@ from pb.moderation.models import Report
 from pb.processes.models import Area, Category, Phase, Process, ProcessOfficial
 from pb.proposals.models import Comment, Follow, Project, Proposal, ProposalEvent, Support
 from pb.security import RateLimitHit
+from pb.voting.models import (
+    Ballot,
+    CodeBatch,
+    HeldBallot,
+    PaperEntry,
+    VotingCode,
+    VotingRecord,
+)
 
 __all__ = [
            "Area",
+           "Ballot",
+           "CodeBatch",
+           "HeldBallot",
+           "PaperEntry",
+           "VotingCode",
+           "VotingRecord",
            "AuditEvent",
            "Category",
            "Comment",
