@@ -467,7 +467,6 @@ def cast(
             content=_content(process, parts, ballot, now, paper),
         )
     )
-    ensure_fingerprint(session, process, now)
     session.flush()
     return receipt
 
@@ -605,7 +604,11 @@ def mix(
 
 
 def mix_due(session: Session, process: Process, now: dt.datetime) -> int:
-    """Mix what is due: a full batch during voting, everything once voting has closed."""
+    """Mix what is due: a full batch during voting, everything once voting has closed; and
+    take the rules' fingerprint if voting has opened and it was not taken yet. Run it in a
+    transaction of its own after a cast (a concurrent mixer makes it raise ``Conflict`` or
+    an ``IntegrityError``: roll back, the next one will do it)."""
+    ensure_fingerprint(session, process, now)
     voting = process.phase(PhaseKind.VOTING)
     closed = voting is not None and now >= voting.ends_at
     return mix(session, process.id, everything=closed)

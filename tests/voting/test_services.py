@@ -309,6 +309,9 @@ def test_fingerprint_is_sha256_of_the_canonical_rules(app: Any, vote: Vote) -> N
     _cast(app, vote, code, ballot("p1"))
     with app.test_request_context():
         session = get_session()
+        assert services.voting_record(session, vote.process(session)) is None
+        assert services.mix_due(session, vote.process(session), now()) == 0
+        session.commit()
         rec = services.voting_record(session, vote.process(session))
         assert rec and rec.fingerprint
         assert hashlib.sha256(rec.canonical_rules.encode()).hexdigest() == rec.fingerprint
