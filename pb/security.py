@@ -111,6 +111,9 @@ def limiter(name: str) -> RateLimiter:
         "login.email": (cfg["LOGIN_MAX_ATTEMPTS"], cfg["LOGIN_WINDOW_SECONDS"]),
         "login.ip": (cfg["LOGIN_MAX_ATTEMPTS"] * 4, cfg["LOGIN_WINDOW_SECONDS"]),
         "register.ip": (20, 3600),
+        # Wrong voting codes (and receipts): per address, and in all, across app processes.
+        "code.ip": (20, 900),
+        "code.all": (2000, 600),
     }
     limit, seconds = limits[name]
     return RateLimiter(name, limit, dt.timedelta(seconds=seconds))

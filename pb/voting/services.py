@@ -320,7 +320,8 @@ def check_ballot(paper: Ballotpaper, ballot: BallotInput, code_area: str | None)
             district = None
         if district is None and process.area_restricted:
             problems.append(_("Choose the district you vote in."))
-    else:
+    elif district is not None:
+        problems.append(_("Choose one of the districts of this vote."))
         district = None
     scopes = paper.scopes(district)
     if not scopes:
@@ -487,21 +488,8 @@ def replace(
     ballot is held under the same receipt digest and the mixer drops the old one when it
     moves the new one. The receipt stays valid."""
     _check_open(process, now)
-    canonical = codes.normalize(code_text)
+    area = code_area_for_replacement(session, process, code_text, receipt_text)
     receipt_canonical = codes.normalize(receipt_text)
-    digest = codes.digest_canonical(pepper(), canonical)
-    row = session.execute(
-        sa.select(VotingCode.process_id, VotingCode.area_id, VotingCode.revoked,
-                  VotingCode.receipt_bind).where(VotingCode.digest == digest)
-    ).first()  # fmt: skip
-    if row is None or row.process_id != process.id:
-        raise CodeUnknown()
-    if row.revoked:
-        raise CodeRevoked()
-    expected = codes.keyed(pepper(), "bind", canonical, receipt_canonical)
-    if row.receipt_bind is None or not codes.same(row.receipt_bind, expected):
-        raise ReceiptMismatch()
-    area = next((a.slug for a in process.areas if a.id == row.area_id), None)
     parts = check_ballot(ballotpaper(session, process), ballot, area)
     receipt_digest = codes.digest_canonical(pepper(), receipt_canonical, purpose="receipt")
     if not receipt_found(session, process, receipt_digest=receipt_digest):
@@ -520,6 +508,28 @@ def replace(
         )
     )
     session.flush()
+
+
+def code_area_for_replacement(
+    session: Session, process: Process, code_text: str, receipt_text: str
+) -> str | None:
+    """Check that this code cast a ballot whose receipt this is (nothing changes); the
+    code's district, if it is bound to one."""
+    canonical = codes.normalize(code_text)
+    receipt_canonical = codes.normalize(receipt_text)
+    digest = codes.digest_canonical(pepper(), canonical)
+    row = session.execute(
+        sa.select(VotingCode.process_id, VotingCode.area_id, VotingCode.revoked,
+                  VotingCode.receipt_bind).where(VotingCode.digest == digest)
+    ).first()  # fmt: skip
+    if row is None or row.process_id != process.id:
+        raise CodeUnknown()
+    if row.revoked:
+        raise CodeRevoked()
+    expected = codes.keyed(pepper(), "bind", canonical, receipt_canonical)
+    if row.receipt_bind is None or not codes.same(row.receipt_bind, expected):
+        raise ReceiptMismatch()
+    return next((a.slug for a in process.areas if a.id == row.area_id), None)
 
 
 def receipt_found(
