@@ -69,7 +69,11 @@ def decode(symbols: str) -> int:
 
 def format_code(value: int) -> str:
     """The printed form: four groups of four and the check symbol, joined by dashes."""
-    body = encode(value)
+    return format_body(encode(value), value)
+
+
+def format_body(body: str, value: int) -> str:
+    """``format_code`` given the 16 symbols already encoded from ``value``."""
     groups = [body[i : i + GROUP] for i in range(0, LENGTH, GROUP)]
     return "-".join([*groups, check_symbol(value)])
 

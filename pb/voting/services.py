@@ -22,7 +22,7 @@ import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -684,7 +684,7 @@ def issue_codes_iter(
             for _i in range(n):
                 value = secrets.randbits(codes.BITS)
                 body = codes.encode(value)
-                plain.append(codes.format_code(value))
+                plain.append(codes.format_body(body, value))
                 rows.append(
                     {
                         "digest": codes.digest_canonical(key, body),
@@ -696,7 +696,8 @@ def issue_codes_iter(
                         "receipt_bind": None,
                     }
                 )
-            session.execute(sa.insert(VotingCode), rows)
+            # Core, not the ORM: one executemany per chunk keeps 100,000 codes fast.
+            session.connection().execute(sa.insert(cast(sa.Table, VotingCode.__table__)), rows)
             yield plain
 
     return batch, chunks()
@@ -749,7 +750,11 @@ def revoke_batch(session: Session, process: Process, batch_id: int, actor: Any) 
         raise Invalid(_("This process has no batch %(id)s.", id=batch_id))
     result = session.execute(
         sa.update(VotingCode)
-        .where(VotingCode.batch_id == batch_id, VotingCode.used.is_(False))
+        .where(
+            VotingCode.batch_id == batch_id,
+            VotingCode.used.is_(False),
+            VotingCode.revoked.is_(False),
+        )
         .values(revoked=True)
         .execution_options(synchronize_session=False)
     )
