@@ -22,7 +22,8 @@ import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, cast
+import typing
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -697,7 +698,7 @@ def issue_codes_iter(
                     }
                 )
             # Core, not the ORM: one executemany per chunk keeps 100,000 codes fast.
-            session.connection().execute(sa.insert(cast(sa.Table, VotingCode.__table__)), rows)
+            session.connection().execute(sa.insert(typing.cast(sa.Table, VotingCode.__table__)), rows)
             yield plain
 
     return batch, chunks()
