@@ -19,10 +19,10 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import typing
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-import typing
 from typing import Any
 from zoneinfo import ZoneInfo
 
