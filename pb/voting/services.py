@@ -698,7 +698,9 @@ def issue_codes_iter(
                     }
                 )
             # Core, not the ORM: one executemany per chunk keeps 100,000 codes fast.
-            session.connection().execute(sa.insert(typing.cast(sa.Table, VotingCode.__table__)), rows)
+            session.connection().execute(
+                sa.insert(typing.cast(sa.Table, VotingCode.__table__)), rows
+            )
             yield plain
 
     return batch, chunks()
