@@ -355,7 +355,7 @@ def ballot(slug: str) -> ResponseReturnValue:
             services.replace(session, process, code, receipt_in, choice, now)
             receipt = codes.pretty(receipt_in)
         else:
-            receipt = services.cast(session, process, code, choice, now)
+            receipt = services.cast(session, process, code, choice, now, on_ballot=paper)
     if done.error:
         problems = getattr(done.error, "problems", None) or [done.message]
         return _ballot_page(process, code, choice, problems=problems, status=done.status,

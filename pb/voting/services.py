@@ -352,6 +352,7 @@ def check_ballot(paper: Ballotpaper, ballot: BallotInput, code_area: str | None)
             kinds.append(code)
         parts.append(part)
     if problems:
+        problems = list(dict.fromkeys(problems))
         cls: type[BallotInvalid] = BallotInvalid
         for kind in kinds:
             if kind in {"over_budget"}:
@@ -426,6 +427,7 @@ def cast(
     now: dt.datetime,
     *,
     paper: bool = False,
+    on_ballot: Ballotpaper | None = None,
 ) -> str | None:
     """Cast a ballot with a code; returns the voter's receipt code (None for paper).
 
@@ -441,7 +443,7 @@ def cast(
         and not paper
     ):
         raise Invalid(_("Choose one of the connections that make you eligible."))
-    parts = check_ballot(ballotpaper(session, process), ballot, state.area)
+    parts = check_ballot(on_ballot or ballotpaper(session, process), ballot, state.area)
     receipt = None if paper else codes.generate()
     bind = (
         codes.keyed(pepper(), "bind", state.canonical, codes.normalize(receipt))
@@ -564,13 +566,18 @@ def mix(
     (heap order, SQLite rowids) with fresh random ids. A ballot replacing an earlier one
     (same receipt digest) removes that one here. A concurrent mixer that took some of the
     same rows makes this one refuse (``Conflict``): roll back and try later."""
+    waiting = session.scalar(
+        sa.select(sa.func.count()).select_from(HeldBallot).where(
+            HeldBallot.process_id == process_id
+        )
+    )
+    if not waiting or (waiting < minimum and not everything):
+        return 0
     held = session.execute(
         sa.select(HeldBallot.id, HeldBallot.receipt_digest, HeldBallot.content).where(
             HeldBallot.process_id == process_id
         )
     ).all()
-    if not held or (len(held) < minimum and not everything):
-        return 0
     rows = list(held)
     secrets.SystemRandom().shuffle(rows)
     ids = [r.id for r in rows]

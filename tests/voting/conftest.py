@@ -29,7 +29,7 @@ def add_projects(app: Any, slug: str, projects: list[tuple[str, str, int, str | 
     from pb.processes.models import Area, Process
     from pb.proposals.models import Project
 
-    with app.test_request_context():
+    with app.test_request_context("/?lang=en"):
         session = get_session()
         process = session.scalar(sa.select(Process).where(Process.slug == slug))
         areas = {a.name: a.id for a in session.scalars(sa.select(Area).where(
@@ -72,7 +72,7 @@ def issue(app: Any, vote: Vote, n: int = 1, channel: str = "school", area: str |
     from pb.processes.models import CodeChannel
     from pb.voting import services
 
-    with app.test_request_context():
+    with app.test_request_context("/?lang=en"):
         session = get_session()
         issued = services.issue_codes(
             session, vote.process(session), count=n, channel=CodeChannel(channel),

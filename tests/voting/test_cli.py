@@ -39,7 +39,7 @@ def test_issue_csv_then_vote_and_revoke(runner: Any, vote: Vote, tmp_path: Path,
     assert r.exit_code == 0  # revoking twice is harmless
     r = runner.invoke(codes_command, ["revoke", vote.slug, "--code", "nonsense"])
     assert r.exit_code != 0 and "not a voting code" in r.output
-    with runner.app.test_request_context():
+    with runner.app.test_request_context("/?lang=en"):
         session = get_session()
         assert services.cast(session, vote.process(session), rows[1]["code"], ballot("p1"), now())
         session.commit()

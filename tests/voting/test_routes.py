@@ -124,7 +124,7 @@ def test_code_entry_is_rate_limited_per_address(app: Any, vote: Vote) -> None:
     from pb.voting import codes
 
     client = app.test_client()
-    with app.test_request_context():
+    with app.test_request_context("/?lang=en"):
         rl = limiter("code.ip")
         for _ in range(rl.limit - 1):
             rl.hit("127.0.0.1")

@@ -101,7 +101,7 @@ def test_the_curious_administrator_does_no_better_than_chance(
     for step, i in enumerate(voters):
         code = codes[i]
         choices = _choices(i)
-        with app.test_request_context():
+        with app.test_request_context("/?lang=en"):
             session = get_session()
             process = vote.process(session)
             b = ballot(*choices)
@@ -118,7 +118,7 @@ def test_the_curious_administrator_does_no_better_than_chance(
                 db.rollback()
             services.mix_due(session, process, now())
             session.commit()
-    with app.test_request_context():
+    with app.test_request_context("/?lang=en"):
         session = get_session()
         services.mix(session, vote.process_id, everything=True)
         session.commit()

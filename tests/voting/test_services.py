@@ -16,7 +16,7 @@ def _cast(app: Any, vote: Vote, code: str, b: Any, when: dt.datetime | None = No
     from pb.db import get_session
     from pb.voting import services
 
-    with app.test_request_context():
+    with app.test_request_context("/?lang=en"):
         session = get_session()
         try:
             receipt = services.cast(session, vote.process(session), code, b, when or now())
@@ -31,7 +31,7 @@ def _counts(app: Any, vote: Vote) -> dict[str, int]:
     from pb.db import get_session
     from pb.voting import services
 
-    with app.test_request_context():
+    with app.test_request_context("/?lang=en"):
         return services.counts(get_session(), vote.process_id)
 
 
@@ -39,7 +39,7 @@ def _mix(app: Any, vote: Vote, everything: bool = False) -> int:
     from pb.db import get_session
     from pb.voting import services
 
-    with app.test_request_context():
+    with app.test_request_context("/?lang=en"):
         session = get_session()
         n = services.mix(session, vote.process_id, everything=everything)
         session.commit()
@@ -149,7 +149,7 @@ def test_codes_of_another_process_typos_revoked_unknown(app: Any, make_process: 
     typo = code[:-1] + codes.CHECK_SYMBOLS[(codes.CHECK_SYMBOLS.index(code[-1]) + 1) % 37]
     with pytest.raises(codes.CodeTypo):
         _cast(app, vote, typo, ballot("p1"))
-    with app.test_request_context():
+    with app.test_request_context("/?lang=en"):
         session = get_session()
         services.revoke_code(session, vote.process(session), code, None)
         session.commit()
@@ -165,7 +165,7 @@ def test_batch_revocation_leaves_used_codes_alone(app: Any, vote: Vote, db: Any)
     issued = issue(app, vote, 4)
     _cast(app, vote, issued[0], ballot("p1"))
     batch_id = db.scalar(sa.select(CodeBatch.id))
-    with app.test_request_context():
+    with app.test_request_context("/?lang=en"):
         session = get_session()
         assert services.revoke_batch(session, vote.process(session), batch_id, None) == 3
         session.commit()
@@ -208,7 +208,7 @@ def test_receipts_and_changing_ones_mind(app: Any, vote: Vote, db: Any) -> None:
     a, b = issue(app, vote, 2)
     receipt_a = _cast(app, vote, a, ballot("p1"))
     receipt_b = _cast(app, vote, b, ballot("p2"))
-    with app.test_request_context():
+    with app.test_request_context("/?lang=en"):
         session = get_session()
         process = vote.process(session)
         assert services.receipt_found(session, process, receipt_a)
@@ -221,7 +221,7 @@ def test_receipts_and_changing_ones_mind(app: Any, vote: Vote, db: Any) -> None:
         services.replace(session, process, a, receipt_a, ballot("p3"), now())
         session.commit()
     _mix(app, vote, everything=True)
-    with app.test_request_context():
+    with app.test_request_context("/?lang=en"):
         session = get_session()
         process = vote.process(session)
         services.replace(session, process, a, receipt_a, ballot("p4", "p5"), now())
@@ -231,7 +231,7 @@ def test_receipts_and_changing_ones_mind(app: Any, vote: Vote, db: Any) -> None:
     chosen = sorted(tuple(r.choices[0]["projects"]) for r in db.scalars(sa.select(Ballot)))
     assert chosen == [("p2",), ("p4", "p5")]
     # After voting closed, no change any more.
-    with app.test_request_context():
+    with app.test_request_context("/?lang=en"):
         session = get_session()
         with pytest.raises(services.VotingClosed):
             services.replace(session, vote.process(session), a, receipt_a, ballot("p1"),
@@ -245,7 +245,7 @@ def test_paper_ballots_need_two_matching_entries(app: Any, vote: Vote, users: An
     from pb.voting.models import PaperEntry
 
     [code] = issue(app, vote)
-    with app.test_request_context():
+    with app.test_request_context("/?lang=en"):
         session = get_session()
         process = vote.process(session)
         assert not services.enter_paper(session, process, code, ballot("p1", "p2"),
@@ -275,7 +275,7 @@ def test_extension_never_shortens_and_never_after_the_end(app: Any, vote: Vote, 
     from pb.processes.models import PhaseKind
     from pb.voting import services
 
-    with app.test_request_context():
+    with app.test_request_context("/?lang=en"):
         session = get_session()
         process = vote.process(session)
         end = process.phase(PhaseKind.VOTING).ends_at
@@ -307,7 +307,7 @@ def test_fingerprint_is_sha256_of_the_canonical_rules(app: Any, vote: Vote) -> N
 
     [code] = issue(app, vote)
     _cast(app, vote, code, ballot("p1"))
-    with app.test_request_context():
+    with app.test_request_context("/?lang=en"):
         session = get_session()
         assert services.voting_record(session, vote.process(session)) is None
         assert services.mix_due(session, vote.process(session), now()) == 0
