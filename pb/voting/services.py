@@ -567,9 +567,9 @@ def mix(
     (same receipt digest) removes that one here. A concurrent mixer that took some of the
     same rows makes this one refuse (``Conflict``): roll back and try later."""
     waiting = session.scalar(
-        sa.select(sa.func.count()).select_from(HeldBallot).where(
-            HeldBallot.process_id == process_id
-        )
+        sa.select(sa.func.count())
+        .select_from(HeldBallot)
+        .where(HeldBallot.process_id == process_id)
     )
     if not waiting or (waiting < minimum and not everything):
         return 0

@@ -41,7 +41,10 @@ def test_fifty_parallel_casts_of_one_code_give_one_ballot_two_hundred_times(
     lock = threading.Lock()
 
     def worker() -> None:
-        with app.test_request_context("/?lang=en"), Session(engine, expire_on_commit=False) as session:
+        with (
+            app.test_request_context("/?lang=en"),
+            Session(engine, expire_on_commit=False) as session,
+        ):
             process = session.get(Process, vote.process_id)
             assert process is not None
             _ = (process.phases, process.areas)
