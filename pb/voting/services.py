@@ -379,6 +379,26 @@ def _check_open(process: Process, now: dt.datetime) -> None:
     raise VotingClosed(_("Voting closed on %(date)s.", date=when(voting.ends_at)))
 
 
+def _check_declared(process: Process, ballot: BallotInput) -> None:
+    """What the voter declared (age band, connection) checked with the process's own
+    ``Eligibility.check``; a band counts as its oldest age. Nothing declared, nothing to
+    check: the code is what entitles."""
+    if ballot.age_band is None and ballot.connection is None:
+        return
+    eligibility = Contract.of(process).eligibility
+    problems = eligibility.check(
+        age=ballot.age_band.highest if ballot.age_band else 120,
+        connections={ballot.connection} if ballot.connection else eligibility.connections,
+    )
+    for problem in problems:
+        if problem.code == "too_young":
+            raise NotAllowed(
+                _("You must be at least %(age)s years old to vote.", age=eligibility.min_age)
+            )
+        if problem.code == "no_connection":
+            raise Invalid(_("Choose one of the connections that make you eligible."))
+
+
 @dataclass(frozen=True)
 class CodeState:
     digest: str
@@ -437,12 +457,8 @@ def cast(
     goes into the holding table. Nothing is consumed if anything fails."""
     _check_open(process, now)
     state = look_up_code(session, process, code_text)
-    if (
-        ballot.connection is not None
-        and ballot.connection not in Contract.of(process).eligibility.connections
-        and not paper
-    ):
-        raise Invalid(_("Choose one of the connections that make you eligible."))
+    if not paper:
+        _check_declared(process, ballot)
     parts = check_ballot(on_ballot or ballotpaper(session, process), ballot, state.area)
     receipt = None if paper else codes.generate()
     bind = (

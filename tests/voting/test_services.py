@@ -339,3 +339,28 @@ def test_districts_each_with_their_own_budget(app: Any, make_process: Any) -> No
     with pytest.raises(services.BallotInvalid, match="district"):
         _cast(app, vote, free, ballot())
     assert _cast(app, vote, free, ballot("k1", area="klostergarden", district="klostergarden"))
+
+
+def test_declared_age_and_connection_follow_the_eligibility(app: Any, vote: Vote) -> None:
+    from pb.errors import Invalid
+    from pb.processes.models import Connection
+    from pb.voting.models import AgeBand
+
+    [code] = issue(app, vote)
+    # The process's minimum age is 12: "15 or younger" may be eligible; "other" is not offered.
+    other = ballot("p1", age_band=AgeBand.UNDER_16, connection=Connection.OTHER)
+    with pytest.raises(Invalid, match="connections"):
+        _cast(app, vote, code, other)
+    ok = ballot("p1", age_band=AgeBand.UNDER_16, connection=Connection.STUDIES)
+    assert _cast(app, vote, code, ok)
+
+
+def test_too_young_is_refused(app: Any, make_process: Any) -> None:
+    from pb.errors import NotAllowed
+    from pb.voting.models import AgeBand
+
+    vote = make_vote(app, make_process, slug="vuxen", min_age=18)
+    [code] = issue(app, vote)
+    with pytest.raises(NotAllowed, match="at least 18"):
+        _cast(app, vote, code, ballot("p1", age_band=AgeBand.AGE_16_17))
+    assert _cast(app, vote, code, ballot("p1", age_band=AgeBand.AGE_18_25))

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import browser, live_server  # noqa: F401 - fixtures
-from tests.voting.conftest import Vote, issue
+from tests.voting.conftest import Vote, issue, vote  # noqa: F401 - the vote fixture
 
 pytestmark = pytest.mark.e2e
 
@@ -28,9 +27,9 @@ def _no_sideways_scroll(page: Any) -> None:
 
 
 def test_phone_in_swedish_from_the_qr_link(
-    browser: Any,  # noqa: F811
-    live_server: str,  # noqa: F811
-    vote: Vote,
+    browser: Any,
+    live_server: str,
+    vote: Vote,  # noqa: F811
 ) -> None:
     [code] = issue(vote.app, vote)
     context = browser.new_context(locale="sv-SE", viewport={"width": 390, "height": 844},
@@ -70,9 +69,9 @@ def _tab_to(page: Any, selector: str) -> None:
 
 
 def test_keyboard_only_without_javascript_in_english(
-    browser: Any,  # noqa: F811
-    live_server: str,  # noqa: F811
-    vote: Vote,
+    browser: Any,
+    live_server: str,
+    vote: Vote,  # noqa: F811
 ) -> None:
     [code] = issue(vote.app, vote)
     context = browser.new_context(locale="en-GB", java_script_enabled=False,
