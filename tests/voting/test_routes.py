@@ -212,10 +212,51 @@ def test_extension_and_fingerprint_on_the_process_page(client: Any, vote: Vote, 
     assert f'href="/p/{vote.slug}/vote"' in html
 
 
-def test_no_code_ever_in_a_url(client: Any, vote: Vote) -> None:
+def test_no_code_or_receipt_in_urls_or_logs(client: Any, vote: Vote, caplog: Any) -> None:
+    import logging
+
+    from pb.voting import codes
+
+    caplog.set_level(logging.DEBUG)
     [code] = issue(client.application, vote)
     for rule in client.application.url_map.iter_rules():
         if rule.endpoint.startswith("voting."):
             assert "code" not in rule.arguments and "receipt" not in rule.arguments
     r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": code})
     assert code not in (r.headers.get("Location") or "")
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1"], "action": "cast"})  # fmt: skip
+    receipt = _receipt(r.get_data(as_text=True))
+    client.post(f"/p/{vote.slug}/receipt?lang=en", data={"receipt": receipt})
+    client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": code})  # a refused reuse
+    logged = caplog.text.upper()
+    for secret in (code, receipt):
+        assert secret not in logged and codes.normalize(secret) not in logged
+
+
+def test_a_ballot_in_a_process_with_districts(client: Any, make_process: Any) -> None:
+    app = client.application
+    vote = make_vote(app, make_process, slug="omraden", budget=5_000_000,
+                     areas=[("Norra Fäladen", 200_000), ("Klostergården", 300_000)],
+                     projects=[("n1", "Lekplats", 150_000, "Norra Fäladen"),
+                               ("k1", "Belysning", 250_000, "Klostergården"),
+                               ("h1", "Cykelväg", 400_000, None)])  # fmt: skip
+    [free] = issue(app, vote)
+    [bound] = issue(app, vote, area="Klostergården")
+    html = client.post("/p/omraden/vote?lang=en", data={"code": free}).get_data(as_text=True)
+    assert "Choose your district" in html and "Cykelväg" in html and "Lekplats" not in html
+    r = client.post("/p/omraden/vote/ballot?lang=en",
+                    data={"code": free, "district": "norra-faladen", "action": "check"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert "Projects in Norra Fäladen" in html and "Lekplats" in html and "Belysning" not in html
+    r = client.post("/p/omraden/vote/ballot?lang=en",
+                    data={"code": free, "district": "norra-faladen", "pick": ["|h1", "norra-faladen|n1"],
+                          "action": "cast"})  # fmt: skip
+    assert r.status_code == 200 and _receipt(r.get_data(as_text=True))
+    # A code bound to a district shows that district only; another district's project is refused.
+    html = client.post("/p/omraden/vote?lang=en", data={"code": bound}).get_data(as_text=True)
+    assert "Projects in Klostergården" in html and 'id="district"' not in html
+    r = client.post("/p/omraden/vote/ballot?lang=en",
+                    data={"code": bound, "district": "norra-faladen", "pick": ["norra-faladen|n1"],
+                          "action": "cast"})  # fmt: skip
+    assert r.status_code == 400 and "another district" in r.get_data(as_text=True)
