@@ -260,3 +260,38 @@ def test_a_ballot_in_a_process_with_districts(client: Any, make_process: Any) ->
                     data={"code": bound, "district": "norra-faladen", "pick": ["norra-faladen|n1"],
                           "action": "cast"})  # fmt: skip
     assert r.status_code == 400 and "another district" in r.get_data(as_text=True)
+
+
+def test_points_ballot_on_the_web(client: Any, make_process: Any) -> None:
+    app = client.application
+    vote = make_vote(app, make_process, slug="poang", ballot_type="cumulative", points_total=10,
+                     max_points_per_project=6)  # fmt: skip
+    [code] = issue(app, vote)
+    html = client.post("/p/poang/vote?lang=en", data={"code": code}).get_data(as_text=True)
+    assert 'name="pts||p1"' in html and "Points given: 0 of 10." in html
+    r = client.post("/p/poang/vote/ballot?lang=en",
+                    data={"code": code, "pts||p1": "7", "pts||p2": "4", "action": "review"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert "at most 6 are allowed" in html and "you have 10" in html
+    assert 'name="pts||p1" value="7"' in html  # kept
+    r = client.post("/p/poang/vote/ballot?lang=en",
+                    data={"code": code, "pts||p1": "x", "action": "review"})  # fmt: skip
+    assert r.status_code == 400 and "whole numbers" in r.get_data(as_text=True)
+    r = client.post("/p/poang/vote/ballot?lang=en",
+                    data={"code": code, "pts||p1": "6", "pts||p2": "4", "pts||p3": "",
+                          "action": "cast"})  # fmt: skip
+    assert r.status_code == 200 and _receipt(r.get_data(as_text=True))
+
+
+def test_a_revoked_code_on_the_web(client: Any, vote: Vote) -> None:
+    from pb.db import get_session
+    from pb.voting import services
+
+    [code] = issue(client.application, vote)
+    with client.application.test_request_context("/?lang=en"):
+        session = get_session()
+        services.revoke_code(session, vote.process(session), code, None)
+        session.commit()
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": code})
+    assert r.status_code == 403 and "withdrawn" in r.get_data(as_text=True)
