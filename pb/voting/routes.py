@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import ValidationError, validate_csrf
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import SQLAlchemyError
 
 from pb.db import get_session, utcnow
 from pb.errors import DomainError, Invalid
@@ -338,8 +338,15 @@ def ballot(slug: str) -> ResponseReturnValue:
     if problems:
         return _ballot_page(process, code, choice, problems=problems, status=400,
                             code_area=code_area, receipt=receipt_in)  # fmt: skip
-    if action in {"check", "edit"}:
+    if action == "edit":
         return _ballot_page(process, code, choice, code_area=code_area, receipt=receipt_in)
+    if action == "check":  # what is wrong so far, without refusing anything
+        try:
+            services.check_ballot(paper, choice, code_area)
+        except services.BallotInvalid as exc:
+            problems = exc.problems
+        return _ballot_page(process, code, choice, code_area=code_area, receipt=receipt_in,
+                            problems=problems)  # fmt: skip
     try:
         services.check_ballot(paper, choice, code_area)
     except services.BallotInvalid as exc:
@@ -368,10 +375,14 @@ def ballot(slug: str) -> ResponseReturnValue:
 
 
 def _mix_after(process: Process) -> None:
-    """Mix in a transaction of its own (never the casting one); a concurrent mixer wins."""
+    """Mix in a transaction of its own (never the casting one). A concurrent mixer wins, and
+    a database error here must not cost the voter the receipt of a ballot already cast: the
+    next cast (or ``pb codes mix``) mixes instead."""
     session = get_session()
-    with attempt(session, also=(IntegrityError,)):
+    with attempt(session, also=(SQLAlchemyError,)) as done:
         services.mix_due(session, process, utcnow())
+    if done.error:
+        current_app.logger.info("mixing deferred to the next cast")
 
 
 # -- receipts and changing one's mind --------------------------------------------------

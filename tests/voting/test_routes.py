@@ -295,3 +295,24 @@ def test_a_revoked_code_on_the_web(client: Any, vote: Vote) -> None:
         session.commit()
     r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": code})
     assert r.status_code == 403 and "withdrawn" in r.get_data(as_text=True)
+
+
+def test_a_failed_mix_does_not_cost_the_receipt(
+    client: Any, vote: Vote, monkeypatch: Any, db: Any
+) -> None:
+    """Mixing runs after the cast committed; if the database refuses it (here: made to fail),
+    the voter still gets the receipt and the ballot stays held for the next mix."""
+    from sqlalchemy.exc import OperationalError
+
+    from pb.voting import services
+    from pb.voting.models import HeldBallot
+
+    def broken(*args: Any, **kwargs: Any) -> int:
+        raise OperationalError("mix", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(services, "mix_due", broken)
+    [code] = issue(client.application, vote)
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1"], "action": "cast"})  # fmt: skip
+    assert r.status_code == 200 and _receipt(r.get_data(as_text=True))
+    assert db.scalar(sa.select(sa.func.count()).select_from(HeldBallot)) == 1
