@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import ValidationError, validate_csrf
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from pb.db import get_session, utcnow
 from pb.errors import DomainError, Invalid
@@ -357,7 +357,8 @@ def ballot(slug: str) -> ResponseReturnValue:
                             code_area=code_area, receipt=receipt_in)  # fmt: skip
     now = utcnow()
     receipt: str | None = None
-    with attempt(session) as done:
+    # Two replacements of one ballot at once: the held table's unique receipt refuses one.
+    with attempt(session, also=(IntegrityError,), as_error=lambda _e: services.Busy()) as done:
         if receipt_in:
             services.replace(session, process, code, receipt_in, choice, now)
             receipt = codes.pretty(receipt_in)

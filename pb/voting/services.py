@@ -118,6 +118,10 @@ class ExtensionRefused(Invalid):
     pass
 
 
+class Busy(Conflict):
+    message = _l("Your ballot was being changed at the same moment. Please confirm again.")
+
+
 # -- the ballot --------------------------------------------------------------------------
 
 

@@ -75,3 +75,50 @@ def test_fifty_parallel_casts_of_one_code_give_one_ballot_two_hundred_times(
         assert results.count("cast") == 1 and len(results) == THREADS, i
     assert db.scalar(sa.select(sa.func.count()).select_from(HeldBallot)) == ROUNDS
     assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == ROUNDS
+
+
+def test_simultaneous_replacements_leave_one_ballot(app: Any, vote: Vote, db: Any) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from pb.db import get_session
+    from pb.processes.models import Process
+    from pb.voting import services
+    from pb.voting.models import HeldBallot
+
+    [code] = issue(app, vote)
+    with app.test_request_context("/?lang=en"):
+        session = get_session()
+        receipt = services.cast(session, vote.process(session), code, ballot("p1"), now())
+        session.commit()
+    assert receipt
+    engine = _engine(app.config["DATABASE_URL"], 10)
+    barrier = threading.Barrier(10)
+    results: list[str] = []
+
+    def worker(i: int) -> None:
+        with app.test_request_context("/?lang=en"), Session(engine) as session:
+            process = session.get(Process, vote.process_id)
+            assert process is not None
+            _ = (process.phases, process.areas)
+            barrier.wait()
+            try:
+                services.replace(session, process, code, receipt, ballot(f"p{i % 5 + 1}"), now())
+                session.commit()
+                results.append("ok")
+            except IntegrityError:
+                session.rollback()
+                results.append("busy")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    engine.dispose()
+    assert len(results) == 10 and "ok" in results
+    assert db.scalar(sa.select(sa.func.count()).select_from(HeldBallot)) == 1
+    with app.test_request_context("/?lang=en"):
+        session = get_session()
+        services.mix(session, vote.process_id, everything=True)
+        session.commit()
+        assert services.counts(session, vote.process_id)["ballots"] == 1
