@@ -41,7 +41,7 @@ def _domain() -> Iterator[None]:
     with current_app.test_request_context("/?lang=en"):
         try:
             yield
-        except DomainError as exc:
+        except (DomainError, ValueError) as exc:  # printing refuses with ValueError
             get_session().rollback()
             raise click.ClickException(str(exc)) from exc
 
@@ -51,6 +51,12 @@ def _process(slug: str) -> Process:
     if process is None:
         raise click.ClickException(f"no process {slug!r}")
     return process
+
+
+WEB_ADDRESS_HELP = (
+    "The short address printed for typing the code in without the QR code, e.g. "
+    "'lund.se/rosta' (it must redirect to the ballot). Default: BASE_URL/p/SLUG/vote."
+)
 
 
 @click.group("codes")
@@ -72,21 +78,24 @@ def codes_command() -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "pdf"]), default="csv", show_default=True
 )
+@click.option("--language", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
+              help="Language of the PDF cards.")  # fmt: skip
+@click.option("--web-address", default="", help=WEB_ADDRESS_HELP)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @with_appcontext
 def issue(
-    slug: str, count: int, area: str | None, channel: str, purpose: str, fmt: str, out: Path
+    slug: str,
+    count: int,
+    area: str | None,
+    channel: str,
+    purpose: str,
+    fmt: str,
+    language: str,
+    web_address: str,
+    out: Path,
 ) -> None:
     """Issue COUNT codes for the process SLUG into a CSV (code, link) or a PDF of cards."""
-    printing: Any = None
-    if fmt == "pdf":
-        try:
-            # Written on another branch; until it is merged, PDF output is refused.
-            printing = importlib.import_module("pb.voting.printing")
-        except ImportError as exc:
-            raise click.ClickException(
-                "PDF printing is not available yet; use --format csv."
-            ) from exc
+    printing: Any = _printing() if fmt == "pdf" else None
     base = str(current_app.config.get("BASE_URL") or "http://127.0.0.1:5000")
     with _domain():
         session = get_session()
@@ -106,8 +115,14 @@ def issue(
                         writer.writerows([c, ballot_link(base, slug, c)] for c in chunk)
                         bar.update(len(chunk))
             else:
-                plain = [c for chunk in chunks for c in chunk]
-                printing.write_cards(tmp, process, [(c, ballot_link(base, slug, c)) for c in plain])
+                printing.cards(
+                    tmp,
+                    (c for chunk in chunks for c in chunk),
+                    _vote_texts(printing, process, language, base, web_address=web_address),
+                    batch.purpose,
+                    lambda c: ballot_link(base, slug, c),
+                    language=language,
+                )
             session.commit()
         except BaseException:
             session.rollback()
@@ -115,6 +130,138 @@ def issue(
             raise
         tmp.replace(out)
     click.echo(f"Issued {count} codes in batch {batch.id} into {out}.")
+
+
+def _printing() -> Any:
+    try:
+        # pb/voting/printing.py (fpdf2, segno) draws the letters and cards.
+        return importlib.import_module("pb.voting.printing")
+    except ImportError as exc:
+        raise click.ClickException("PDF printing is not available yet; use --format csv.") from exc
+
+
+_CONNECTIONS = {
+    "sv": {"lives": "bor", "studies": "studerar", "works": "arbetar",
+           "business": "driver företag"},
+    "en": {"lives": "live", "studies": "study", "works": "work", "business": "run a business"},
+}  # fmt: skip
+
+
+def _either(words: list[str], conjunction: str) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + f" {conjunction} " + words[-1]
+
+
+def _vote_texts(
+    printing: Any, process: Process, language: str, base: str, organisation: str = "",
+    contact: str = "", return_address: str = "", web_address: str = "",
+) -> Any:  # fmt: skip
+    """What letters and cards say about this vote, in one language, from the process."""
+    from zoneinfo import ZoneInfo
+
+    from pb.processes.contract import Contract
+    from pb.processes.models import PhaseKind
+
+    contract = Contract.of(process)
+    el = contract.eligibility
+    words = [_CONNECTIONS[language][c.value] for c in sorted(el.connections) if c.value != "other"]
+    other = process.text("other_connection", language) if any(
+        c.value == "other" for c in el.connections) else ""  # fmt: skip
+    if language == "sv":
+        eligibility = f"Du som är minst {el.min_age} år och {_either(words, 'eller')} i kommunen"
+        eligibility += f", eller: {other}." if other else "."
+    else:
+        eligibility = f"You may vote if you are at least {el.min_age} and "
+        eligibility += f"{_either(words, 'or')} in the municipality"
+        eligibility += f", or: {other}." if other else "."
+    voting = process.phase(PhaseKind.VOTING)
+    if voting is None:
+        raise click.ClickException("this process has no voting phase")
+    tz = ZoneInfo(str(current_app.config["TIMEZONE"]))
+    decides = process.text("decision_text", language).split("\n\n")[0].strip()
+    address = web_address or base.split("://", 1)[-1].rstrip("/") + f"/p/{process.slug}/vote"
+    return printing.Vote(
+        organisation=organisation or process.text("decision_body", language),
+        title=process.text("title", language), eligibility=eligibility, decides=decides,
+        web_address=address, opens=voting.starts_at.astimezone(tz),
+        closes=voting.ends_at.astimezone(tz), contact=contact, return_address=return_address,
+    )  # fmt: skip
+
+
+@codes_command.command("letters")
+@click.argument("slug")
+@click.option("--people", "people_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV of the people to write to (read, never stored).")  # fmt: skip
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The PDF; with --per-file, a name holding {part}.")  # fmt: skip
+@click.option("--per-file", type=click.IntRange(1), default=None,
+              help="Letters per PDF file, for bounded memory.")  # fmt: skip
+@click.option("--purpose", default="Brev / letters")
+@click.option("--organisation", default="", help="The sender; default: the deciding body.")
+@click.option("--contact", default="", help="A line for questions, e.g. a phone number.")
+@click.option("--return-address", default="")
+@click.option("--web-address", default="", help=WEB_ADDRESS_HELP)
+@with_appcontext
+def letters(
+    slug: str, people_file: Path, out: Path, per_file: int | None, purpose: str,
+    organisation: str, contact: str, return_address: str, web_address: str,
+) -> None:  # fmt: skip
+    """One letter per person in the CSV, with a code bound to their district and its QR link.
+    A file with bad rows issues nothing and says which lines are wrong."""
+    printing = _printing()
+    people_module = importlib.import_module("pb.voting.people")
+    base = str(current_app.config.get("BASE_URL") or "http://127.0.0.1:5000")
+    with _domain():
+        session = get_session()
+        process = _process(slug)
+        try:
+            people = people_module.read_people(
+                people_file, areas=[a.name for a in process.areas], default_language="sv",
+                unprintable=printing.unprintable,
+            )  # fmt: skip
+        except people_module.PeopleFileError as exc:
+            raise click.ClickException(
+                "nothing was issued; the people's file has problems:\n  "
+                + "\n  ".join(exc.messages("en"))
+            ) from exc
+        votes = {
+            lang: _vote_texts(printing, process, lang, base, organisation, contact,
+                              return_address, web_address)
+            for lang in sorted(people.languages)
+        }  # fmt: skip
+        issuer = services.CodeIssuer(
+            session, process, channel=CodeChannel.LETTER, purpose=purpose, actor=None,
+            now=utcnow(),
+        )  # fmt: skip
+        target = out if per_file else out.with_name(out.name + ".part")
+        bar: Any = click.progressbar(length=people.count, label="Letters", file=sys.stderr)
+        try:
+            with bar:
+
+                def pairs() -> Iterator[tuple[Any, str]]:
+                    for person in people:
+                        bar.update(1)
+                        yield person, issuer.code(person.area)
+
+                count = printing.letters(
+                    str(target), pairs(), votes, lambda c: ballot_link(base, slug, c),
+                    per_file=per_file,
+                )  # fmt: skip
+            issuer.finish()
+            session.commit()
+        except BaseException:
+            session.rollback()
+            if per_file:  # parts already written hold codes that were never stored
+                for part in out.parent.glob(out.name.replace("{part}", "*")):
+                    part.unlink(missing_ok=True)
+            else:
+                target.unlink(missing_ok=True)
+            raise
+        if not per_file:
+            target.replace(out)
+    click.echo(f"Wrote {count} letters to {out}.")
 
 
 @codes_command.command("revoke")

@@ -754,6 +754,96 @@ def issue_codes(
     return Issued(batch, plain)
 
 
+class CodeIssuer:
+    """Issue codes one at a time, as letters are drawn: ``code(area)`` returns a new plain
+    code bound to that district (by slug or name; None for none) and stores its digest,
+    buffered and written in chunks. One batch per district, created when first needed;
+    ``finish()`` writes what is left, sets each batch's count and records one audit event
+    per batch (counts and purpose, never a code). Exhaust before committing."""
+
+    def __init__(
+        self,
+        session: Session,
+        process: Process,
+        *,
+        channel: CodeChannel,
+        purpose: str,
+        actor: Any,
+        now: dt.datetime,
+    ) -> None:
+        voting = process.phase(PhaseKind.VOTING)
+        if voting is None:
+            raise NotAllowed(_("This process has no vote."))
+        if now >= voting.ends_at:
+            raise VotingClosed(_("Voting has closed; new codes would be worthless."))
+        self.session, self.process, self.channel = session, process, channel
+        self.purpose, self.actor, self.now = purpose.strip()[:200], actor, now
+        self.key = pepper().encode()
+        self.batches: dict[int | None, CodeBatch] = {}
+        self.counts: dict[int | None, int] = {}
+        self.rows: list[dict[str, Any]] = []
+
+    def _batch(self, area: str | None) -> CodeBatch:
+        area_row = None
+        if area:
+            area_row = next((a for a in self.process.areas if area in (a.slug, a.name)), None)
+            if area_row is None:
+                raise Invalid(_("This process has no area %(area)s.", area=area))
+        area_id = area_row.id if area_row else None
+        if area_id not in self.batches:
+            batch = CodeBatch(
+                process_id=self.process.id, channel=self.channel, purpose=self.purpose,
+                count=0, area_id=area_id, issued_by_id=getattr(self.actor, "id", None),
+                issued_at=self.now,
+            )  # fmt: skip
+            self.session.add(batch)
+            self.session.flush()
+            self.batches[area_id] = batch
+            self.counts[area_id] = 0
+        return self.batches[area_id]
+
+    def code(self, area: str | None = None) -> str:
+        batch = self._batch(area)
+        value = secrets.randbits(codes.BITS)
+        body = codes.encode(value)
+        self.rows.append(
+            {
+                "digest": codes.digest_canonical(self.key, body),
+                "process_id": self.process.id,
+                "area_id": batch.area_id,
+                "batch_id": batch.id,
+                "used": False,
+                "revoked": False,
+                "receipt_bind": None,
+            }
+        )
+        self.counts[batch.area_id] += 1
+        if len(self.rows) >= ISSUE_CHUNK:
+            self._write()
+        return codes.format_body(body, value)
+
+    def _write(self) -> None:
+        if self.rows:
+            table = typing.cast(sa.Table, VotingCode.__table__)
+            self.session.connection().execute(sa.insert(table), self.rows)
+            self.rows = []
+
+    def finish(self) -> int:
+        """Write what is left; the number of codes issued."""
+        self._write()
+        for area_id, batch in self.batches.items():
+            batch.count = self.counts[area_id]
+            area = next((a.slug for a in self.process.areas if a.id == area_id), None)
+            record(
+                self.session, AuditAction.CODES_ISSUE, actor=self.actor, subject=batch,
+                process_id=self.process.id, reason=batch.purpose,
+                data={"count": batch.count, "channel": self.channel.value,
+                      "purpose": batch.purpose, "area": area},
+            )  # fmt: skip
+        self.session.flush()
+        return sum(self.counts.values())
+
+
 def revoke_code(session: Session, process: Process, text: str, actor: Any) -> None:
     """Revoke one unused code by its plain text. A used code cannot be revoked: its ballot
     cannot be found (by design) and stays in the count."""
