@@ -6,7 +6,7 @@
   "use strict";
   var code = document.getElementById("code");
   if (code && location.hash.length > 1) {
-    var value = decodeURIComponent(location.hash.slice(1)).replace(/^code=/, "");
+    var value = decodeURIComponent(location.hash.slice(1)).replace(/^(code|kod)=/, "");
     if (!code.value) { code.value = value; }
     history.replaceState(null, "", location.pathname + location.search);
   }
