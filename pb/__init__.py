@@ -76,6 +76,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from pb.processes.routes import bp as processes_bp
     from pb.proposals.api import bp as proposals_api_bp
     from pb.proposals.routes import bp as proposals_bp
+    from pb.voting.routes import bp as voting_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -85,6 +86,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(proposals_bp)
     app.register_blueprint(proposals_api_bp)
     app.register_blueprint(moderation_bp)
+    app.register_blueprint(voting_bp)
 
     from pb.text import paragraphs
 

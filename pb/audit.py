@@ -43,6 +43,12 @@ class AuditAction(enum.StrEnum):
     CONTENT_AUTOHIDE = "content.autohide"
     CONTENT_DISMISS = "content.dismiss"  # an official looked at reports and kept the content
     PROPOSAL_SEEN = "proposal.seen"  # an official looked at a new proposal
+    CODES_ISSUE = "codes.issue"  # counts, channel and purpose; never a code
+    CODES_REVOKE = "codes.revoke"
+    PAPER_ENTRY = "voting.paper-entry"  # one entry by an official; never its content
+    PAPER_DISCARD = "voting.paper-discard"
+    VOTING_FINGERPRINT = "voting.fingerprint"
+    VOTING_EXTEND = "voting.extend"
 
 
 # What each action means, for the people who read the log (the code stays in the data).
@@ -71,6 +77,12 @@ ACTION_LABELS = {
     AuditAction.CONTENT_AUTOHIDE: _l("Content hidden automatically after reports"),
     AuditAction.CONTENT_DISMISS: _l("Reports dismissed, content kept"),
     AuditAction.PROPOSAL_SEEN: _l("New proposal seen by an official"),
+    AuditAction.CODES_ISSUE: _l("Voting codes issued"),
+    AuditAction.CODES_REVOKE: _l("Voting codes revoked"),
+    AuditAction.PAPER_ENTRY: _l("Paper ballot entered"),
+    AuditAction.PAPER_DISCARD: _l("Pending paper ballot entry discarded"),
+    AuditAction.VOTING_FINGERPRINT: _l("Fingerprint of the frozen rules taken as voting opened"),
+    AuditAction.VOTING_EXTEND: _l("Voting extended"),
 }
 
 

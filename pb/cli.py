@@ -13,6 +13,7 @@ from werkzeug.serving import run_simple
 from pb import create_app
 from pb.config import ConfigError
 from pb.tally.cli import tally_command
+from pb.voting.cli import codes_command
 
 
 def _factory() -> object:
@@ -142,6 +143,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     # Not app.run(): Flask ignores it inside its own CLI.
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
+
+main.add_command(codes_command, "codes")
 
 # `pb tally` needs no app: it reads a .pb file and counts it with the pure library.
 main.add_command(tally_command, "tally")

@@ -121,11 +121,15 @@ def dalby_youth(today: dt.date) -> processes.ProcessChanges:
             title_en="Dalby youth budget 2026",
             purpose_sv=(
                 "Unga i Dalby bestämmer över 300 000 kronor till mötesplatser och aktiviteter. "
-                "Alla mellan 10 och 25 år som bor eller går i skolan i Dalby får vara med."
+                "Alla från 10 år som bor eller går i skolan i Dalby, eller är med i en förening "
+                "där, får rösta på upp till tre projekt med sin röstkod från skolan eller "
+                "biblioteket."
             ),
             purpose_en=(
                 "Young people in Dalby decide on SEK 300,000 for meeting places and activities. "
-                "Everyone aged 10 to 25 who lives or goes to school in Dalby can take part."
+                "Everyone aged 10 or over who lives or goes to school in Dalby, or is a member "
+                "of an association there, can vote for up to three projects with the voting "
+                "code they get at school or at the library."
             ),
             question_sv="Vad saknas för unga i Dalby?",
             question_en="What is missing for young people in Dalby?",
@@ -198,8 +202,60 @@ def load_demo(today: dt.date | None = None) -> list[tuple[str, str, str]]:
             processes.refresh_demo(session, process, changes, admin)
         processes.assign_official(session, process, official, admin)
     _load_proposals(session, admin, official)
+    codes = _load_dalby_ballot(session, admin)
     session.commit()
+    _show_codes(codes)
     return shown
+
+
+# The Dalby youth budget is voting now: these projects are on its ballot.
+DALBY_PROJECTS = (
+    ("D1", "Skatepark vid idrottsplatsen", 120_000),
+    ("D2", "Musikstudio på fritidsgården", 90_000),
+    ("D3", "Utegym i Dalby park", 60_000),
+    ("D4", "Graffitivägg vid stationen", 35_000),
+    ("D5", "Wifi och laddning vid busstorget", 45_000),
+    ("D6", "Filmkvällar på biblioteket", 20_000),
+)
+DEMO_CODES = 5
+
+
+def _load_dalby_ballot(session: sa.orm.Session, admin: User | None) -> list[tuple[str, str]]:
+    """Put the Dalby projects on its ballot (once) and issue a handful of voting codes;
+    returns (code, link) pairs, the only place the plain codes ever appear."""
+    from pb.db import utcnow
+    from pb.processes.models import CodeChannel
+    from pb.proposals.models import Project
+    from pb.voting import services as voting
+    from pb.voting.cli import ballot_link
+
+    dalby = processes.get_by_slug(session, "ungdomsbudget-dalby-2026")
+    if dalby is None:
+        return []
+    have = set(session.scalars(sa.select(Project.code).where(Project.process_id == dalby.id)))
+    for position, (code, title, cost) in enumerate(DALBY_PROJECTS):
+        if code not in have:
+            session.add(Project(process_id=dalby.id, code=code, title=title, cost=cost,
+                                position=position))  # fmt: skip
+    session.flush()
+    if not dalby.in_phase(PhaseKind.VOTING, utcnow()):
+        return []
+    issued = voting.issue_codes(
+        session, dalby, count=DEMO_CODES, channel=CodeChannel.SCHOOL,
+        purpose="Demo: pb demo", actor=admin, now=utcnow(),
+    )  # fmt: skip
+    base = str(current_app.config.get("BASE_URL") or "http://127.0.0.1:5000")
+    return [(code, ballot_link(base, dalby.slug, code)) for code in issued.codes]
+
+
+def _show_codes(codes: list[tuple[str, str]]) -> None:
+    import click
+
+    if not codes:
+        return
+    click.echo("Voting codes for the Dalby youth budget (each casts one ballot):")
+    for code, link in codes:
+        click.echo(f"  {code}  {link}")
 
 
 def _load_proposals(session: sa.orm.Session, admin: User | None, official: User | None) -> None:

@@ -7,15 +7,27 @@ from pb.moderation.models import Report
 from pb.processes.models import Area, Category, Phase, Process, ProcessOfficial
 from pb.proposals.models import Comment, Follow, Project, Proposal, ProposalEvent, Support
 from pb.security import RateLimitHit
+from pb.voting.models import (
+    Ballot,
+    CodeBatch,
+    HeldBallot,
+    PaperEntry,
+    VotingCode,
+    VotingRecord,
+)
 
 __all__ = [
            "Area",
            "AuditEvent",
+           "Ballot",
            "Category",
+           "CodeBatch",
            "Comment",
            "Follow",
+           "HeldBallot",
            "MailOptOut",
            "OutboxMessage",
+           "PaperEntry",
            "Phase",
            "Process",
            "ProcessOfficial",
@@ -26,4 +38,6 @@ __all__ = [
            "Report",
            "Support",
            "User",
+           "VotingCode",
+           "VotingRecord",
 ]  # fmt: skip

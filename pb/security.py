@@ -120,6 +120,9 @@ def limiter(name: str) -> RateLimiter:
         "register.all": (cfg["REGISTER_MAX_TOTAL"], cfg["REGISTER_WINDOW_SECONDS"]),
         # Mails to one address: a brake on filling a stranger's inbox, not a refusal.
         "register.email": (3, cfg["REGISTER_WINDOW_SECONDS"]),
+        # Wrong voting codes (and receipts): per address, and in all, across app processes.
+        "code.ip": (20, 900),
+        "code.all": (2000, 600),
     }
     limit, seconds = limits[name]
     return RateLimiter(name, limit, dt.timedelta(seconds=seconds))

@@ -1,0 +1,131 @@
+"""Voting codes and receipts: generation, forgiving parsing, and the keyed digest we store.
+
+A code is 80 random bits from ``secrets`` written as 16 Crockford base32 symbols in groups
+of four, followed by a check symbol (Crockford's mod-37 scheme):
+
+    K7QM-2XWD-9H4P-RT3B-6
+
+Entry forgives case, spaces and dashes, and reads O as 0 and I or L as 1. A typo in one
+symbol (and most swaps) changes the value mod 37, so the check symbol catches it before
+any database look-up. The plain code exists only when it is issued; the database keeps
+``digest(pepper, code)``, a keyed HMAC-SHA256 whose key (``VOTING_CODE_PEPPER``) lives
+outside the database. Pure: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from flask_babel import lazy_gettext as _l
+
+from pb.errors import Invalid
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+"""Crockford's base32 symbols (no I, L, O, U)."""
+CHECK_SYMBOLS = ALPHABET + "*~$=U"
+"""The 37 check symbols: the 32 above and five more, for values 32..36."""
+BITS = 80
+LENGTH = BITS // 5  # 16 symbols
+GROUP = 4
+
+_VALUE = {ch: i for i, ch in enumerate(CHECK_SYMBOLS)}
+_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+class CodeFormatError(Invalid):
+    message = _l(
+        "This is not a voting code. A code has 16 letters and digits and a check character, "
+        "like K7QM-2XWD-9H4P-RT3B-6."
+    )
+
+
+class CodeTypo(Invalid):
+    message = _l(
+        "The code has a typing error: its last character does not match the rest. "
+        "Please compare it with your letter or card."
+    )
+
+
+def check_symbol(value: int) -> str:
+    """Crockford's check symbol of a number: its value mod 37 as one of 37 symbols."""
+    return CHECK_SYMBOLS[value % 37]
+
+
+def encode(value: int) -> str:
+    """The 16 symbols of an 80-bit number (most significant first), without check."""
+    if not 0 <= value < 1 << BITS:
+        raise ValueError("a code is an 80-bit number")
+    return "".join(ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(LENGTH)))
+
+
+def decode(symbols: str) -> int:
+    value = 0
+    for ch in symbols:
+        value = value * 32 + ALPHABET.index(ch)
+    return value
+
+
+def format_code(value: int) -> str:
+    """The printed form: four groups of four and the check symbol, joined by dashes."""
+    return format_body(encode(value), value)
+
+
+def format_body(body: str, value: int) -> str:
+    """``format_code`` given the 16 symbols already encoded from ``value``."""
+    groups = [body[i : i + GROUP] for i in range(0, LENGTH, GROUP)]
+    return "-".join([*groups, check_symbol(value)])
+
+
+def generate() -> str:
+    """A new random code in its printed form (80 bits from ``secrets``)."""
+    return format_code(secrets.randbits(BITS))
+
+
+def normalize(text: str) -> str:
+    """The canonical 16 symbols of what someone typed; ``CodeFormatError`` if it cannot be
+    a code, ``CodeTypo`` if the check symbol does not match."""
+    cleaned = "".join(ch for ch in str(text) if not ch.isspace() and ch not in "-‐‑–—_.")
+    cleaned = cleaned.upper().translate(_LOOKALIKES)
+    if len(cleaned) != LENGTH + 1:
+        raise CodeFormatError()
+    body, check = cleaned[:LENGTH], cleaned[LENGTH]
+    if any(ch not in ALPHABET for ch in body) or check not in _VALUE:
+        raise CodeFormatError()
+    if check_symbol(decode(body)) != check:
+        raise CodeTypo()
+    return body
+
+
+def pretty(text: str) -> str:
+    """The printed form of a typed code (which must be valid)."""
+    return format_code(decode(normalize(text)))
+
+
+def digest(pepper: str | bytes, code: str, *, purpose: str = "code") -> str:
+    """The keyed HMAC-SHA256 (hex) of a code's canonical form under the pepper.
+
+    ``purpose`` separates uses of one pepper: a voting code and a receipt with the same
+    symbols get unrelated digests."""
+    key = pepper.encode() if isinstance(pepper, str) else pepper
+    message = f"{purpose}:{normalize(code)}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def digest_canonical(pepper: str | bytes, canonical: str, *, purpose: str = "code") -> str:
+    """``digest`` of a code already in canonical form (16 symbols), for bulk issuing."""
+    key = pepper.encode() if isinstance(pepper, str) else pepper
+    return hmac.new(key, f"{purpose}:{canonical}".encode(), hashlib.sha256).hexdigest()
+
+
+def keyed(pepper: str | bytes, *parts: str) -> str:
+    """A keyed HMAC-SHA256 (hex) of several parts, e.g. binding a code to its receipt."""
+    key = pepper.encode() if isinstance(pepper, str) else pepper
+    message = "\x1f".join(parts).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def same(a: str, b: str) -> bool:
+    """Constant-time comparison of two digests."""
+    return hmac.compare_digest(a.encode(), b.encode())

@@ -1,0 +1,549 @@
+"""The ballot pages (anyone with a code, no account), the receipt check, changing one's
+mind, paper entry by officials and the extension of voting by an admin.
+
+The code travels only in POST bodies and in the URL *fragment* of a QR link
+(``/p/<slug>/vote#K7QM-…``), which browsers never send to the server, so it does not reach
+access logs. Every step of the ballot carries the choices in the form itself, so an expired
+session or CSRF token only asks the voter to confirm again: the ballot views check the
+token themselves and show the choices back instead of an error page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import ValidationError, validate_csrf
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from pb.db import get_session, utcnow
+from pb.errors import DomainError, Invalid
+from pb.i18n import local_tz, locale_code, when
+from pb.processes import vocab
+from pb.processes.contract import Contract
+from pb.processes.models import Connection, PhaseKind, Process
+from pb.processes.present import ballot_lines
+from pb.processes.services import load_process
+from pb.security import client_ip, csrf_exempt, limiter
+from pb.voting import codes, services
+from pb.voting.models import AgeBand
+from pb.voting.services import BallotInput, Ballotpaper, Part
+from pb.web import attempt
+
+bp = Blueprint("voting", __name__)
+
+MAX_FIELDS = 400
+AGE_BANDS: dict[AgeBand, Any] = {
+    AgeBand.UNDER_16: _l("15 or younger"),
+    AgeBand.AGE_16_17: "16–17",
+    AgeBand.AGE_18_25: "18–25",
+    AgeBand.AGE_26_39: "26–39",
+    AgeBand.AGE_40_64: "40–64",
+    AgeBand.AGE_65_UP: _l("65 or older"),
+}
+
+
+def _status(process: Process) -> dict[str, Any]:
+    now = utcnow()
+    voting = process.phase(PhaseKind.VOTING)
+    return {
+        "open": process.in_phase(PhaseKind.VOTING, now),
+        "voting": voting,
+        "before": voting is not None and now < voting.starts_at,
+        "after": voting is not None and now >= voting.ends_at,
+    }
+
+
+def _common(process: Process) -> dict[str, Any]:
+    contract = Contract.of(process)
+    return {
+        "process": process,
+        "contract": contract,
+        "ballot_lines": ballot_lines(contract),
+        "vocab": vocab,
+        "locale": locale_code(),
+        "status": _status(process),
+        "age_bands": AGE_BANDS,
+    }
+
+
+# -- rate limits -----------------------------------------------------------------------
+
+
+def _limited() -> str | None:
+    """The message to show if code entry is limited now (per IP, or overall)."""
+    for name, key in (("code.ip", client_ip()), ("code.all", "all")):
+        rl = limiter(name)
+        if not rl.test(key):
+            minutes = max(1, -(-int(rl.resets_in(key).total_seconds()) // 60))
+            return str(
+                _(
+                    "Too many attempts with voting codes. Please try again in %(n)s minutes.",
+                    n=minutes,
+                )
+            )
+    return None
+
+
+def _count_failure() -> None:
+    limiter("code.ip").hit(client_ip())
+    limiter("code.all").hit("all")
+
+
+def _csrf_ok() -> bool:
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return True
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return False
+    return True
+
+
+# -- reading the ballot form -----------------------------------------------------------
+
+
+def _read_ballot(paper: Ballotpaper) -> tuple[BallotInput, list[str]]:
+    """The ballot as the form carries it, and problems reading it (tampered fields)."""
+    form = request.form
+    problems: list[str] = []
+    if len(form) > MAX_FIELDS:
+        raise Invalid(_("The form has too many fields."))
+    picks: dict[str | None, list[str]] = {}
+    points: dict[str | None, list[int]] = {}
+    uses_points = paper.contract.ballot.ballot_type.value == "cumulative"
+    for value in form.getlist("pick"):
+        area, _sep, code = value.partition("|")
+        picks.setdefault(area or None, []).append(code[:40])
+    if uses_points:
+        picks = {}
+        for name, value in form.items():
+            if not name.startswith("pts|"):
+                continue
+            _p, area, code = [*name.split("|", 2), "", ""][:3]
+            value = value.strip()
+            if not value:
+                continue
+            try:
+                n = int(value)
+            except ValueError:
+                problems.append(_("Points must be whole numbers."))
+                continue
+            if n < 0 or n > 1_000_000:
+                problems.append(_("Points must be whole numbers, 0 or more."))
+                continue
+            if n:
+                picks.setdefault(area or None, []).append(code[:40])
+                points.setdefault(area or None, []).append(n)
+    district = form.get("district", "").strip()[:80] or None
+    band = form.get("age_band", "")
+    conn = form.get("connection", "")
+    try:
+        age_band = AgeBand(band) if band else None
+        connection = Connection(conn) if conn else None
+    except ValueError:
+        problems.append(_("Choose your age and connection from the lists."))
+        age_band, connection = None, None
+    parts = tuple(
+        Part(area, tuple(codes_), tuple(points[area]) if uses_points else None)
+        for area, codes_ in picks.items()
+    )
+    return BallotInput(parts, district, age_band, connection), problems
+
+
+def _view(paper: Ballotpaper, ballot: BallotInput, code_area: str | None) -> dict[str, Any]:
+    """What the ballot page shows: per area, the projects, what is chosen, the total, what
+    is left. Computed here, so it works without JavaScript."""
+    district = code_area or ballot.district
+    if district is not None and district not in [a.slug for a in paper.districts]:
+        district = None
+    chosen = {p.area: dict(zip(p.projects, p.points or [1] * len(p.projects), strict=False))
+              for p in ballot.parts}  # fmt: skip
+    scopes = []
+    for area in paper.scopes(district):
+        rules = paper.rules(area)
+        projects = paper.projects.get(area, [])
+        mine = chosen.get(area, {})
+        total = sum(p.cost for p in projects if p.code in mine)
+        budget = paper.contract.budget_for(area)
+        name = next((a.name for a in paper.process.areas if a.slug == area), None)
+        scopes.append(
+            {
+                "area": area,
+                "key": area or "",
+                "name": name,
+                "projects": projects,
+                "chosen": mine,
+                "count": len(mine),
+                "total": total,
+                "budget": budget,
+                "limit": rules.max_total_cost,
+                "left": (rules.max_total_cost - total)
+                if rules.max_total_cost is not None
+                else None,
+                "max_projects": rules.effective_max_projects,
+                "points_total": rules.max_total_points,
+                "points_used": sum(mine.values()) if rules.ballot_type == "cumulative" else None,
+                "max_points": rules.max_points,
+            }
+        )
+    return {"scopes": scopes, "district": district, "code_area": code_area}
+
+
+def _ballot_page(
+    process: Process,
+    code: str,
+    ballot: BallotInput,
+    *,
+    template: str = "voting/ballot.html",
+    problems: list[str] | None = None,
+    status: int = 200,
+    receipt: str = "",
+    code_area: str | None = None,
+) -> ResponseReturnValue:
+    paper = services.ballotpaper(get_session(), process)
+    return (
+        render_template(
+            template,
+            **_common(process),
+            code=code,
+            receipt=receipt,
+            ballot=ballot,
+            problems=problems or [],
+            paper=paper,
+            **_view(paper, ballot, code_area),
+        ),
+        status,
+    )
+
+
+# -- the ballot ------------------------------------------------------------------------
+
+
+@bp.get("/p/<slug>/vote")
+def start(slug: str) -> ResponseReturnValue:
+    process = load_process(slug)
+    return render_template("voting/start.html", **_common(process), code="", error="")
+
+
+def _code_error(process: Process, code: str, message: str, status: int) -> ResponseReturnValue:
+    return (
+        render_template("voting/start.html", **_common(process), code=code, error=message),
+        status,
+    )
+
+
+@bp.post("/p/<slug>/vote")
+@csrf_exempt
+def enter_code(slug: str) -> ResponseReturnValue:
+    """Check a typed code (nothing is consumed) and show the ballot."""
+    process = load_process(slug)
+    code = request.form.get("code", "")[:100]
+    if not _csrf_ok():
+        return _code_error(process, code, _expired(), 400)
+    if not _status(process)["open"]:
+        return _code_error(process, code, _closed_message(process), 403)
+    limited = _limited()
+    if limited:
+        return _code_error(process, code, limited, 429)
+    try:
+        state = services.look_up_code(get_session(), process, code)
+    except codes.CodeTypo as exc:  # caught before any look-up; not counted as a guess
+        return _code_error(process, code, str(exc), 400)
+    except DomainError as exc:
+        _count_failure()
+        return _code_error(process, code, str(exc), _status_of(exc))
+    return _ballot_page(process, codes.pretty(code), BallotInput(()), code_area=state.area)
+
+
+def _expired() -> str:
+    return str(
+        _(
+            "The form had expired or was not sent from this site. Nothing was cast: your "
+            "choices are kept below, please check them and confirm again."
+        )
+    )
+
+
+def _closed_message(process: Process) -> str:
+    voting = process.phase(PhaseKind.VOTING)
+    if voting is None:
+        return str(_("This process has no vote."))
+    if utcnow() < voting.starts_at:
+        return str(_("Voting opens on %(date)s.", date=when(voting.starts_at)))
+    return str(_("Voting closed on %(date)s.", date=when(voting.ends_at)))
+
+
+def _status_of(exc: DomainError) -> int:
+    from pb.web import status_for
+
+    return status_for(exc)
+
+
+@bp.post("/p/<slug>/vote/ballot")
+@csrf_exempt
+def ballot(slug: str) -> ResponseReturnValue:
+    """Every step of the ballot: check (recompute totals), review, back to editing, cast.
+    The code stays unused until a cast succeeds; any refusal shows the choices back."""
+    process = load_process(slug)
+    session = get_session()
+    code = request.form.get("code", "")[:100]
+    receipt_in = request.form.get("receipt", "")[:100]
+    action = request.form.get("action", "check")
+    paper = services.ballotpaper(session, process)
+    try:
+        choice, problems = _read_ballot(paper)
+    except Invalid as exc:
+        return _code_error(process, code, str(exc), 400)
+    if not _csrf_ok():
+        return _ballot_page(process, code, choice, problems=[_expired()], status=400,
+                            template="voting/review.html", receipt=receipt_in)  # fmt: skip
+    if not _status(process)["open"]:
+        return _code_error(process, code, _closed_message(process), 403)
+    limited = _limited()
+    if limited:
+        return _code_error(process, code, limited, 429)
+    # The code is checked again at every step (the hidden field may have been changed).
+    code_area = None
+    try:
+        if receipt_in:
+            code_area = services.code_area_for_replacement(session, process, code, receipt_in)
+        else:
+            code_area = services.look_up_code(session, process, code).area
+    except codes.CodeTypo as exc:
+        return _code_error(process, code, str(exc), 400)
+    except DomainError as exc:
+        _count_failure()
+        return _code_error(process, code, str(exc), _status_of(exc))
+    if problems:
+        return _ballot_page(process, code, choice, problems=problems, status=400,
+                            code_area=code_area, receipt=receipt_in)  # fmt: skip
+    if action == "edit":
+        return _ballot_page(process, code, choice, code_area=code_area, receipt=receipt_in)
+    if action == "check":  # what is wrong so far, without refusing anything
+        try:
+            services.check_ballot(paper, choice, code_area)
+        except services.BallotInvalid as exc:
+            problems = exc.problems
+        return _ballot_page(process, code, choice, code_area=code_area, receipt=receipt_in,
+                            problems=problems)  # fmt: skip
+    try:
+        services.check_ballot(paper, choice, code_area)
+    except services.BallotInvalid as exc:
+        return _ballot_page(process, code, choice, problems=exc.problems, status=400,
+                            code_area=code_area, receipt=receipt_in)  # fmt: skip
+    if action != "cast":
+        return _ballot_page(process, code, choice, template="voting/review.html",
+                            code_area=code_area, receipt=receipt_in)  # fmt: skip
+    now = utcnow()
+    receipt: str | None = None
+    # Two replacements of one ballot at once: the held table's unique receipt refuses one.
+    with attempt(session, also=(IntegrityError,), as_error=lambda _e: services.Busy()) as done:
+        if receipt_in:
+            services.replace(session, process, code, receipt_in, choice, now)
+            receipt = codes.pretty(receipt_in)
+        else:
+            receipt = services.cast(session, process, code, choice, now, on_ballot=paper)
+    if done.error:
+        problems = getattr(done.error, "problems", None) or [done.message]
+        return _ballot_page(process, code, choice, problems=problems, status=done.status,
+                            template="voting/review.html", code_area=code_area,
+                            receipt=receipt_in)  # fmt: skip
+    _mix_after(process)
+    return render_template(
+        "voting/receipt.html", **_common(process), receipt=receipt, replaced=bool(receipt_in)
+    )
+
+
+def _mix_after(process: Process) -> None:
+    """Mix in a transaction of its own (never the casting one). A concurrent mixer wins, and
+    a database error here must not cost the voter the receipt of a ballot already cast: the
+    next cast (or ``pb codes mix``) mixes instead."""
+    session = get_session()
+    with attempt(session, also=(SQLAlchemyError,)) as done:
+        services.mix_due(session, process, utcnow())
+    if done.error:
+        current_app.logger.info("mixing deferred to the next cast")
+
+
+# -- receipts and changing one's mind --------------------------------------------------
+
+
+@bp.route("/p/<slug>/receipt", methods=["GET", "POST"])
+def receipt(slug: str) -> ResponseReturnValue:
+    """Public: is the ballot with this receipt in the count? Never shows choices. POST, so
+    the receipt stays out of the address bar and the logs."""
+    process = load_process(slug)
+    found = None
+    error = ""
+    typed = ""
+    status = 200
+    if request.method == "POST":
+        typed = request.form.get("receipt", "")[:100]
+        limited = _limited()
+        if limited:
+            return render_template("voting/receipt_check.html", **_common(process),
+                                   typed=typed, found=None, error=limited), 429  # fmt: skip
+        try:
+            found = services.receipt_found(get_session(), process, typed)
+        except DomainError as exc:
+            error, status = str(exc), 400
+        if found is False:
+            _count_failure()
+        _mix_after(process)
+    return render_template("voting/receipt_check.html", **_common(process), typed=typed,
+                           found=found, error=error), status  # fmt: skip
+
+
+@bp.route("/p/<slug>/vote/change", methods=["GET", "POST"])
+def change(slug: str) -> ResponseReturnValue:
+    """Replace one's ballot with the code and the receipt, until voting closes."""
+    process = load_process(slug)
+    code = request.form.get("code", "")[:100]
+    receipt_in = request.form.get("receipt", "")[:100]
+    if request.method == "GET":
+        return render_template("voting/change.html", **_common(process), code="", receipt="",
+                               error="")  # fmt: skip
+    error = ""
+    status = 200
+    if not _status(process)["open"]:
+        error, status = _closed_message(process), 403
+    else:
+        limited = _limited()
+        if limited:
+            error, status = limited, 429
+        else:
+            try:
+                area = services.code_area_for_replacement(get_session(), process, code, receipt_in)
+            except DomainError as exc:
+                if not isinstance(exc, codes.CodeTypo):
+                    _count_failure()
+                error, status = str(exc), _status_of(exc)
+            else:
+                return _ballot_page(process, codes.pretty(code), BallotInput(()),
+                                    code_area=area, receipt=codes.pretty(receipt_in))  # fmt: skip
+    return render_template("voting/change.html", **_common(process), code=code,
+                           receipt=receipt_in, error=error), status  # fmt: skip
+
+
+# -- officials: paper ballots; admins: extending the vote ------------------------------
+
+
+@bp.route("/p/<slug>/paper", methods=["GET", "POST"])
+def paper(slug: str) -> ResponseReturnValue:
+    """An official types a paper ballot; it counts when a second entry matches."""
+    process = load_process(slug)
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=request.path))
+    if not process.is_official(current_user):
+        abort(403)
+    session = get_session()
+    ballotpaper = services.ballotpaper(session, process)
+    code = request.form.get("code", "")[:100]
+    choice = BallotInput(())
+    problems: list[str] = []
+    status = 200
+    if request.method == "POST":
+        try:
+            choice, problems = _read_ballot(ballotpaper)
+        except Invalid as exc:
+            problems = [str(exc)]
+        if not problems:
+            counted = False
+            with attempt(session) as done:
+                counted = services.enter_paper(
+                    session, process, code, choice, current_user, utcnow()
+                )
+            if done.error:
+                problems = getattr(done.error, "problems", None) or [done.message]
+                status = done.status
+            else:
+                _mix_after(process)
+                if counted:
+                    flash(_("Both entries match: the paper ballot is counted."), "success")
+                else:
+                    flash(
+                        _("First entry saved. The ballot counts when a second entry matches it."),
+                        "success",
+                    )
+                return redirect(url_for("voting.paper", slug=slug), code=303)
+    return (
+        render_template(
+            "voting/paper.html",
+            **_common(process),
+            code=code,
+            ballot=choice,
+            problems=problems,
+            paper=ballotpaper,
+            **_view(ballotpaper, choice, None),
+        ),
+        status,
+    )
+
+
+@bp.route("/p/<slug>/voting/extend", methods=["GET", "POST"])
+def extend(slug: str) -> ResponseReturnValue:
+    process = load_process(slug)
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=request.path))
+    if not current_user.is_admin:
+        abort(403)
+    import datetime as dt
+
+    ends = request.form.get("ends", "")
+    reason = request.form.get("reason", "")[:2000]
+    error = ""
+    status = 200
+    if request.method == "POST":
+        session = get_session()
+        try:
+            new_end = dt.datetime.fromisoformat(ends)
+        except ValueError:
+            error, status = _("Give the new end as a date and time."), 400
+        else:
+            if new_end.tzinfo is None:
+                new_end = new_end.replace(tzinfo=local_tz())
+            with attempt(session) as done:
+                services.extend_voting(session, process, new_end, reason, current_user, utcnow())
+            if not done.error:
+                flash(_("Voting now ends on %(date)s.", date=when(new_end)), "success")
+                return redirect(url_for("processes.show", slug=slug), code=303)
+            error, status = done.message, done.status
+    return (
+        render_template("voting/extend.html", **_common(process), ends=ends, reason=reason,
+                        error=error),
+        status,
+    )  # fmt: skip
+
+
+@bp.app_context_processor
+def _process_page_helpers() -> dict[str, Any]:
+    """``voting_panel(process)`` for the process page: the rules' fingerprint, an extension
+    and its reason, and whether the ballot is open."""
+
+    def voting_panel(process: Process) -> dict[str, Any]:
+        session = get_session()
+        rec = services.voting_record(session, process)
+        fingerprint = rec.fingerprint if rec and rec.fingerprint else None
+        if fingerprint is None and process.is_frozen(utcnow()):
+            fingerprint = services.fingerprint_of(services.canonical_rules(session, process))
+        return {
+            "fingerprint": fingerprint,
+            "record": rec,
+            "open": process.in_phase(PhaseKind.VOTING, utcnow()),
+        }
+
+    return {"voting_panel": voting_panel}

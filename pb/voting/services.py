@@ -1,0 +1,1095 @@
+"""Issuing and revoking codes, casting, mixing, receipts, changing one's mind, paper ballots,
+the voting-phase extension and the rules fingerprint.
+
+Services take the session, flush and raise ``pb.errors.DomainError`` subclasses; the caller
+commits once (or rolls back). Two rules keep ballots secret from whoever reads the database
+(see ``docs/voting.md``):
+
+- the casting transaction marks the code used and writes the ballot into the *holding*
+  table only; ``mix`` moves held ballots to ``voting_ballots`` in shuffled batches, in a
+  transaction of its own, with fresh random ids, so no ballot row shares a PostgreSQL
+  ``xmin`` with a code update and neither heap order nor SQLite rowids follow casting order;
+- no ballot row carries a code, a code digest, a person, an address or a time finer than
+  the day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import typing
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from pb.audit import AuditAction, record
+from pb.errors import Conflict, Invalid, NotAllowed
+from pb.i18n import sek, when
+from pb.processes.contract import Contract
+from pb.processes.models import Area, CodeChannel, Connection, PhaseKind, Process
+from pb.proposals.models import Project
+from pb.tally import Ballot as TallyBallot
+from pb.tally import Project as TallyProject
+from pb.voting import codes
+from pb.voting.models import (
+    AgeBand,
+    Ballot,
+    CodeBatch,
+    HeldBallot,
+    PaperEntry,
+    VotingCode,
+    VotingRecord,
+    random_id,
+)
+
+MIX_BATCH = 20
+"""Held ballots are moved only in batches at least this large (all of them once voting closed)."""
+ISSUE_CHUNK = 5000
+MAX_ISSUE = 1_000_000
+
+
+# -- errors ------------------------------------------------------------------------------
+
+
+class CodeUnknown(Invalid):
+    message = _l("This code is not valid for this vote. Please check it and try again.")
+
+
+class CodeRevoked(NotAllowed):
+    message = _l("This code has been withdrawn and can no longer be used.")
+
+
+class CodeAlreadyUsed(Conflict):
+    message = _l("This code has already been used. Each code can cast one ballot.")
+
+
+class VotingClosed(NotAllowed):
+    message = _l("Voting is not open.")
+
+
+class BallotInvalid(Invalid):
+    """The ballot breaks the rules; ``problems`` lists every broken rule as a sentence."""
+
+    message = _l("The ballot does not follow the rules.")
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__(" ".join(problems) or None)
+        self.problems = list(problems)
+
+
+class OverBudget(BallotInvalid):
+    pass
+
+
+class TooManyProjects(BallotInvalid):
+    pass
+
+
+class PointsInvalid(BallotInvalid):
+    pass
+
+
+class ReceiptUnknown(Invalid):
+    message = _l("We found no ballot with this receipt.")
+
+
+class ReceiptMismatch(Invalid):
+    message = _l("This receipt does not belong to this code. Both must come from the same vote.")
+
+
+class PaperMismatch(Conflict):
+    message = _l(
+        "This entry does not match the first entry of the same ballot. Check the paper "
+        "ballot and type it again."
+    )
+
+
+class ExtensionRefused(Invalid):
+    pass
+
+
+class Busy(Conflict):
+    message = _l("Your ballot was being changed at the same moment. Please confirm again.")
+
+
+# -- the ballot --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """The choices in one area of a ballot (``area`` None: the whole process)."""
+
+    area: str | None
+    projects: tuple[str, ...]
+    points: tuple[int, ...] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "area": self.area,
+            "projects": list(self.projects),
+            "points": list(self.points) if self.points is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class BallotInput:
+    """What a voter (or an official typing a paper ballot) chose."""
+
+    parts: tuple[Part, ...]
+    district: str | None = None
+    age_band: AgeBand | None = None
+    connection: Connection | None = None
+
+    def canonical(self) -> str:
+        return json.dumps(
+            {
+                "parts": sorted(
+                    (
+                        {
+                            "area": p.area or "",
+                            "choices": sorted(
+                                zip(p.projects, p.points or [1] * len(p.projects), strict=True)
+                            ),
+                        }
+                        for p in self.parts
+                    ),
+                    key=lambda d: str(d["area"]),
+                ),
+                "district": self.district or "",
+                "age_band": self.age_band.value if self.age_band else "",
+                "connection": self.connection.value if self.connection else "",
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+
+
+@dataclass
+class BallotProject:
+    code: str
+    title: str
+    cost: int
+    area: str | None
+    proposal_id: int | None
+
+
+@dataclass
+class Ballotpaper:
+    """What a voter sees for one process: the projects per area and the rules of each."""
+
+    process: Process
+    contract: Contract
+    projects: dict[str | None, list[BallotProject]] = field(default_factory=dict)
+
+    @property
+    def districts(self) -> list[Area]:
+        """The areas a voter chooses one of (every area but the whole municipality's)."""
+        return [a for a in self.process.areas if not a.whole_municipality]
+
+    @property
+    def whole_area(self) -> str | None:
+        """The slug of the whole-municipality area, where every voter votes, if there is one."""
+        return next((a.slug for a in self.process.areas if a.whole_municipality), None)
+
+    def scopes(self, district: str | None) -> list[str | None]:
+        """The elections one ballot votes in: the one election of a process without areas;
+        else the whole-municipality area (if there is one) and one district."""
+        if not self.process.areas:
+            return [None]
+        out: list[str | None] = []
+        if self.whole_area is not None:
+            out.append(self.whole_area)
+        if district is not None:
+            out.append(district)
+        return out
+
+    def rules(self, area: str | None) -> Any:
+        return self.contract.ballot_rules(area)
+
+
+def pepper() -> str:
+    return str(current_app.config["VOTING_CODE_PEPPER"])
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def ballotpaper(session: Session, process: Process) -> Ballotpaper:
+    """The projects on the ballot (accepted in review), by area."""
+    slugs = {a.id: a.slug for a in process.areas}
+    rows = session.scalars(
+        sa.select(Project)
+        .where(Project.process_id == process.id)
+        .order_by(Project.position, Project.code)
+    )
+    paper = Ballotpaper(process, Contract.of(process))
+    for row in rows:
+        area = slugs.get(row.area_id) if row.area_id is not None else None
+        paper.projects.setdefault(area, []).append(
+            BallotProject(row.code, row.title, row.cost, area, row.proposal_id)
+        )
+    return paper
+
+
+def _problem(code: str, params: dict[str, Any], names: dict[str, str]) -> str:
+    return str(_problem_text(code, params, names))
+
+
+def _problem_text(code: str, params: dict[str, Any], names: dict[str, str]) -> Any:
+    def name(pid: Any) -> str:
+        return names.get(str(pid), str(pid))
+
+    match code:
+        case "over_budget":
+            return _(
+                "The projects you chose cost %(total)s together, more than the %(limit)s you "
+                "may spend.",
+                total=sek(params["total"]),
+                limit=sek(params["limit"]),
+            )
+        case "under_min_cost":
+            return _(
+                "The projects you chose cost %(total)s together; they must cost at least %(min)s.",
+                total=sek(params["total"]),
+                min=sek(params["min"]),
+            )
+        case "too_many_projects":
+            return _(
+                "You chose %(count)s projects; you may choose at most %(max)s.",
+                count=params["count"],
+                max=params["max"],
+            )
+        case "too_few_projects":
+            return _(
+                "You chose %(count)s projects; you must choose at least %(min)s.",
+                count=params["count"],
+                min=params["min"],
+            )
+        case "unknown_project":
+            return _("The project %(project)s is not on this ballot.", project=params["project"])
+        case "duplicate_project":
+            return _("The project %(project)s was chosen twice.", project=name(params["project"]))
+        case "points_missing" | "points_not_positive":
+            return _("Give each project you choose a whole number of points, at least 1.")
+        case "too_many_points":
+            return _(
+                "You gave %(project)s %(points)s points; at most %(max)s are allowed.",
+                project=name(params["project"]),
+                points=params["points"],
+                max=params["max"],
+            )
+        case "too_few_points":
+            return _(
+                "You gave %(project)s %(points)s points; at least %(min)s are needed.",
+                project=name(params["project"]),
+                points=params["points"],
+                min=params["min"],
+            )
+        case "too_many_total_points":
+            return _(
+                "You gave %(total)s points in all; you have %(max)s.",
+                total=params["total"],
+                max=params["max"],
+            )
+        case "too_few_total_points":
+            return _(
+                "You gave %(total)s points in all; you must give at least %(min)s.",
+                total=params["total"],
+                min=params["min"],
+            )
+    return _("The ballot does not follow the rules.")
+
+
+def check_ballot(paper: Ballotpaper, ballot: BallotInput, code_area: str | None) -> list[Part]:
+    """The ballot's parts as they will be stored, checked with the very ``BallotRules`` the
+    process page describes (``contract.ballot_rules(area)``); ``BallotInvalid`` (or a
+    subclass naming the first problem) lists every broken rule. Totals are computed here
+    from the projects' costs; nothing the browser computed is trusted."""
+    process = paper.process
+    district = ballot.district or None
+    slugs = [a.slug for a in paper.districts]
+    problems: list[str] = []
+    kinds: list[str] = []
+    if process.areas:
+        if code_area is not None:
+            if district is not None and district != code_area:
+                problems.append(_("Your code is for another district than the one you chose."))
+            district = code_area
+        if district is not None and district not in slugs:
+            problems.append(_("Choose one of the districts of this vote."))
+            district = None
+        if district is None and process.area_restricted:
+            problems.append(_("Choose the district you vote in."))
+    elif district is not None:
+        problems.append(_("Choose one of the districts of this vote."))
+        district = None
+    scopes = paper.scopes(district)
+    if not scopes:
+        problems.append(_("Choose the district you vote in."))
+    given = {p.area: p for p in ballot.parts}
+    for area in given:
+        if area not in scopes:
+            problems.append(_("The ballot has choices in an area you do not vote in."))
+            kinds.append("unknown_project")
+    parts = []
+    for area in scopes:
+        part = given.get(area, Part(area, ()))
+        on_ballot = paper.projects.get(area, [])
+        tally_projects = {p.code: TallyProject(p.code, Decimal(p.cost)) for p in on_ballot}
+        names = {p.code: p.title for p in on_ballot}
+        rules = paper.rules(area)
+        points = part.points
+        if rules.ballot_type == "cumulative":
+            # Projects given no points are not chosen.
+            pairs = [(p, n) for p, n in zip(part.projects, points or (), strict=False) if n]
+            part = Part(area, tuple(p for p, _n in pairs), tuple(n for _p, n in pairs))
+        else:
+            part = Part(area, part.projects, None)
+        violations = rules.check(TallyBallot(part.projects, part.points), tally_projects)
+        for code, params in violations:
+            problems.append(_problem(code, params, names))
+            kinds.append(code)
+        parts.append(part)
+    if problems:
+        problems = list(dict.fromkeys(problems))
+        cls: type[BallotInvalid] = BallotInvalid
+        for kind in kinds:
+            if kind in {"over_budget"}:
+                cls = OverBudget
+            elif kind in {"too_many_projects"}:
+                cls = TooManyProjects
+            elif "points" in kind:
+                cls = PointsInvalid
+            else:
+                continue
+            break
+        raise cls(problems)
+    return parts
+
+
+def _check_open(process: Process, now: dt.datetime) -> None:
+    if process.in_phase(PhaseKind.VOTING, now):
+        return
+    voting = process.phase(PhaseKind.VOTING)
+    if voting is None:
+        raise VotingClosed(_("This process has no vote."))
+    if now < voting.starts_at:
+        raise VotingClosed(_("Voting opens on %(date)s.", date=when(voting.starts_at)))
+    raise VotingClosed(_("Voting closed on %(date)s.", date=when(voting.ends_at)))
+
+
+def _check_declared(process: Process, ballot: BallotInput) -> None:
+    """What the voter declared (age band, connection) checked with the process's own
+    ``Eligibility.check``; a band counts as its oldest age. Nothing declared, nothing to
+    check: the code is what entitles."""
+    if ballot.age_band is None and ballot.connection is None:
+        return
+    eligibility = Contract.of(process).eligibility
+    problems = eligibility.check(
+        age=ballot.age_band.highest if ballot.age_band else 120,
+        connections={ballot.connection} if ballot.connection else eligibility.connections,
+    )
+    for problem in problems:
+        if problem.code == "too_young":
+            raise NotAllowed(
+                _("You must be at least %(age)s years old to vote.", age=eligibility.min_age)
+            )
+        if problem.code == "no_connection":
+            raise Invalid(_("Choose one of the connections that make you eligible."))
+
+
+@dataclass(frozen=True)
+class CodeState:
+    digest: str
+    canonical: str
+    area: str | None
+
+
+def look_up_code(session: Session, process: Process, text: str) -> CodeState:
+    """The code someone typed, checked without changing anything: its check symbol first
+    (``CodeTypo``, no look-up), then unknown, revoked or used."""
+    canonical = codes.normalize(text)
+    digest = codes.digest_canonical(pepper(), canonical)
+    row = session.execute(
+        sa.select(VotingCode.process_id, VotingCode.area_id, VotingCode.used, VotingCode.revoked)
+        .where(VotingCode.digest == digest)
+    ).first()  # fmt: skip
+    if row is None or row.process_id != process.id:
+        raise CodeUnknown()
+    if row.revoked:
+        raise CodeRevoked()
+    if row.used:
+        raise CodeAlreadyUsed()
+    area = next((a.slug for a in process.areas if a.id == row.area_id), None)
+    return CodeState(digest, canonical, area)
+
+
+def _content(
+    process: Process, parts: list[Part], ballot: BallotInput, now: dt.datetime, paper: bool
+) -> dict[str, Any]:
+    district = next((p.area for p in parts if p.area is not None), None)
+    return {
+        "day": now.astimezone(_tz()).date().isoformat(),
+        "area": district,
+        "age_band": ballot.age_band.value if ballot.age_band else None,
+        "connection": ballot.connection.value if ballot.connection else None,
+        "paper": paper,
+        "choices": [p.as_json() for p in parts],
+    }
+
+
+def cast(
+    session: Session,
+    process: Process,
+    code_text: str,
+    ballot: BallotInput,
+    now: dt.datetime,
+    *,
+    paper: bool = False,
+    on_ballot: Ballotpaper | None = None,
+) -> str | None:
+    """Cast a ballot with a code; returns the voter's receipt code (None for paper).
+
+    In one transaction (the caller's): the ballot is checked, a conditional UPDATE marks
+    the code used (``WHERE digest=? AND NOT used AND NOT revoked``, exactly one row, so two
+    simultaneous casts give one ballot and one ``CodeAlreadyUsed``), and the sealed ballot
+    goes into the holding table. Nothing is consumed if anything fails."""
+    _check_open(process, now)
+    state = look_up_code(session, process, code_text)
+    if not paper:
+        _check_declared(process, ballot)
+    parts = check_ballot(on_ballot or ballotpaper(session, process), ballot, state.area)
+    receipt = None if paper else codes.generate()
+    bind = (
+        codes.keyed(pepper(), "bind", state.canonical, codes.normalize(receipt))
+        if receipt
+        else None
+    )
+    result = session.execute(
+        sa.update(VotingCode)
+        .where(
+            VotingCode.digest == state.digest,
+            VotingCode.process_id == process.id,
+            VotingCode.used.is_(False),
+            VotingCode.revoked.is_(False),
+        )
+        .values(used=True, receipt_bind=bind)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise CodeAlreadyUsed()
+    session.add(
+        HeldBallot(
+            id=random_id(),
+            process_id=process.id,
+            receipt_digest=codes.digest(pepper(), receipt, purpose="receipt") if receipt else None,
+            content=_content(process, parts, ballot, now, paper),
+        )
+    )
+    session.flush()
+    return receipt
+
+
+def replace(
+    session: Session,
+    process: Process,
+    code_text: str,
+    receipt_text: str,
+    ballot: BallotInput,
+    now: dt.datetime,
+) -> None:
+    """Replace the ballot cast with this code by a new one, until voting closes.
+
+    The voter proves they cast it by giving both the code and the receipt: the code row's
+    ``receipt_bind`` is a keyed HMAC of the two, which no one without both can recompute.
+    The code row is not touched (so nothing ties this transaction to the code); the new
+    ballot is held under the same receipt digest and the mixer drops the old one when it
+    moves the new one. The receipt stays valid."""
+    _check_open(process, now)
+    area = code_area_for_replacement(session, process, code_text, receipt_text)
+    receipt_canonical = codes.normalize(receipt_text)
+    parts = check_ballot(ballotpaper(session, process), ballot, area)
+    receipt_digest = codes.digest_canonical(pepper(), receipt_canonical, purpose="receipt")
+    if not receipt_found(session, process, receipt_digest=receipt_digest):
+        raise ReceiptUnknown()
+    session.execute(
+        sa.delete(HeldBallot)
+        .where(HeldBallot.receipt_digest == receipt_digest)
+        .execution_options(synchronize_session=False)
+    )
+    session.add(
+        HeldBallot(
+            id=random_id(),
+            process_id=process.id,
+            receipt_digest=receipt_digest,
+            content=_content(process, parts, ballot, now, False),
+        )
+    )
+    session.flush()
+
+
+def code_area_for_replacement(
+    session: Session, process: Process, code_text: str, receipt_text: str
+) -> str | None:
+    """Check that this code cast a ballot whose receipt this is (nothing changes); the
+    code's district, if it is bound to one."""
+    canonical = codes.normalize(code_text)
+    receipt_canonical = codes.normalize(receipt_text)
+    digest = codes.digest_canonical(pepper(), canonical)
+    row = session.execute(
+        sa.select(VotingCode.process_id, VotingCode.area_id, VotingCode.revoked,
+                  VotingCode.receipt_bind).where(VotingCode.digest == digest)
+    ).first()  # fmt: skip
+    if row is None or row.process_id != process.id:
+        raise CodeUnknown()
+    if row.revoked:
+        raise CodeRevoked()
+    expected = codes.keyed(pepper(), "bind", canonical, receipt_canonical)
+    if row.receipt_bind is None or not codes.same(row.receipt_bind, expected):
+        raise ReceiptMismatch()
+    return next((a.slug for a in process.areas if a.id == row.area_id), None)
+
+
+def receipt_found(
+    session: Session, process: Process, text: str | None = None, *, receipt_digest: str = ""
+) -> bool:
+    """Is a ballot with this receipt in the count (mixed or still held)?"""
+    if text is not None:
+        receipt_digest = codes.digest(pepper(), text, purpose="receipt")
+    for model in (Ballot, HeldBallot):
+        hit = session.scalar(
+            sa.select(sa.literal(1)).where(
+                model.receipt_digest == receipt_digest, model.process_id == process.id
+            )
+        )
+        if hit:
+            return True
+    return False
+
+
+# -- mixing ------------------------------------------------------------------------------
+
+
+def mix(
+    session: Session, process_id: int, *, everything: bool = False, minimum: int = MIX_BATCH
+) -> int:
+    """Move held ballots to the ballot table in one shuffled batch, deleting the held rows;
+    returns how many moved (0 if fewer than ``minimum`` are held and not ``everything``).
+
+    Run it in its own transaction, never in a casting one: then every ballot row of a batch
+    has the ``xmin`` of the mixing transaction, the batch is inserted in a random order
+    (heap order, SQLite rowids) with fresh random ids. A ballot replacing an earlier one
+    (same receipt digest) removes that one here. A concurrent mixer that took some of the
+    same rows makes this one refuse (``Conflict``): roll back and try later."""
+    waiting = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(HeldBallot)
+        .where(HeldBallot.process_id == process_id)
+    )
+    if not waiting or (waiting < minimum and not everything):
+        return 0
+    held = session.execute(
+        sa.select(HeldBallot.id, HeldBallot.receipt_digest, HeldBallot.content).where(
+            HeldBallot.process_id == process_id
+        )
+    ).all()
+    rows = list(held)
+    secrets.SystemRandom().shuffle(rows)
+    ids = [r.id for r in rows]
+    deleted = 0
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        result = session.execute(
+            sa.delete(HeldBallot)
+            .where(HeldBallot.id.in_(chunk))
+            .execution_options(synchronize_session=False)
+        )
+        deleted += result.rowcount  # type: ignore[attr-defined]
+    if deleted != len(ids):
+        raise Conflict()
+    replaced = [r.receipt_digest for r in rows if r.receipt_digest]
+    for start in range(0, len(replaced), 500):
+        session.execute(
+            sa.delete(Ballot)
+            .where(Ballot.receipt_digest.in_(replaced[start : start + 500]))
+            .execution_options(synchronize_session=False)
+        )
+    values = []
+    for r in rows:
+        c = r.content
+        values.append(
+            {
+                "id": random_id(),
+                "process_id": process_id,
+                "day": dt.date.fromisoformat(c["day"]),
+                "area": c.get("area"),
+                "age_band": c.get("age_band"),
+                "connection": c.get("connection"),
+                "paper": bool(c.get("paper")),
+                "choices": c["choices"],
+                "receipt_digest": r.receipt_digest,
+            }
+        )
+    for v in values:  # one statement per row, in the shuffled order
+        session.execute(sa.insert(Ballot).values(**v))
+    session.flush()
+    return len(values)
+
+
+def mix_due(session: Session, process: Process, now: dt.datetime) -> int:
+    """Mix what is due: a full batch during voting, everything once voting has closed; and
+    take the rules' fingerprint if voting has opened and it was not taken yet. Run it in a
+    transaction of its own after a cast (a concurrent mixer makes it raise ``Conflict`` or
+    an ``IntegrityError``: roll back, the next one will do it)."""
+    ensure_fingerprint(session, process, now)
+    voting = process.phase(PhaseKind.VOTING)
+    closed = voting is not None and now >= voting.ends_at
+    return mix(session, process.id, everything=closed)
+
+
+# -- issuing and revoking ----------------------------------------------------------------
+
+
+@dataclass
+class Issued:
+    batch: CodeBatch
+    codes: list[str]
+
+
+def issue_codes_iter(
+    session: Session,
+    process: Process,
+    *,
+    count: int,
+    channel: CodeChannel,
+    purpose: str,
+    actor: Any,
+    area: str | None = None,
+    now: dt.datetime,
+) -> tuple[CodeBatch, Iterator[list[str]]]:
+    """Issue ``count`` codes in one batch; yields the plain codes chunk by chunk as they are
+    stored (bounded memory). The audit log records the count, channel and purpose, never a
+    code. Exhaust the iterator before committing."""
+    if count < 1 or count > MAX_ISSUE:
+        raise Invalid(_("Issue between 1 and %(max)s codes at a time.", max=MAX_ISSUE))
+    voting = process.phase(PhaseKind.VOTING)
+    if voting is None:
+        raise NotAllowed(_("This process has no vote."))
+    if now >= voting.ends_at:
+        raise VotingClosed(_("Voting has closed; new codes would be worthless."))
+    area_row = None
+    if area:
+        area_row = next((a for a in process.areas if a.slug == area or a.name == area), None)
+        if area_row is None or area_row.whole_municipality:
+            raise Invalid(_("This process has no district %(area)s.", area=area))
+    batch = CodeBatch(
+        process_id=process.id, channel=channel, purpose=purpose.strip()[:200], count=count,
+        area_id=area_row.id if area_row else None, issued_by_id=getattr(actor, "id", None),
+        issued_at=now,
+    )  # fmt: skip
+    session.add(batch)
+    session.flush()
+    record(
+        session, AuditAction.CODES_ISSUE, actor=actor, subject=batch, process_id=process.id,
+        reason=batch.purpose,
+        data={"count": count, "channel": channel.value, "purpose": batch.purpose,
+              "area": area_row.slug if area_row else None},
+    )  # fmt: skip
+    key = pepper().encode()
+
+    def chunks() -> Iterator[list[str]]:
+        left = count
+        while left:
+            n = min(ISSUE_CHUNK, left)
+            left -= n
+            plain = []
+            rows = []
+            for _i in range(n):
+                value = secrets.randbits(codes.BITS)
+                body = codes.encode(value)
+                plain.append(codes.format_body(body, value))
+                rows.append(
+                    {
+                        "digest": codes.digest_canonical(key, body),
+                        "process_id": process.id,
+                        "area_id": batch.area_id,
+                        "batch_id": batch.id,
+                        "used": False,
+                        "revoked": False,
+                        "receipt_bind": None,
+                    }
+                )
+            # Core, not the ORM: one executemany per chunk keeps 100,000 codes fast.
+            session.connection().execute(
+                sa.insert(typing.cast(sa.Table, VotingCode.__table__)), rows
+            )
+            yield plain
+
+    return batch, chunks()
+
+
+def issue_codes(
+    session: Session,
+    process: Process,
+    *,
+    count: int,
+    channel: CodeChannel,
+    purpose: str,
+    actor: Any,
+    area: str | None = None,
+    now: dt.datetime,
+) -> Issued:
+    """Issue ``count`` codes; returns the batch and the plain codes (shown once, never stored)."""
+    batch, chunks = issue_codes_iter(
+        session, process, count=count, channel=channel, purpose=purpose, actor=actor,
+        area=area, now=now,
+    )  # fmt: skip
+    plain = [code for chunk in chunks for code in chunk]
+    session.flush()
+    return Issued(batch, plain)
+
+
+class CodeIssuer:
+    """Issue codes one at a time, as letters are drawn: ``code(area)`` returns a new plain
+    code bound to that district (by slug or name; None for none) and stores its digest,
+    buffered and written in chunks. One batch per district, created when first needed;
+    ``finish()`` writes what is left, sets each batch's count and records one audit event
+    per batch (counts and purpose, never a code). Exhaust before committing."""
+
+    def __init__(
+        self,
+        session: Session,
+        process: Process,
+        *,
+        channel: CodeChannel,
+        purpose: str,
+        actor: Any,
+        now: dt.datetime,
+    ) -> None:
+        voting = process.phase(PhaseKind.VOTING)
+        if voting is None:
+            raise NotAllowed(_("This process has no vote."))
+        if now >= voting.ends_at:
+            raise VotingClosed(_("Voting has closed; new codes would be worthless."))
+        self.session, self.process, self.channel = session, process, channel
+        self.purpose, self.actor, self.now = purpose.strip()[:200], actor, now
+        self.key = pepper().encode()
+        self.batches: dict[int | None, CodeBatch] = {}
+        self.counts: dict[int | None, int] = {}
+        self.rows: list[dict[str, Any]] = []
+
+    def _batch(self, area: str | None) -> CodeBatch:
+        area_row = None
+        if area:
+            area_row = next((a for a in self.process.areas if area in (a.slug, a.name)), None)
+            if area_row is None or area_row.whole_municipality:
+                raise Invalid(_("This process has no district %(area)s.", area=area))
+        area_id = area_row.id if area_row else None
+        if area_id not in self.batches:
+            batch = CodeBatch(
+                process_id=self.process.id, channel=self.channel, purpose=self.purpose,
+                count=0, area_id=area_id, issued_by_id=getattr(self.actor, "id", None),
+                issued_at=self.now,
+            )  # fmt: skip
+            self.session.add(batch)
+            self.session.flush()
+            self.batches[area_id] = batch
+            self.counts[area_id] = 0
+        return self.batches[area_id]
+
+    def code(self, area: str | None = None) -> str:
+        batch = self._batch(area)
+        value = secrets.randbits(codes.BITS)
+        body = codes.encode(value)
+        self.rows.append(
+            {
+                "digest": codes.digest_canonical(self.key, body),
+                "process_id": self.process.id,
+                "area_id": batch.area_id,
+                "batch_id": batch.id,
+                "used": False,
+                "revoked": False,
+                "receipt_bind": None,
+            }
+        )
+        self.counts[batch.area_id] += 1
+        if len(self.rows) >= ISSUE_CHUNK:
+            self._write()
+        return codes.format_body(body, value)
+
+    def _write(self) -> None:
+        if self.rows:
+            table = typing.cast(sa.Table, VotingCode.__table__)
+            self.session.connection().execute(sa.insert(table), self.rows)
+            self.rows = []
+
+    def finish(self) -> int:
+        """Write what is left; the number of codes issued."""
+        self._write()
+        for area_id, batch in self.batches.items():
+            batch.count = self.counts[area_id]
+            area = next((a.slug for a in self.process.areas if a.id == area_id), None)
+            record(
+                self.session, AuditAction.CODES_ISSUE, actor=self.actor, subject=batch,
+                process_id=self.process.id, reason=batch.purpose,
+                data={"count": batch.count, "channel": self.channel.value,
+                      "purpose": batch.purpose, "area": area},
+            )  # fmt: skip
+        self.session.flush()
+        return sum(self.counts.values())
+
+
+def revoke_code(session: Session, process: Process, text: str, actor: Any) -> None:
+    """Revoke one unused code by its plain text. A used code cannot be revoked: its ballot
+    cannot be found (by design) and stays in the count."""
+    digest = codes.digest(pepper(), text)
+    code = session.get(VotingCode, digest)
+    if code is None or code.process_id != process.id:
+        raise CodeUnknown()
+    if code.used:
+        raise CodeAlreadyUsed(
+            _("This code has already been used; its ballot cannot be found or removed.")
+        )
+    code.revoked = True
+    record(
+        session, AuditAction.CODES_REVOKE, actor=actor, subject_type="voting_code_batches",
+        subject_id=code.batch_id, process_id=process.id, data={"count": 1},
+    )  # fmt: skip
+    session.flush()
+
+
+def revoke_batch(session: Session, process: Process, batch_id: int, actor: Any) -> int:
+    """Revoke every unused code of a batch; returns how many."""
+    batch = session.get(CodeBatch, batch_id)
+    if batch is None or batch.process_id != process.id:
+        raise Invalid(_("This process has no batch %(id)s.", id=batch_id))
+    result = session.execute(
+        sa.update(VotingCode)
+        .where(
+            VotingCode.batch_id == batch_id,
+            VotingCode.used.is_(False),
+            VotingCode.revoked.is_(False),
+        )
+        .values(revoked=True)
+        .execution_options(synchronize_session=False)
+    )
+    batch.revoked = True
+    n = int(result.rowcount)  # type: ignore[attr-defined]
+    record(
+        session, AuditAction.CODES_REVOKE, actor=actor, subject=batch, process_id=process.id,
+        data={"count": n},
+    )  # fmt: skip
+    session.flush()
+    return n
+
+
+# -- paper ballots -----------------------------------------------------------------------
+
+
+def enter_paper(
+    session: Session,
+    process: Process,
+    code_text: str,
+    ballot: BallotInput,
+    official: Any,
+    now: dt.datetime,
+) -> bool:
+    """Enter a paper ballot that carries a printed code; True once it counts.
+
+    The first entry is checked like a cast (open vote, valid unused code, valid ballot) and
+    kept only as a keyed commitment to (code, choices). A second entry of the same code
+    (by another official, or the same ballot typed again) that matches casts the ballot
+    through ``cast``; one that differs is refused and the first entry stays. The audit log
+    counts entries per official, never their content."""
+    _check_open(process, now)
+    state = look_up_code(session, process, code_text)
+    paper = ballotpaper(session, process)
+    check_ballot(paper, ballot, state.area)
+    code_key = codes.keyed(pepper(), "paper-code", state.canonical)
+    commitment = codes.keyed(pepper(), "paper", state.canonical, ballot.canonical())
+    record(
+        session, AuditAction.PAPER_ENTRY, actor=official, subject=process,
+        process_id=process.id, data={"entries": 1},
+    )  # fmt: skip
+    first = session.scalar(
+        sa.select(PaperEntry).where(
+            PaperEntry.process_id == process.id, PaperEntry.code_key == code_key
+        )
+    )
+    if first is None:
+        session.add(
+            PaperEntry(
+                id=random_id(), process_id=process.id, code_key=code_key,
+                commitment=commitment, entered_by_id=getattr(official, "id", None),
+            )
+        )  # fmt: skip
+        session.flush()
+        return False
+    if not codes.same(first.commitment, commitment):
+        raise PaperMismatch()
+    session.delete(first)
+    cast(session, process, code_text, ballot, now, paper=True)
+    return True
+
+
+def discard_paper_entry(session: Session, process: Process, code_text: str, official: Any) -> None:
+    """Drop the pending first entry of a paper ballot (after a mismatch the officials
+    settled by looking at the paper)."""
+    canonical = codes.normalize(code_text)
+    code_key = codes.keyed(pepper(), "paper-code", canonical)
+    result = session.execute(
+        sa.delete(PaperEntry).where(
+            PaperEntry.process_id == process.id, PaperEntry.code_key == code_key
+        )
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise Invalid(_("There is no pending entry for this code."))
+    record(
+        session, AuditAction.PAPER_DISCARD, actor=official, subject=process,
+        process_id=process.id, data={"entries": 1},
+    )  # fmt: skip
+    session.flush()
+
+
+# -- the rules fingerprint and the extension ---------------------------------------------
+
+
+def canonical_rules(session: Session, process: Process) -> str:
+    """The frozen rules as canonical JSON (sorted keys, no spaces): budget, areas,
+    eligibility, the ballot rules of each area, counting, voting dates and the projects."""
+    contract = Contract.of(process)
+    paper = ballotpaper(session, process)
+    scopes: list[str | None] = [a.slug for a in contract.areas] if contract.areas else [None]
+    voting = process.phase(PhaseKind.VOTING)
+
+    def rules(area: str | None) -> dict[str, Any]:
+        r = contract.ballot_rules(area)
+        return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in sorted(vars(r).items())}
+
+    doc = {
+        "process": process.slug,
+        "budget": contract.budget,
+        "areas": [[a.slug, a.name, a.budget] for a in contract.areas],
+        "eligibility": {
+            "min_age": contract.eligibility.min_age,
+            "connections": sorted(c.value for c in contract.eligibility.connections),
+            "area_restricted": contract.eligibility.area_restricted,
+        },
+        "ballot": {str(area or ""): rules(area) for area in scopes},
+        "counting": {
+            "rule": contract.counting.rule.value,
+            "tie_break": contract.counting.tie_break.value,
+            "lottery_seed": contract.counting.lottery_seed,
+        },
+        "voting_starts": voting.starts_at.isoformat() if voting else None,
+        "projects": sorted(
+            [p.code, p.title, p.cost, p.area or ""] for ps in paper.projects.values() for p in ps
+        ),
+    }
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def fingerprint_of(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def voting_record(session: Session, process: Process) -> VotingRecord | None:
+    return session.get(VotingRecord, process.id)
+
+
+def ensure_fingerprint(session: Session, process: Process, now: dt.datetime) -> str | None:
+    """Store the fingerprint of the rules the first time it is needed once voting opened."""
+    voting = process.phase(PhaseKind.VOTING)
+    if voting is None or now < voting.starts_at:
+        return None
+    rec = session.get(VotingRecord, process.id)
+    if rec is not None and rec.fingerprint:
+        return rec.fingerprint
+    text = canonical_rules(session, process)
+    if rec is None:
+        rec = VotingRecord(process_id=process.id, extension_reason="")
+        session.add(rec)
+    rec.canonical_rules = text
+    rec.fingerprint = fingerprint_of(text)
+    rec.fingerprinted_at = now
+    record(
+        session, AuditAction.VOTING_FINGERPRINT, subject=process, process_id=process.id,
+        data={"sha256": rec.fingerprint},
+    )  # fmt: skip
+    session.flush()
+    return rec.fingerprint
+
+
+def extend_voting(
+    session: Session,
+    process: Process,
+    new_end: dt.datetime,
+    reason: str,
+    actor: Any,
+    now: dt.datetime,
+) -> None:
+    """Move the end of voting later (never earlier, never once it has ended), with a reason
+    shown on the process page and kept in the audit log. Later phases move by as much."""
+    voting = process.phase(PhaseKind.VOTING)
+    if voting is None:
+        raise ExtensionRefused(_("This process has no vote."))
+    if now >= voting.ends_at:
+        raise ExtensionRefused(_("Voting has already ended; it cannot be extended."))
+    if new_end <= voting.ends_at:
+        raise ExtensionRefused(_("The new end must be later than the current end of voting."))
+    reason = reason.strip()
+    if not reason:
+        raise ExtensionRefused(_("Give the reason for extending the vote."))
+    old_end = voting.ends_at
+    delta = new_end - old_end
+    for phase in process.phases:
+        if phase.kind.order > PhaseKind.VOTING.order:
+            phase.starts_at += delta
+            phase.ends_at += delta
+    voting.ends_at = new_end
+    rec = session.get(VotingRecord, process.id)
+    if rec is None:
+        rec = VotingRecord(process_id=process.id, canonical_rules="")
+        session.add(rec)
+    if rec.original_ends_at is None:
+        rec.original_ends_at = old_end
+    rec.extension_reason = reason[:2000]
+    rec.extended_at = now
+    record(
+        session, AuditAction.VOTING_EXTEND, actor=actor, subject=process, process_id=process.id,
+        reason=rec.extension_reason, data={"from": old_end, "to": new_end},
+    )  # fmt: skip
+    session.flush()
+
+
+def counts(session: Session, process_id: int) -> dict[str, int]:
+    """Ballots (mixed and held) and used codes, for officials and benchmarks."""
+
+    def n(stmt: Any) -> int:
+        return int(session.scalar(stmt) or 0)
+
+    return {
+        "ballots": n(sa.select(sa.func.count()).select_from(Ballot).where(
+            Ballot.process_id == process_id)),
+        "held": n(sa.select(sa.func.count()).select_from(HeldBallot).where(
+            HeldBallot.process_id == process_id)),
+        "used_codes": n(sa.select(sa.func.count()).select_from(VotingCode).where(
+            VotingCode.process_id == process_id, VotingCode.used.is_(True))),
+        "receipts": n(sa.select(sa.func.count()).select_from(Ballot).where(
+            Ballot.process_id == process_id, Ballot.receipt_digest.is_not(None))),
+    }  # fmt: skip
+
+
+def ballots_for_tally(session: Session, process_id: int) -> Iterable[Ballot]:
+    return session.scalars(sa.select(Ballot).where(Ballot.process_id == process_id))

@@ -1,0 +1,113 @@
+"""The ballot in a real headless Chromium: from the QR link on a 390 px phone in Swedish
+with JavaScript, and by keyboard alone without JavaScript in English; then the receipt."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.voting.conftest import Vote, issue, vote  # noqa: F401 - the vote fixture
+
+pytestmark = pytest.mark.e2e
+
+
+def _errors(page: Any) -> list[str]:
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and r.request.resource_type != "document" else None)  # fmt: skip
+    return errors
+
+
+def _no_sideways_scroll(page: Any) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], width
+
+
+def test_phone_in_swedish_from_the_qr_link(
+    browser: Any,
+    live_server: str,
+    vote: Vote,  # noqa: F811
+) -> None:
+    [code] = issue(vote.app, vote)
+    context = browser.new_context(locale="sv-SE", viewport={"width": 390, "height": 844},
+                                  is_mobile=True, has_touch=True)  # fmt: skip
+    page = context.new_page()
+    errors = _errors(page)
+    page.goto(f"{live_server}/p/{vote.slug}/vote?lang=sv#{code}")
+    assert page.input_value("#code") == code
+    assert "#" not in page.url  # the code left the address bar
+    _no_sideways_scroll(page)
+    page.get_by_role("button", name="Gå vidare till röstsedeln").click()
+    page.get_by_label("Skatepark").check()
+    page.get_by_label("Utegym").check()
+    assert "Kvar att använda: 120\u00a0000\u00a0kr" in page.inner_text(".totals")
+    _no_sideways_scroll(page)
+    page.get_by_role("button", name="Granska min röstsedel").click()
+    assert "Granska din röstsedel" in page.inner_text("h1")
+    page.get_by_role("button", name="Lägg min röst").click()
+    assert "Tack, din röst är lagd" in page.inner_text("h1")
+    receipt = page.inner_text("#receipt").strip()
+    assert re.fullmatch(r"\S{4}-\S{4}-\S{4}-\S{4}-\S", receipt)
+    _no_sideways_scroll(page)
+    page.get_by_role("link", name="Kontrollera ditt kvitto").click()
+    page.fill("#receipt", receipt.lower())
+    page.get_by_role("button", name="Kontrollera").click()
+    assert "Mottagen" in page.inner_text("#receipt-result")
+    context.close()
+    assert not errors, errors
+
+
+def _tab_to(page: Any, selector: str) -> None:
+    for _ in range(120):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_keyboard_only_without_javascript_in_english(
+    browser: Any,
+    live_server: str,
+    vote: Vote,  # noqa: F811
+) -> None:
+    [code] = issue(vote.app, vote)
+    context = browser.new_context(locale="en-GB", java_script_enabled=False,
+                                  viewport={"width": 1000, "height": 900})  # fmt: skip
+    page = context.new_page()
+    errors = _errors(page)
+    page.goto(f"{live_server}/p/{vote.slug}/vote?lang=en")
+    _tab_to(page, "#code")
+    page.keyboard.type(code.replace("-", " ").lower())
+    page.keyboard.press("Enter")
+    page.wait_for_selector("h1:has-text('Your ballot')")
+    for project in ("p1", "p2", "p3"):  # over the budget on purpose
+        _tab_to(page, f"#p-all-{project}")
+        page.keyboard.press("Space")
+    _tab_to(page, "button[value=check]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".totals")
+    assert "Left to spend: SEK\u00a0-60,000" in page.inner_text(".totals")
+    _tab_to(page, "button[value=review]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#ballot-problems")
+    assert "more than the SEK\u00a0300,000" in page.inner_text("#ballot-problems")
+    _tab_to(page, "#p-all-p3")
+    page.keyboard.press("Space")  # untick: now within the budget
+    _tab_to(page, "button[value=review]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#cast")
+    _tab_to(page, "#cast")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#receipt")
+    receipt = page.inner_text("#receipt").strip()
+    page.goto(f"{live_server}/p/{vote.slug}/receipt?lang=en")
+    _tab_to(page, "#receipt")
+    page.keyboard.type(receipt)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#receipt-result")
+    assert "Received" in page.inner_text("#receipt-result")
+    context.close()
+    assert not errors, errors

@@ -1,0 +1,100 @@
+"""Voting codes: 80 random bits, Crockford base32 with a mod-37 check symbol, forgiving entry,
+stored only as a keyed HMAC."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pb.voting import codes
+from pb.voting.codes import CodeFormatError, CodeTypo
+
+SHAPE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}-[0-9A-HJKMNP-TV-Z*~$=U]$")
+values = st.integers(min_value=0, max_value=(1 << 80) - 1)
+
+
+def test_generated_codes_have_the_printed_shape_and_differ() -> None:
+    made = {codes.generate() for _ in range(2000)}
+    assert len(made) == 2000
+    for code in made:
+        assert SHAPE.match(code), code
+        assert codes.pretty(code) == code
+
+
+def test_known_check_symbols_follow_crockford() -> None:
+    # Crockford: the check symbol is the value mod 37, symbols 32..36 are * ~ $ = U.
+    assert codes.check_symbol(0) == "0"
+    assert codes.check_symbol(31) == "Z"
+    assert codes.check_symbol(32) == "*"
+    assert codes.check_symbol(36) == "U"
+    assert codes.check_symbol(37) == "0"
+    assert codes.format_code(0) == "0000-0000-0000-0000-0"
+    assert codes.format_code(36) == "0000-0000-0000-0014-U"
+
+
+@given(values)
+def test_round_trip(value: int) -> None:
+    printed = codes.format_code(value)
+    assert codes.decode(codes.normalize(printed)) == value
+
+
+@given(values, st.data())
+def test_entry_forgives_case_spaces_dashes_and_lookalikes(value: int, data: st.DataObject) -> None:
+    printed = codes.format_code(value)
+    sloppy = []
+    for ch in printed:
+        if ch == "-":
+            sloppy.append(data.draw(st.sampled_from(["", " ", "-", "  ", " - "])))
+            continue
+        if ch == "0":
+            ch = data.draw(st.sampled_from(["0", "O", "o"]))
+        elif ch == "1":
+            ch = data.draw(st.sampled_from(["1", "I", "i", "L", "l"]))
+        elif data.draw(st.booleans()):
+            ch = ch.lower()
+        sloppy.append(ch)
+    typed = " " + "".join(sloppy) + "\t"
+    assert codes.normalize(typed) == codes.normalize(printed)
+    assert codes.digest("k", typed) == codes.digest("k", printed)
+
+
+@given(values, st.integers(min_value=0, max_value=15), st.integers(min_value=1, max_value=31))
+def test_any_single_symbol_typo_is_caught(value: int, pos: int, delta: int) -> None:
+    body = codes.encode(value)
+    wrong = codes.ALPHABET[(codes.ALPHABET.index(body[pos]) + delta) % 32]
+    typed = body[:pos] + wrong + body[pos + 1 :] + codes.check_symbol(value)
+    with pytest.raises(CodeTypo):
+        codes.normalize(typed)
+
+
+@given(values, st.integers(min_value=0, max_value=14))
+def test_swapping_two_neighbours_is_caught(value: int, pos: int) -> None:
+    body = codes.encode(value)
+    if body[pos] == body[pos + 1]:
+        return
+    typed = body[:pos] + body[pos + 1] + body[pos] + body[pos + 2 :] + codes.check_symbol(value)
+    with pytest.raises(CodeTypo):
+        codes.normalize(typed)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["", "K7QM", "K7QM-2XWD-9H4P-RT3B", "K7QM-2XWD-9H4P-RT3B-66", "K7QM-2XWD-9H4P-RT3U-6",
+     "K7QM-2XWD-9H4P-RT3B-!", "<script>", "K7QM-2XWD-9H4P-RT3B-6" * 50, "ÅÄÖÅ-2XWD-9H4P-RT3B-6"],
+)  # fmt: skip
+def test_malformed_entries_are_refused(typed: str) -> None:
+    with pytest.raises(CodeFormatError):
+        codes.normalize(typed)
+
+
+def test_digest_is_keyed_and_separates_purposes() -> None:
+    code = codes.generate()
+    a = codes.digest("pepper-a", code)
+    assert len(a) == 64 and code.replace("-", "") not in a
+    assert a != codes.digest("pepper-b", code)
+    assert a != codes.digest("pepper-a", code, purpose="receipt")
+    assert a == codes.digest_canonical("pepper-a", codes.normalize(code))
+    assert codes.same(a, a) and not codes.same(a, codes.digest("pepper-b", code))

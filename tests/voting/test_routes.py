@@ -1,0 +1,330 @@
+"""The ballot pages: code entry, choosing, checking without JavaScript, review, cast,
+receipt; refusals keep the choices and consume nothing; CSRF expiry; rate limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import csrf_token, login
+from tests.voting.conftest import Vote, issue, make_vote
+
+
+def _receipt(html: str) -> str:
+    m = re.search(r'id="receipt">([^<]+)<', html)
+    assert m, html
+    return m.group(1).strip()
+
+
+def test_the_vote_page_shows_the_rules_first(client: Any, vote: Vote) -> None:
+    html = client.get(f"/p/{vote.slug}/vote?lang=en").get_data(as_text=True)
+    assert html.index("Before you vote") < html.index('name="code"')
+    assert "at least 12 years old" in html
+    assert "at most SEK\u00a0300,000" in html
+
+
+def test_a_whole_vote_without_javascript(client: Any, vote: Vote, db: Any) -> None:
+    from pb.voting.models import HeldBallot, VotingCode
+
+    [code] = issue(client.application, vote)
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": code.lower().replace("-", " ")})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Skatepark" in html
+    assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 0
+    # "Check my choice" recomputes the total on the server.
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1", "|p2"], "action": "check"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert "Chosen: 2 projects, SEK\u00a0210,000." in html
+    assert "Left to spend: SEK\u00a090,000" in html
+    assert 'value="|p1" data-cost="120000" checked' in html
+    # Over the budget: refused at review, choices kept, nothing consumed.
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1", "|p2", "|p3"], "action": "review"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "more than the SEK\u00a0300,000" in html
+    assert 'value="|p3" data-cost="150000" checked' in html
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1", "|p2"], "action": "review"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert "Review your ballot" in html and 'name="pick" value="|p2"' in html
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1", "|p2"], "action": "cast"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "your ballot is cast" in html
+    receipt = _receipt(html)
+    assert db.scalar(sa.select(sa.func.count()).select_from(HeldBallot)) == 1
+    r = client.post(f"/p/{vote.slug}/receipt?lang=en", data={"receipt": receipt.lower()})
+    assert "Received: this ballot is in the count." in r.get_data(as_text=True)
+    assert "Skatepark" not in r.get_data(as_text=True)
+    r = client.post(f"/p/{vote.slug}/receipt?lang=en", data={"receipt": code})
+    assert "Not found" in r.get_data(as_text=True)
+    # The same code again: refused with a clear message, choices kept.
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p4"], "action": "cast"})  # fmt: skip
+    assert r.status_code == 409
+    assert "already been used" in r.get_data(as_text=True)
+
+
+def test_bad_codes_get_clear_messages_in_swedish(client: Any, vote: Vote) -> None:
+    from pb.voting import codes
+
+    [code] = issue(client.application, vote)
+    typo = code[:-1] + codes.CHECK_SYMBOLS[(codes.CHECK_SYMBOLS.index(code[-1]) + 1) % 37]
+    cases = [(typo, 400, "skrivfel"), ("hej", 400, "inte en röstkod"),
+             (codes.generate(), 400, "gäller inte")]  # fmt: skip
+    for typed, status, words in cases:
+        r = client.post(f"/p/{vote.slug}/vote?lang=sv", data={"code": typed})
+        html = r.get_data(as_text=True)
+        assert r.status_code == status, typed
+        assert words in html, (typed, html[:2000])
+        assert f'value="{typed}"' in html  # what they typed is kept
+
+
+def test_an_expired_csrf_token_keeps_the_ballot(make_app: Any, make_process: Any) -> None:
+    app = make_app(WTF_CSRF_ENABLED=True)
+    vote = make_vote(app, make_process)
+    [code] = issue(app, vote)
+    client = app.test_client()
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1", "|p5"], "action": "cast",
+                          "csrf_token": "expired"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "Nothing was cast" in html
+    assert 'name="pick" value="|p1"' in html and 'name="pick" value="|p5"' in html
+    token = csrf_token(html)
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1", "|p5"], "action": "cast",
+                          "csrf_token": token})  # fmt: skip
+    assert r.status_code == 200 and _receipt(r.get_data(as_text=True))
+
+
+def test_tampered_fields_are_refused_without_500(client: Any, vote: Vote) -> None:
+    [code] = issue(client.application, vote)
+    for data in (
+        {"code": code, "pick": ["nonsense"], "action": "review"},
+        {"code": code, "pick": ["|p1"], "age_band": "99", "action": "review"},
+        {"code": code, "pick": ["|p1"], "district": "<script>", "action": "cast"},
+        {"code": "x" * 5000, "pick": ["|p1"], "action": "cast"},
+        {"code": code, "pick": [f"|p{i}" for i in range(500)], "action": "cast"},
+    ):
+        r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en", data=data)
+        assert 400 <= r.status_code < 500, (data, r.status_code)
+        assert "<script>" not in r.get_data(as_text=True)
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1"], "action": "cast"})  # fmt: skip
+    assert r.status_code == 200
+
+
+def test_code_entry_is_rate_limited_per_address(app: Any, vote: Vote) -> None:
+    from pb.security import limiter
+    from pb.voting import codes
+
+    client = app.test_client()
+    with app.test_request_context("/?lang=en"):
+        rl = limiter("code.ip")
+        for _ in range(rl.limit - 1):
+            rl.hit("127.0.0.1")
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": codes.generate()})
+    assert r.status_code == 400  # the last wrong guess allowed
+    [code] = issue(app, vote)
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": code})
+    assert r.status_code == 429
+    assert re.search(r"try again in \d+ minutes", r.get_data(as_text=True))
+    # Another address is not limited; the limit lives in the database, shared by processes.
+    other = app.test_client()
+    r = other.post(f"/p/{vote.slug}/vote?lang=en", data={"code": code},
+                   environ_base={"REMOTE_ADDR": "10.1.2.3"})  # fmt: skip
+    assert r.status_code == 200
+
+
+def test_voting_closed_says_when(client: Any, make_process: Any) -> None:
+    vote = make_vote(client.application, make_process, slug="snart", running="review")
+    [code] = issue(client.application, vote)
+    html = client.get(f"/p/{vote.slug}/vote?lang=en").get_data(as_text=True)
+    assert "Voting opens on" in html and 'name="code"' not in html
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": code})
+    assert r.status_code == 403 and "Voting opens on" in r.get_data(as_text=True)
+
+
+def test_changing_ones_mind_on_the_web(client: Any, vote: Vote, db: Any) -> None:
+    from pb.voting.models import HeldBallot
+
+    [code] = issue(client.application, vote)
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1"], "action": "cast"})  # fmt: skip
+    receipt = _receipt(r.get_data(as_text=True))
+    r = client.post(f"/p/{vote.slug}/vote/change?lang=en", data={"code": code, "receipt": "x"})
+    assert r.status_code == 400
+    r = client.post(f"/p/{vote.slug}/vote/change?lang=en",
+                    data={"code": code, "receipt": receipt})  # fmt: skip
+    assert r.status_code == 200 and "You are changing your vote" in r.get_data(as_text=True)
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "receipt": receipt, "pick": ["|p4", "|p5"],
+                          "action": "cast"})  # fmt: skip
+    assert r.status_code == 200 and _receipt(r.get_data(as_text=True)) == receipt
+    [held] = db.scalars(sa.select(HeldBallot)).all()
+    assert held.content["choices"][0]["projects"] == ["p4", "p5"]
+
+
+def test_paper_entry_by_officials(client: Any, vote: Vote, users: Any, db: Any) -> None:
+    from pb.voting.models import VotingCode
+
+    [code] = issue(client.application, vote)
+    assert client.get(f"/p/{vote.slug}/paper").status_code == 302
+    login(client, "participant")
+    assert client.get(f"/p/{vote.slug}/paper").status_code == 403
+    client.post("/account/logout")
+    login(client, "official")
+    r = client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": code, "pick": ["|p1"]})
+    assert r.status_code == 303
+    r = client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": code, "pick": ["|p2"]})
+    assert r.status_code == 409 and "does not match" in r.get_data(as_text=True)
+    assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 0
+    r = client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": code, "pick": ["|p1"]},
+                    follow_redirects=True)  # fmt: skip
+    assert "Both entries match" in r.get_data(as_text=True)
+    assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 1
+
+
+def test_extension_and_fingerprint_on_the_process_page(client: Any, vote: Vote, users: Any) -> None:
+    from pb.processes.models import PhaseKind
+
+    login(client, "admin")
+    with client.application.test_request_context():
+        from pb.db import get_session
+
+        end = vote.process(get_session()).phase(PhaseKind.VOTING).ends_at
+    new_end = (end + dt.timedelta(days=2)).astimezone(dt.UTC).replace(tzinfo=None)
+    r = client.post(f"/p/{vote.slug}/voting/extend?lang=en",
+                    data={"ends": (end - dt.timedelta(days=1)).isoformat(), "reason": "x"})  # fmt: skip
+    assert r.status_code == 400 and "later than" in r.get_data(as_text=True)
+    r = client.post(f"/p/{vote.slug}/voting/extend?lang=en",
+                    data={"ends": new_end.isoformat() + "+00:00",
+                          "reason": "Letters were delayed by the post."})  # fmt: skip
+    assert r.status_code == 303
+    html = client.get(f"/p/{vote.slug}?lang=en").get_data(as_text=True)
+    assert "Letters were delayed by the post." in html
+    assert re.search(r'class="fingerprint">[0-9a-f]{64}<', html)
+    assert f'href="/p/{vote.slug}/vote"' in html
+
+
+def test_no_code_or_receipt_in_urls_or_logs(client: Any, vote: Vote, caplog: Any) -> None:
+    import logging
+
+    from pb.voting import codes
+
+    caplog.set_level(logging.DEBUG)
+    [code] = issue(client.application, vote)
+    for rule in client.application.url_map.iter_rules():
+        if rule.endpoint.startswith("voting."):
+            assert "code" not in rule.arguments and "receipt" not in rule.arguments
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": code})
+    assert code not in (r.headers.get("Location") or "")
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1"], "action": "cast"})  # fmt: skip
+    receipt = _receipt(r.get_data(as_text=True))
+    client.post(f"/p/{vote.slug}/receipt?lang=en", data={"receipt": receipt})
+    client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": code})  # a refused reuse
+    logged = caplog.text.upper()
+    for secret in (code, receipt):
+        assert secret not in logged and codes.normalize(secret) not in logged
+
+
+def test_a_ballot_in_a_process_with_districts(client: Any, make_process: Any) -> None:
+    app = client.application
+    from pb.processes.services import AreaChange
+
+    # The whole municipality is an election of its own beside the districts: every voter
+    # votes in it and in one district.
+    vote = make_vote(app, make_process, slug="omraden", budget=5_000_000,
+                     areas=[AreaChange("Hela Lund", 500_000, whole_municipality=True),
+                            AreaChange("Norra Fäladen", 200_000),
+                            AreaChange("Klostergården", 300_000)],
+                     projects=[("n1", "Lekplats", 150_000, "Norra Fäladen"),
+                               ("k1", "Belysning", 250_000, "Klostergården"),
+                               ("h1", "Cykelväg", 400_000, "Hela Lund")])  # fmt: skip
+    [free] = issue(app, vote)
+    [bound] = issue(app, vote, area="Klostergården")
+    html = client.post("/p/omraden/vote?lang=en", data={"code": free}).get_data(as_text=True)
+    assert "Choose your district" in html and "Cykelväg" in html and "Lekplats" not in html
+    assert '<option value="hela-lund"' not in html  # not a district to choose
+    from pb.errors import Invalid
+
+    with pytest.raises(Invalid, match="no district"):
+        issue(app, vote, area="Hela Lund")  # a code binds to a district, never to all of Lund
+    r = client.post("/p/omraden/vote/ballot?lang=en",
+                    data={"code": free, "district": "norra-faladen", "action": "check"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert "Projects in Norra Fäladen" in html and "Lekplats" in html and "Belysning" not in html
+    r = client.post("/p/omraden/vote/ballot?lang=en",
+                    data={"code": free, "district": "norra-faladen", "pick": ["hela-lund|h1", "norra-faladen|n1"],
+                          "action": "cast"})  # fmt: skip
+    assert r.status_code == 200 and _receipt(r.get_data(as_text=True))
+    # A code bound to a district shows that district only; another district's project is refused.
+    html = client.post("/p/omraden/vote?lang=en", data={"code": bound}).get_data(as_text=True)
+    assert "Projects in Klostergården" in html and 'id="district"' not in html
+    r = client.post("/p/omraden/vote/ballot?lang=en",
+                    data={"code": bound, "district": "norra-faladen", "pick": ["norra-faladen|n1"],
+                          "action": "cast"})  # fmt: skip
+    assert r.status_code == 400 and "another district" in r.get_data(as_text=True)
+
+
+def test_points_ballot_on_the_web(client: Any, make_process: Any) -> None:
+    app = client.application
+    vote = make_vote(app, make_process, slug="poang", ballot_type="cumulative", points_total=10,
+                     max_points_per_project=6)  # fmt: skip
+    [code] = issue(app, vote)
+    html = client.post("/p/poang/vote?lang=en", data={"code": code}).get_data(as_text=True)
+    assert 'name="pts||p1"' in html and "Points given: 0 of 10." in html
+    r = client.post("/p/poang/vote/ballot?lang=en",
+                    data={"code": code, "pts||p1": "7", "pts||p2": "4", "action": "review"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert "at most 6 are allowed" in html and "you have 10" in html
+    assert 'name="pts||p1" value="7"' in html  # kept
+    r = client.post("/p/poang/vote/ballot?lang=en",
+                    data={"code": code, "pts||p1": "x", "action": "review"})  # fmt: skip
+    assert r.status_code == 400 and "whole numbers" in r.get_data(as_text=True)
+    r = client.post("/p/poang/vote/ballot?lang=en",
+                    data={"code": code, "pts||p1": "6", "pts||p2": "4", "pts||p3": "",
+                          "action": "cast"})  # fmt: skip
+    assert r.status_code == 200 and _receipt(r.get_data(as_text=True))
+
+
+def test_a_revoked_code_on_the_web(client: Any, vote: Vote) -> None:
+    from pb.db import get_session
+    from pb.voting import services
+
+    [code] = issue(client.application, vote)
+    with client.application.test_request_context("/?lang=en"):
+        session = get_session()
+        services.revoke_code(session, vote.process(session), code, None)
+        session.commit()
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": code})
+    assert r.status_code == 403 and "withdrawn" in r.get_data(as_text=True)
+
+
+def test_a_failed_mix_does_not_cost_the_receipt(
+    client: Any, vote: Vote, monkeypatch: Any, db: Any
+) -> None:
+    """Mixing runs after the cast committed; if the database refuses it (here: made to fail),
+    the voter still gets the receipt and the ballot stays held for the next mix."""
+    from sqlalchemy.exc import OperationalError
+
+    from pb.voting import services
+    from pb.voting.models import HeldBallot
+
+    def broken(*args: Any, **kwargs: Any) -> int:
+        raise OperationalError("mix", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(services, "mix_due", broken)
+    [code] = issue(client.application, vote)
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1"], "action": "cast"})  # fmt: skip
+    assert r.status_code == 200 and _receipt(r.get_data(as_text=True))
+    assert db.scalar(sa.select(sa.func.count()).select_from(HeldBallot)) == 1
