@@ -25,6 +25,7 @@ still exact).
 from __future__ import annotations
 
 import heapq
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +59,8 @@ if _mesc is not None and getattr(_mesc, "VERSION", None) != _MESC_VERSION:  # pr
     _mesc = None
 
 TOL = 1e-9
+# add1 tries to pass over steps (see add1) once its steps have taken this many CPU seconds.
+SKIP_AFTER = 0.5
 # run_cost uses its lean loop on Python lists when every project has at most SMALL_SUPPORTERS
 # supporter groups (then Python's per-element cost is below numpy's per-call cost).
 SMALL_GROUPS = 2000
@@ -157,6 +160,7 @@ class MESProblem:
         # (Built when first needed: with the compiled loop they never are.)
         self.small = self.G <= SMALL_GROUPS and all(len(x) <= SMALL_SUPPORTERS for x in self.supp)
         self.handovers = 0  # run_cost steps the compiled loop handed to run (for tests)
+        self.skipped = 0  # add1 steps the last add1 passed over (for tests and benchmarks)
         self._lists = False
 
     def _build_lists(self) -> None:
@@ -605,6 +609,14 @@ class MESProblem:
             cost += self.costs[winner]
         return cost
 
+    @cached_property
+    def group_projects(self) -> tuple[IntArray, IntArray]:
+        """(ptr, projects): the projects each group supports, as CSR rows (add1 skipping)."""
+        rows, cols = np.nonzero(self.U)
+        ptr = np.zeros(self.G + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=self.G), out=ptr[1:])
+        return ptr, cols.astype(np.int64)
+
     def _quick_price(
         self, j: int, sure: IntArray, amb: IntArray, sure_zero: npt.NDArray[np.bool_]
     ) -> Fraction | None:
@@ -630,6 +642,7 @@ def add1(
     unit: int,
     progress: Callable[[int, int], None] | None = None,
     record: bool = False,
+    skip: bool = True,
 ) -> tuple[MESRun, int, bool]:
     """The add1 completion as cities use it (pabulib ``equalshares/add1``).
 
@@ -639,7 +652,12 @@ def add1(
     reached once a voter alone could pay for everything, funds them all). ``record`` keeps the
     payments of the run returned (:meth:`MESProblem.run`).
 
-    Every step is computed: nothing assumes that the cost grows with k (it need not).
+    Every step's outcome is known: nothing assumes that the cost grows with k (it need not).
+    Steps are computed one by one, except that a stretch of steps may be passed over when it is
+    proved that every run in it funds the same projects as the run at its start, so costs the
+    same, within budget (:func:`_same_funded`). That is tried once the steps have taken
+    :data:`SKIP_AFTER` CPU seconds (then a try is cheap beside them) and the cost has not
+    changed for 8 steps; ``skip=False`` computes every step.
     """
     b0 = Fraction(budget, voters)
     supported = [j for j in range(problem.m) if problem.utot[j] > 0]
@@ -653,10 +671,183 @@ def add1(
     step = unit * voters
     last_cost = problem.cost_at(budget, voters)
     k = 0
+    skipper = _Skipper(problem, budget, step, voters)
+    problem.skipped = 0
+    began = time.process_time()
+    unchanged = 0  # steps in a row with the same cost
     while True:
         if progress is not None:
             progress(k, last_cost)
+        if skip and unchanged >= 8 and time.process_time() - began >= SKIP_AFTER:
+            k = skipper.skip(k)
+            problem.skipped = skipper.skipped
         cost = problem.cost_at(budget + (k + 1) * step, voters)
         if cost > budget:
             return problem.run(b0 + k * unit, record=record), k, False
+        unchanged = unchanged + 1 if cost == last_cost else 0
         last_cost, k = cost, k + 1
+
+
+# ---------------------------------------------------------------------- add1 step skipping
+#
+# Where the currency unit is tiny beside the budget (forints, or cents of a large budget),
+# thousands of consecutive add1 steps fund the same projects. A stretch of steps may be passed
+# over when it is proved that every run in it funds what the run at its start funds (then each
+# costs the same, within budget, and add1 would have gone on). The proof (``_same_funded``):
+#
+# Fix the sequence of winners. Then every voter's budget after each round is nondecreasing in
+# the start budget b, and each winner's price nonincreasing: by induction over the rounds,
+# larger budgets give a pointwise larger payment function Phi(rho) = sum_i w_i min(B_i, rho u_i),
+# hence a lower or equal price, and max(0, B_i - rho u_i) grows with B_i and falls with rho.
+# So, for every b in [lo, up] and every round r (the winners of rounds 1..r-1 being the same, by
+# induction): the winner w is still affordable (its supporters have at least what they had at
+# lo, where it was funded); any other project q would be paid at most
+# Fbar_q = sum_i w_i min(B_i(up), rho_w(lo) u_iq) at w's price, and if that is below its cost,
+# q is unaffordable or strictly dearer than w; a q with an exact tie is allowed when both prices
+# are provably the equal share cost/utility on the whole interval (every supporter keeps at
+# least that share at lo, so at every b >= lo): then the tie-break rank decides, as at lo; and
+# after the last round every project left has at most sum_i w_i B_i(up), below its cost.
+#
+# The budgets and prices at lo and up are replayed in float with the winners fixed
+# (``_replay``); every comparison keeps a margin of 1e-6 of the cost plus the supporters'
+# start budgets (a thousand times the engine's own 1e-9), and the price at lo is raised by
+# a bound on its rounding error, so no rounding can decide a proof. A failed proof only means
+# the steps are computed one by one, as always.
+
+
+@dataclass
+class _Replay:
+    """MES at one start budget with the winners fixed, in float."""
+
+    rho: list[float]  # each round's price, raised by a bound on its rounding error
+    before: list[FloatArray]  # every group's budget before each round
+    totals: list[FloatArray]  # every project's supporters' total budget before each round
+    final: FloatArray  # every group's budget at the end
+    start: float
+
+
+_MARGIN = 1e-6
+
+
+def _replay(problem: MESProblem, funded: Sequence[int], start: Fraction) -> _Replay | None:
+    """The budgets and prices of MES at ``start`` if it funds ``funded`` in that order (None if
+    a price is too close to call in float)."""
+    x = float(start)
+    eps = TOL * max(x, 1.0)
+    bud = np.full(problem.G, x)
+    wsum = np.asarray(problem.wsum)
+    totals = x * wsum
+    ptr, gproj = problem.group_projects
+    out = _Replay([], [], [], bud, x)
+    for w in funded:
+        out.before.append(bud.copy())
+        out.totals.append(totals.copy())
+        ev = problem._eval(w, bud, eps)
+        if not isinstance(ev, _Eval):
+            return None
+        s = problem.supp[w]
+        share = ev.rho * problem.uf[w]
+        old = ev.budgets
+        rich = old >= share
+        rich_u = float(np.dot(problem.wuf[w], rich))
+        if rich_u <= 0:
+            return None
+        # Rounding bound: the price is (cost - what the poor pay) / rich utility.
+        out.rho.append(ev.rho * (1 + 1e-8) + 1e-9 * (problem.costf[w] + x * wsum[w]) / rich_u)
+        new = np.maximum(old - share, 0.0)
+        bud[s] = new
+        lens = ptr[s + 1] - ptr[s]
+        offsets = np.repeat(ptr[s] - (np.cumsum(lens) - lens), lens)
+        idx = offsets + np.arange(int(lens.sum()), dtype=np.int64)
+        delta = np.repeat((new - old) * problem.wf[s], lens)
+        totals = totals + np.bincount(gproj[idx], weights=delta, minlength=problem.m)
+    out.final = bud
+    return out
+
+
+def _same_funded(problem: MESProblem, funded: Sequence[int], lo: _Replay, up: _Replay) -> bool:
+    """True only if MES funds ``funded`` in that order at every start in ``[lo, up]``, given
+    that it does at ``lo`` (see the proof above)."""
+    if not up.start >= lo.start:
+        return False
+    cost = np.asarray(problem.costf)
+    utot = np.asarray(problem.utotf)
+    margin = _MARGIN * (cost + up.start * np.asarray(problem.wsum))
+    alive = utot > 0
+    for r, w in enumerate(funded):
+        alive[w] = False
+        rho = lo.rho[r]
+        bud_up = up.before[r]
+        near = np.nonzero(alive & (rho * utot >= cost - margin) & (up.totals[r] >= cost - margin))
+        for q in near[0].tolist():
+            s = problem.supp[q]
+            fbar = float(np.dot(problem.wsf[q], np.minimum(bud_up[s], rho * problem.uf[q])))
+            if fbar < cost[q] - margin[q]:
+                continue
+            if not _tie_lost(problem, q, w, lo.before[r], lo.start):
+                return False
+    left = np.nonzero(alive)[0].tolist()
+    for q in left:  # sums afresh, not the running totals
+        total = float(np.dot(problem.wsf[q], up.final[problem.supp[q]]))
+        if not total < cost[q] - margin[q]:
+            return False
+    return True
+
+
+def _tie_lost(problem: MESProblem, q: int, w: int, before: FloatArray, start: float) -> bool:
+    """Whether ``q`` loses to ``w`` (the winner of a round) at every start from ``start`` on,
+    both keeping the equal share: every supporter of each has, before the round, at least that
+    share at ``start`` (so at every larger start), so both prices are exactly cost/utility;
+    compare them exactly, then the tie-break rank."""
+    for j in (q, w):
+        share = (problem.costf[j] / problem.utotf[j]) * problem.uf[j]
+        if not bool(np.all(before[problem.supp[j]] >= share * (1 + _MARGIN) + TOL * start)):
+            return False
+    mine = (problem.costs[q] * problem.utot[w], problem.rank[q])
+    theirs = (problem.costs[w] * problem.utot[q], problem.rank[w])
+    return mine > theirs
+
+
+class _Skipper:
+    """Passes over add1 steps whose runs provably fund what the current step's run funds.
+
+    From step k it runs MES once (the winners), replays it at k, then proves stretches
+    ``gap`` steps ahead, doubling ``gap`` after each proof and halving it after each failure,
+    each proof starting where the last one ended; below 8 steps it stops, and the next steps
+    are computed one by one (the winners are about to change) until it tries again.
+    """
+
+    def __init__(self, problem: MESProblem, budget: int, step: int, voters: int) -> None:
+        self.problem = problem
+        self.budget = budget
+        self.step = step
+        self.voters = voters
+        self.gap = 16
+        self.wait = 16  # steps computed one by one before the next try
+        self.next_try = 0
+        self.skipped = 0  # steps passed over (for tests and benchmarks)
+
+    def start(self, k: int) -> Fraction:
+        return Fraction(self.budget + k * self.step, self.voters)
+
+    def skip(self, k: int) -> int:
+        """The last step of a proved stretch from ``k`` (``k`` itself when none is)."""
+        if k < self.next_try:
+            return k
+        problem = self.problem
+        funded = problem.run(self.start(k)).funded
+        lo = _replay(problem, funded, self.start(k))
+        position, gap = k, self.gap
+        while lo is not None and gap >= 8:
+            up = _replay(problem, funded, self.start(position + gap))
+            if up is not None and _same_funded(problem, funded, lo, up):
+                position, lo, gap = position + gap, up, gap * 2
+            else:
+                gap //= 2
+        skipped = position - k
+        self.skipped += skipped
+        self.gap = max(16, skipped // 2)
+        # Little gained: wait longer before the next try (the steps are as cheap as a try).
+        self.wait = 16 if skipped >= 64 else min(4 * self.wait, 1024)
+        self.next_try = position + self.wait
+        return position
