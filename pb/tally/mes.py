@@ -609,13 +609,16 @@ class MESProblem:
             cost += self.costs[winner]
         return cost
 
-    @cached_property
-    def group_projects(self) -> tuple[IntArray, IntArray]:
-        """(ptr, projects): the projects each group supports, as CSR rows (add1 skipping)."""
-        rows, cols = np.nonzero(self.U)
-        ptr = np.zeros(self.G + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=self.G), out=ptr[1:])
-        return ptr, cols.astype(np.int64)
+    def neighbours(self, j: int) -> tuple[IntArray, IntArray]:
+        """For add1 skipping: the projects supported by each supporter group of ``j``, flat,
+        and how many each group supports (cached per project)."""
+        cache: dict[int, tuple[IntArray, IntArray]] = self.__dict__.setdefault("_neighbours", {})
+        found = cache.get(j)
+        if found is None:
+            rows = self.U[self.supp[j]] > 0
+            found = (np.nonzero(rows)[1].astype(np.int64), rows.sum(axis=1).astype(np.int64))
+            cache[j] = found
+        return found
 
     def _quick_price(
         self, j: int, sure: IntArray, amb: IntArray, sure_zero: npt.NDArray[np.bool_]
@@ -737,11 +740,10 @@ def _replay(problem: MESProblem, funded: Sequence[int], start: Fraction) -> _Rep
     bud = np.full(problem.G, x)
     wsum = np.asarray(problem.wsum)
     totals = x * wsum
-    ptr, gproj = problem.group_projects
     out = _Replay([], [], [], bud, x)
     for w in funded:
         out.before.append(bud.copy())
-        out.totals.append(totals.copy())
+        out.totals.append(totals)
         ev = problem._eval(w, bud, eps)
         if not isinstance(ev, _Eval):
             return None
@@ -756,11 +758,9 @@ def _replay(problem: MESProblem, funded: Sequence[int], start: Fraction) -> _Rep
         out.rho.append(ev.rho * (1 + 1e-8) + 1e-9 * (problem.costf[w] + x * wsum[w]) / rich_u)
         new = np.maximum(old - share, 0.0)
         bud[s] = new
-        lens = ptr[s + 1] - ptr[s]
-        offsets = np.repeat(ptr[s] - (np.cumsum(lens) - lens), lens)
-        idx = offsets + np.arange(int(lens.sum()), dtype=np.int64)
-        delta = np.repeat((new - old) * problem.wf[s], lens)
-        totals = totals + np.bincount(gproj[idx], weights=delta, minlength=problem.m)
+        projects, lens = problem.neighbours(w)
+        delta = np.repeat((new - old) * problem.wsf[w], lens)
+        totals = totals + np.bincount(projects, weights=delta, minlength=problem.m)
     out.final = bud
     return out
 

@@ -473,8 +473,9 @@ def equal_shares_add1(ctx: _Context, progress: Progress | None = None) -> Outcom
     """Equal shares with the add1 completion, as cities use it (pabulib ``equalshares/add1``;
     Wieliczka 2023, Świecie 2023, Assen 2024): rerun :func:`equal_shares_plain` with each
     voter's start raised by one currency unit at a time (budget/n + 1, + 2, ...) as long as the
-    outcome stays within the budget, and keep the last outcome that does. Every step is
-    computed. (pabutools 1.2.3 instead stops at the first exhaustive outcome.) If every
+    outcome stays within the budget, and keep the last outcome that does. Every step counts
+    (computed, or inside a stretch proved to fund the same projects: see ``mes.add1``).
+    (pabutools 1.2.3 instead stops at the first exhaustive outcome.) If every
     supported project fits in the budget, all of them are funded. Ties: the tie-break order."""
     if ctx.n == 0:
         return ctx.outcome("equal-shares-add1", [], _mes_explanations_empty(ctx), {})
