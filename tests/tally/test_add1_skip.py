@@ -12,11 +12,14 @@ import random
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from pb.tally import Election, mes, tally
+from pb.tally import Election, Project, mes, tally
 from pb.tally.rules import _Context
 
 from .conftest import load_shared, needs_file
+from .test_properties import FAST, elections
 
 
 def look_alike(seed: int, voters: int, projects: int, scale: int) -> Election:
@@ -129,3 +132,28 @@ def test_shared_files_same_outcome_and_explanations_with_skipping_forced(
     assert forced.selected == plain.selected
     assert forced.details == plain.details
     assert [r.explanation for r in forced.projects] == [r.explanation for r in plain.projects]
+
+
+@FAST
+@given(elections(), st.sampled_from(["lexicographic", "cheaper-first"]), st.integers(1, 3))
+def test_skipping_equals_plain_stepping_on_random_elections(
+    election: Election, tie_break: str, power: int
+) -> None:
+    """Random approval, cumulative and ordinal elections with many ties, their amounts in
+    units 10, 100 or 1,000 times smaller: add1 with skipping forced from the first step funds
+    what plain stepping funds, at the same step."""
+    if not election.ballots:
+        return
+    factor = 10**power
+    small = Election(
+        projects=tuple(Project(p.id, p.cost * factor) for p in election.projects),
+        budget=election.budget * factor,
+        ballots=election.ballots,
+        rules=election.rules,
+    )
+    previous = mes.SKIP_AFTER
+    mes.SKIP_AFTER = 0.0
+    try:
+        add1_both(small, tie_break)
+    finally:
+        mes.SKIP_AFTER = previous
