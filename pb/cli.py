@@ -251,7 +251,13 @@ class _Pb(click.Group):
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
-        group: click.Group = self if argv and argv[0] in LIGHT_COMMANDS else app_group()
+        light = bool(argv) and argv[0] in LIGHT_COMMANDS
+        if light and "numpy" not in sys.modules:
+            # One BLAS thread: pb.tally makes no matrix products, and OpenBLAS's idle worker
+            # threads, started when numpy is imported, bill about 0.05-0.1 s of CPU to a
+            # short count. An explicit setting wins.
+            os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        group: click.Group = self if light else app_group()
         return click.Group.main(group, argv, prog_name, complete_var, standalone_mode, **extra)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -77,12 +78,23 @@ def test_pb_tally_loads_neither_flask_nor_the_app(tmp_path: Path) -> None:
         "loaded = [m for m in sys.modules if m.split('.')[0] in heavy\n"
         "          or (m.startswith('pb.') and m not in ours and not m.startswith('pb.tally.'))]\n"
         "print(json.dumps(loaded), file=sys.stderr)\n"
+        "import os\n"
+        "print(os.environ.get('OPENBLAS_NUM_THREADS'), file=sys.stderr)\n"
     )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
     proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env=env,
     )
     assert json.loads(proc.stdout)["selected"] == ["a"]
-    assert json.loads(proc.stderr.strip().splitlines()[-1]) == []
+    *_, loaded, blas_threads = proc.stderr.strip().splitlines()
+    assert json.loads(loaded) == []
+    # One BLAS thread (unless set otherwise): idle OpenBLAS workers would bill CPU time.
+    assert blas_threads == "1"
     # The installed `pb` script takes the same path.
     pb = Path(sys.executable).with_name("pb")
     done = subprocess.run(
