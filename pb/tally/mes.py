@@ -658,7 +658,7 @@ def add1(
     Every step's outcome is known: nothing assumes that the cost grows with k (it need not).
     Steps are computed one by one, except that a stretch of steps may be passed over when it is
     proved that every run in it funds the same projects as the run at its start, so costs the
-    same, within budget (:func:`_same_funded`). That is tried once the steps have taken
+    same, within budget (:func:`_replay` with ``lo``). That is tried once the steps have taken
     :data:`SKIP_AFTER` CPU seconds (then a try is cheap beside them) and the cost has not
     changed for 8 steps; ``skip=False`` computes every step.
     """
@@ -696,7 +696,7 @@ def add1(
 # Where the currency unit is tiny beside the budget (forints, or cents of a large budget),
 # thousands of consecutive add1 steps fund the same projects. A stretch of steps may be passed
 # over when it is proved that every run in it funds what the run at its start funds (then each
-# costs the same, within budget, and add1 would have gone on). The proof (``_same_funded``):
+# costs the same, within budget, and add1 would have gone on). The proof (``_replay`` with ``lo``):
 #
 # Fix the sequence of winners. Then every voter's budget after each round is nondecreasing in
 # the start budget b, and each winner's price nonincreasing: by induction over the rounds,
@@ -712,7 +712,7 @@ def add1(
 # after the last round every project left has at most sum_i w_i B_i(up), below its cost.
 #
 # The budgets and prices at lo and up are replayed in float with the winners fixed
-# (``_replay``); every comparison keeps a margin of 1e-6 of the cost plus the supporters'
+# (``_replay``, which checks the proof round by round as it replays up); every comparison keeps a margin of 1e-6 of the cost plus the supporters'
 # start budgets (a thousand times the engine's own 1e-9), and the price at lo is raised by
 # a bound on its rounding error, so no rounding can decide a proof. A failed proof only means
 # the steps are computed one by one, as always.
@@ -720,88 +720,98 @@ def add1(
 
 @dataclass
 class _Replay:
-    """MES at one start budget with the winners fixed, in float."""
+    """MES at one start budget with the winners fixed, in float: each round's price, raised by
+    a bound on its rounding error."""
 
-    rho: list[float]  # each round's price, raised by a bound on its rounding error
-    before: list[FloatArray]  # every group's budget before each round
-    totals: list[FloatArray]  # every project's supporters' total budget before each round
-    final: FloatArray  # every group's budget at the end
     start: float
+    rho: list[float]
 
 
 _MARGIN = 1e-6
 
 
-def _replay(problem: MESProblem, funded: Sequence[int], start: Fraction) -> _Replay | None:
-    """The budgets and prices of MES at ``start`` if it funds ``funded`` in that order (None if
-    a price is too close to call in float)."""
+def _replay(
+    problem: MESProblem,
+    funded: Sequence[int],
+    start: Fraction,
+    lo: _Replay | None = None,
+) -> _Replay | None:
+    """MES at ``start`` with the winners ``funded`` (in that order), in float; None if a price
+    is too close to call in float. With ``lo`` (a replay at a smaller start where MES funds
+    ``funded``) it is also the proof that MES funds ``funded`` at every start in
+    ``[lo, start]`` (see above), checked round by round: None as soon as it fails."""
     x = float(start)
-    eps = TOL * max(x, 1.0)
     bud = np.full(problem.G, x)
     wsum = np.asarray(problem.wsum)
-    totals = x * wsum
-    out = _Replay([], [], [], bud, x)
-    for w in funded:
-        out.before.append(bud.copy())
-        out.totals.append(totals)
-        ev = problem._eval(w, bud, eps)
-        if not isinstance(ev, _Eval):
+    cost = np.asarray(problem.costf)
+    utot = np.asarray(problem.utotf)
+    margin = _MARGIN * (cost + x * wsum)
+    alive = utot > 0
+    totals = x * wsum  # every project's supporters' total budget
+    out = _Replay(x, [])
+    if lo is not None and not x >= lo.start:
+        return None
+    for r, w in enumerate(funded):
+        alive[w] = False
+        if lo is not None:
+            # Every other project that could match w's price at some start in [lo, start]:
+            # not dearer at the equal share, not surely short with the budgets at `start`.
+            rho = lo.rho[r]
+            near = np.nonzero(alive & (rho * utot >= cost - margin) & (totals >= cost - margin))
+            for q in near[0].tolist():
+                sq = problem.supp[q]
+                fbar = float(np.dot(problem.wsf[q], np.minimum(bud[sq], rho * problem.uf[q])))
+                if fbar >= cost[q] - margin[q] and not _tie_lost(problem, funded, q, r, lo):
+                    return None
+        paid = _pay(problem, w, bud, x)
+        if paid is None:
             return None
-        s = problem.supp[w]
-        share = ev.rho * problem.uf[w]
-        old = ev.budgets
-        rich = old >= share
-        rich_u = float(np.dot(problem.wuf[w], rich))
-        if rich_u <= 0:
-            return None
-        # Rounding bound: the price is (cost - what the poor pay) / rich utility.
-        out.rho.append(ev.rho * (1 + 1e-8) + 1e-9 * (problem.costf[w] + x * wsum[w]) / rich_u)
-        new = np.maximum(old - share, 0.0)
-        bud[s] = new
+        rho_w, old, new = paid
+        out.rho.append(rho_w)
         projects, lens = problem.neighbours(w)
         delta = np.repeat((new - old) * problem.wsf[w], lens)
         totals = totals + np.bincount(projects, weights=delta, minlength=problem.m)
-    out.final = bud
+    if lo is not None:
+        for q in np.nonzero(alive)[0].tolist():  # sums afresh, not the running totals
+            if not float(np.dot(problem.wsf[q], bud[problem.supp[q]])) < cost[q] - margin[q]:
+                return None
     return out
 
 
-def _same_funded(problem: MESProblem, funded: Sequence[int], lo: _Replay, up: _Replay) -> bool:
-    """True only if MES funds ``funded`` in that order at every start in ``[lo, up]``, given
-    that it does at ``lo`` (see the proof above)."""
-    if not up.start >= lo.start:
-        return False
-    cost = np.asarray(problem.costf)
-    utot = np.asarray(problem.utotf)
-    margin = _MARGIN * (cost + up.start * np.asarray(problem.wsum))
-    alive = utot > 0
-    for r, w in enumerate(funded):
-        alive[w] = False
-        rho = lo.rho[r]
-        bud_up = up.before[r]
-        near = np.nonzero(alive & (rho * utot >= cost - margin) & (up.totals[r] >= cost - margin))
-        for q in near[0].tolist():
-            s = problem.supp[q]
-            fbar = float(np.dot(problem.wsf[q], np.minimum(bud_up[s], rho * problem.uf[q])))
-            if fbar < cost[q] - margin[q]:
-                continue
-            if not _tie_lost(problem, q, w, lo.before[r], lo.start):
-                return False
-    left = np.nonzero(alive)[0].tolist()
-    for q in left:  # sums afresh, not the running totals
-        total = float(np.dot(problem.wsf[q], up.final[problem.supp[q]]))
-        if not total < cost[q] - margin[q]:
+def _pay(
+    problem: MESProblem, w: int, bud: FloatArray, x: float
+) -> tuple[float, FloatArray, FloatArray] | None:
+    """Fund ``w`` at budgets ``bud`` (changed in place) in MES started at ``x``: its price,
+    raised by a bound on its rounding error, and its supporters' budgets before and after
+    (None if the price is too close to call in float)."""
+    ev = problem._eval(w, bud, TOL * max(x, 1.0))
+    if not isinstance(ev, _Eval):
+        return None
+    share = ev.rho * problem.uf[w]
+    old = ev.budgets
+    rich_u = float(np.dot(problem.wuf[w], old >= share))
+    if rich_u <= 0:
+        return None
+    new = np.maximum(old - share, 0.0)
+    bud[problem.supp[w]] = new
+    # Rounding bound: the price is (cost - what the poor pay) / rich utility.
+    bound = 1e-9 * (problem.costf[w] + x * problem.wsum[w]) / rich_u
+    return ev.rho * (1 + 1e-8) + bound, old, new
+
+
+def _tie_lost(problem: MESProblem, funded: Sequence[int], q: int, r: int, lo: _Replay) -> bool:
+    """Whether ``q`` loses round ``r`` to its winner at every start from ``lo`` on, both keeping
+    the equal share: every supporter of each has, before the round, at least that share at
+    ``lo`` (so at every larger start), so both prices are exactly cost/utility; compare them
+    exactly, then the tie-break rank. (Rare: the budgets at ``lo`` are replayed again.)"""
+    w = funded[r]
+    before = np.full(problem.G, lo.start)
+    for earlier in funded[:r]:
+        if _pay(problem, earlier, before, lo.start) is None:
             return False
-    return True
-
-
-def _tie_lost(problem: MESProblem, q: int, w: int, before: FloatArray, start: float) -> bool:
-    """Whether ``q`` loses to ``w`` (the winner of a round) at every start from ``start`` on,
-    both keeping the equal share: every supporter of each has, before the round, at least that
-    share at ``start`` (so at every larger start), so both prices are exactly cost/utility;
-    compare them exactly, then the tie-break rank."""
     for j in (q, w):
         share = (problem.costf[j] / problem.utotf[j]) * problem.uf[j]
-        if not bool(np.all(before[problem.supp[j]] >= share * (1 + _MARGIN) + TOL * start)):
+        if not bool(np.all(before[problem.supp[j]] >= share * (1 + _MARGIN) + TOL * lo.start)):
             return False
     mine = (problem.costs[q] * problem.utot[w], problem.rank[q])
     theirs = (problem.costs[w] * problem.utot[q], problem.rank[w])
@@ -823,7 +833,7 @@ class _Skipper:
         self.step = step
         self.voters = voters
         self.gap = 16
-        self.wait = 16  # steps computed one by one before the next try
+        self.wait = 4  # steps computed one by one before the next try
         self.next_try = 0
         self.skipped = 0  # steps passed over (for tests and benchmarks)
 
@@ -838,9 +848,9 @@ class _Skipper:
         funded = problem.run(self.start(k)).funded
         lo = _replay(problem, funded, self.start(k))
         position, gap = k, self.gap
-        while lo is not None and gap >= 8:
-            up = _replay(problem, funded, self.start(position + gap))
-            if up is not None and _same_funded(problem, funded, lo, up):
+        while lo is not None and gap >= 2:
+            up = _replay(problem, funded, self.start(position + gap), lo)
+            if up is not None:
                 position, lo, gap = position + gap, up, gap * 2
             else:
                 gap //= 2
@@ -848,6 +858,6 @@ class _Skipper:
         self.skipped += skipped
         self.gap = max(16, skipped // 2)
         # Little gained: wait longer before the next try (the steps are as cheap as a try).
-        self.wait = 16 if skipped >= 64 else min(4 * self.wait, 1024)
+        self.wait = 4 if skipped >= 32 else min(2 * self.wait, 32)
         self.next_try = position + self.wait
         return position
