@@ -181,7 +181,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     from pb import create_app
     from pb.demo import load_demo
 
-    app = create_app({"ENV": os.environ.get("PB_ENV", "development")})
+    base_url = os.environ.get("PB_BASE_URL") or f"http://{host}:{port}"  # links follow --port
+    app = create_app({"ENV": os.environ.get("PB_ENV", "development"), "BASE_URL": base_url})
     with app.app_context():
         accounts = load_demo()
     click.echo("Demo data loaded. Log in with:")
