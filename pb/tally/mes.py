@@ -677,12 +677,16 @@ def add1(
     skipper = _Skipper(problem, budget, step, voters)
     problem.skipped = 0
     began = time.process_time()
+    trying = 0.0  # CPU seconds in tries
     unchanged = 0  # steps in a row with the same cost
     while True:
         if progress is not None:
             progress(k, last_cost)
-        if skip and unchanged >= 8 and time.process_time() - began >= SKIP_AFTER:
-            k = skipper.skip(k)
+        now = time.process_time()
+        if skip and unchanged >= 8 and now - began >= SKIP_AFTER:
+            computed = k + 1 - skipper.skipped
+            k = skipper.skip(k, (now - began - trying) / computed)
+            trying += time.process_time() - now
             problem.skipped = skipper.skipped
         cost = problem.cost_at(budget + (k + 1) * step, voters)
         if cost > budget:
@@ -840,10 +844,12 @@ class _Skipper:
     def start(self, k: int) -> Fraction:
         return Fraction(self.budget + k * self.step, self.voters)
 
-    def skip(self, k: int) -> int:
-        """The last step of a proved stretch from ``k`` (``k`` itself when none is)."""
+    def skip(self, k: int, step_seconds: float) -> int:
+        """The last step of a proved stretch from ``k`` (``k`` itself when none is);
+        ``step_seconds`` is what a step computed one by one takes."""
         if k < self.next_try:
             return k
+        began = time.process_time()
         problem = self.problem
         funded = problem.run(self.start(k)).funded
         lo = _replay(problem, funded, self.start(k))
@@ -857,7 +863,15 @@ class _Skipper:
         skipped = position - k
         self.skipped += skipped
         self.gap = max(16, skipped // 2)
-        # Little gained: wait longer before the next try (the steps are as cheap as a try).
-        self.wait = 4 if skipped >= 32 else min(2 * self.wait, 32)
+        # Worth it (the steps passed over would have taken longer than the try): try again
+        # soon. Little or nothing gained: wait longer, much longer when the try cost more
+        # than it saved (cheap steps, or a unit not small enough for the bound).
+        saved = skipped * step_seconds - (time.process_time() - began)
+        if saved <= 0:
+            self.wait = min(4 * self.wait, 1024)
+        elif skipped >= 32:
+            self.wait = 4
+        else:
+            self.wait = min(2 * self.wait, 32)
         self.next_try = position + self.wait
         return position
