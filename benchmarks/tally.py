@@ -20,6 +20,15 @@ separately. Each pabutools run happens in its own subprocess with ``--timeout`` 
 ``--pure`` times pb without its compiled add1 loop (``pb/tally/_mesc.c``), i.e. the pure
 Python engine that runs where no C compiler built it. Finally it runs ``pb tally`` (load + equal-shares) on Łódź 2022 in a fresh process and reports
 its wall time and peak memory (max RSS).
+
+Whole process: ``pb tally FILE --rule equal-shares --json`` (the installed ``pb`` script, a
+fresh process each time: interpreter start, imports, parse and count) on Wilanów 2022 and
+Łódź 2022, ``--repeat`` times, median CPU (user + system, from the children's rusage) and wall
+seconds; the Wilanów ratio is pabutools' add1 + greedy time (its count alone, parse excluded)
+over pb's whole process. And a forint look-alike (``--lookalike``, on by default): a
+synthetic approval election shaped like a Hungarian city's (29,000 voters, 175 projects,
+budget 10^9, costs 3-120 million, unit 1 forint; fixed random seed), counted the same way.
+The last line of output is one JSON object with these figures.
 """
 
 from __future__ import annotations
@@ -28,10 +37,15 @@ import argparse
 import fnmatch
 import json
 import os
+import random
+import resource
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -40,6 +54,7 @@ from pb.tally import load, mes, tally  # noqa: E402
 
 HELPER = ROOT / "tests" / "tally" / "make_pabutools_fixtures.py"
 LARGEST = "Poland_Lodz_2022.pb"
+WILANOW = "Poland_Warszawa_2022_Wilanow.pb"
 QUICK_SKIP_VOTERS = 20_000
 
 
@@ -119,6 +134,66 @@ def peak_memory_run(path: Path) -> tuple[float, float, float]:
     return wall, float(cpu), int(rss_kb) / 1024
 
 
+def whole_process(path: Path, repeat: int) -> tuple[float, float, dict[str, Any]]:
+    """Median (CPU, wall) seconds of a fresh ``pb tally PATH --rule equal-shares --json``, and
+    its output."""
+    pb = Path(sys.executable).with_name("pb")
+    cpus, walls = [], []
+    output: dict[str, Any] = {}
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        done = subprocess.run(
+            [str(pb), "tally", str(path), "--rule", "equal-shares", "--json"],
+            stdout=subprocess.PIPE,
+            check=True,
+        )
+        output = json.loads(done.stdout)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(cpus), statistics.median(walls), output
+
+
+def forint_look_alike(path: Path, voters: int = 29_000, projects: int = 175) -> None:
+    """Write a synthetic approval election shaped like a forint-denominated city budget."""
+    rng = random.Random(1)
+    ids = [str(100 + i) for i in range(projects)]
+    costs = [rng.randrange(3_000_000, 120_000_000) for _ in ids]
+    popularity = [rng.random() ** 2 for _ in ids]
+    ballots = []
+    votes = [0] * projects
+    for _ in range(voters):
+        size = rng.choice([1, 1, 2, 3, 3, 4, 5, 5, 6, 8, 10])
+        chosen: set[int] = set()
+        while len(chosen) < size:
+            chosen.add(rng.choices(range(projects), weights=popularity)[0])
+        for j in chosen:
+            votes[j] += 1
+        ballots.append(",".join(ids[j] for j in sorted(chosen)))
+    lines = [
+        "META",
+        "key;value",
+        "description;synthetic forint look-alike",
+        "country;Hungary",
+        "unit;Look-alike",
+        "instance;2026",
+        f"num_projects;{projects}",
+        f"num_votes;{voters}",
+        "budget;1000000000",
+        "vote_type;approval",
+        "rule;equalshares/add1",
+        "currency;HUF",
+        "PROJECTS",
+        "project_id;cost;votes;name",
+        *(f"{ids[j]};{costs[j]};{votes[j]};Project {j}" for j in range(projects)),
+        "VOTES",
+        "voter_id;vote",
+        *(f"{v + 1};{ballot}" for v, ballot in enumerate(ballots)),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip pabutools on large files")
@@ -135,6 +210,12 @@ def main() -> None:
         "--pure",
         action="store_true",
         help="time pb's pure Python engine (without the compiled add1 loop)",
+    )
+    parser.add_argument(
+        "--no-lookalike",
+        dest="lookalike",
+        action="store_false",
+        help="skip the forint look-alike (about 10 s)",
     )
     args = parser.parse_args()
     if args.pure:
@@ -200,13 +281,48 @@ def main() -> None:
             row += [shown_ours, fmt(theirs, args.timeout), ratio(theirs, ours, args.timeout)]
         print("| " + " | ".join(row) + " |", flush=True)
     largest = directory / LARGEST
+    figures: dict[str, object] = {"engine": engine}
     if largest.exists() and not args.pure:
         wall, cpu, rss = peak_memory_run(largest)
+        figures["lodz_2022_peak_memory_mb"] = round(rss)
         print()
         print(
             f"`python -m pb.tally {LARGEST} --rule equal-shares --json` (load + count, fresh "
             f"process): {cpu:.2f} s CPU, {wall:.2f} s wall, peak memory {rss:.0f} MB"
         )
+    if not args.pure:
+        print()
+        for name, key in ((WILANOW, "wilanow_2022"), (LARGEST, "lodz_2022")):
+            path = directory / name
+            if not path.exists():
+                continue
+            cpu, wall, _ = whole_process(path, args.repeat)
+            figures[f"{key}_whole_process_cpu_s"] = round(cpu, 3)
+            figures[f"{key}_whole_process_wall_s"] = round(wall, 3)
+            line = f"`pb tally {name} --rule equal-shares --json` (fresh process, median of "
+            line += f"{args.repeat}): {cpu:.3f} s CPU, {wall:.3f} s wall"
+            theirs = cache.get(name, {}).get("add1-greedy")
+            if theirs is not None:
+                figures[f"{key}_pabutools_add1_greedy_s"] = round(theirs, 3)
+                figures[f"{key}_ratio_whole_process_cpu"] = round(theirs / cpu, 1)
+                line += f"; pabutools add1 + greedy {theirs:.1f} s: {theirs / cpu:.0f}x"
+            print(line)
+        if args.lookalike:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "forint_look_alike.pb"
+                forint_look_alike(path)
+                cpu, wall, output = whole_process(path, 1)
+                steps = output["details"].get("add1_steps")
+            figures["forint_look_alike_whole_process_cpu_s"] = round(cpu, 2)
+            figures["forint_look_alike_whole_process_wall_s"] = round(wall, 2)
+            figures["forint_look_alike_add1_steps"] = steps
+            print(
+                f"forint look-alike (29,000 voters, 175 projects, budget 10^9, unit 1; "
+                f"{steps} add1 steps): `pb tally --rule equal-shares --json` {cpu:.2f} s CPU, "
+                f"{wall:.2f} s wall"
+            )
+    print()
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, format_date, format_datetime, get_locale
 
 LOCALES = ("sv", "en")
@@ -20,7 +20,9 @@ babel = Babel()
 def select_locale() -> str:
     """Query ``?lang=``, then the visitor's choice (the language switch), the browser, the
     default. The account's language is for its e-mail only: logging in never changes the
-    language of the pages."""
+    language of the pages. Outside a request (the ``pb`` command), the default."""
+    if not has_request_context():
+        return str(current_app.config["DEFAULT_LOCALE"])
     asked = request.args.get("lang")
     if asked in LOCALES:
         return asked

@@ -22,7 +22,7 @@ from pb.processes.models import (
     Process,
     TieBreak,
 )
-from pb.tally import BallotRules
+from pb.tally import BallotRules, seed_from_text
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,13 @@ class Counting:
     rule: CountingRule
     tie_break: TieBreak
     lottery_seed: str | None = None
+
+    @property
+    def seed(self) -> int | None:
+        """The ``seed`` to pass to ``pb.tally.tally``: the published text seed through
+        ``pb.tally.seed_from_text`` (the conversion ``pb tally --seed TEXT`` uses, so anyone
+        can re-run the draw), or None without a seed."""
+        return None if self.lottery_seed is None else seed_from_text(self.lottery_seed)
 
 
 @dataclass(frozen=True)

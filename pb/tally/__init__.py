@@ -12,7 +12,7 @@ pb modules), so the web app, the ``pb tally`` command and researchers can all us
 Contents: the model (:class:`Election`, :class:`Project`, :class:`Ballot`,
 :class:`BallotRules`, :class:`Outcome`, :class:`ProjectResult`), pabulib I/O (:func:`load`,
 :func:`loads`, :func:`dump`, :func:`dumps`, :class:`PabulibError`), the rules (:data:`RULES`,
-:func:`tally`, :data:`TIE_BREAKS`) and explanations (:class:`Explanation`,
+:func:`tally`, :data:`TIE_BREAKS`, :func:`seed_from_text`) and explanations (:class:`Explanation`,
 :data:`SENTENCES`). See ``docs/tally.md``.
 """
 
@@ -34,6 +34,7 @@ from .rules import (
     TIE_BREAKS,
     TallyError,
     rule_for,
+    seed_from_text,
     tally,
     tie_break_order,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "load",
     "loads",
     "rule_for",
+    "seed_from_text",
     "tally",
     "tie_break_order",
 ]

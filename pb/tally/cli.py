@@ -16,20 +16,24 @@ import click
 
 from .model import Outcome
 from .pabulib import PabulibError, load
-from .rules import PABULIB_RULES, RULES, TIE_BREAKS, TallyError, rule_for, tally
+from .rules import PABULIB_RULES, RULES, TIE_BREAKS, TallyError, rule_for, seed_from_text, tally
 
 
 def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def outcome_as_json(outcome: Outcome, lang: str = "en") -> dict[str, Any]:
-    """The ``--json`` object: rule, tie_break, budget, spent, selected (in order of selection)
-    and one entry per project with its explanation sentence and data."""
+def outcome_as_json(
+    outcome: Outcome, lang: str = "en", seed_text: str | None = None
+) -> dict[str, Any]:
+    """The ``--json`` object: rule, tie_break, seed (the integer seed), seed_text (the published
+    text it came from, or null), budget, spent, selected (in order of selection) and one entry
+    per project with its explanation sentence and data."""
     return {
         "rule": outcome.rule,
         "tie_break": outcome.tie_break,
         "seed": outcome.seed,
+        "seed_text": seed_text,
         "budget": _number(outcome.budget),
         "spent": _number(outcome.spent),
         "selected": list(outcome.selected),
@@ -83,7 +87,15 @@ def _table(outcome: Outcome, lang: str) -> str:
     show_default=True,
     help="Tie-break: " + ", ".join(TIE_BREAKS) + ".",
 )
-@click.option("--seed", type=int, default=None, help="Published seed for the lottery tie-break.")
+@click.option(
+    "--seed",
+    "seed_text",
+    default=None,
+    metavar="TEXT",
+    help="The published seed of the lottery tie-break, as text. It becomes the lottery's "
+    "number as the first 8 bytes of the SHA-256 of its UTF-8 bytes (pb.tally.seed_from_text); "
+    "always so, even when it looks like a number ('42' is hashed too).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option(
     "--lang",
@@ -93,7 +105,7 @@ def _table(outcome: Outcome, lang: str) -> str:
     help="Language of the explanations.",
 )
 def tally_command(
-    file: str, rule: str | None, tie_break: str, seed: int | None, as_json: bool, lang: str
+    file: str, rule: str | None, tie_break: str, seed_text: str | None, as_json: bool, lang: str
 ) -> None:
     """Count the pabulib file FILE and explain the outcome for every project."""
     show = sys.stderr.isatty()
@@ -106,6 +118,7 @@ def tally_command(
     def progress(step: int, spent: int) -> None:
         note(f"equal shares: add1 step {step} ({time.monotonic() - started:.1f} s)")
 
+    seed = seed_from_text(seed_text) if seed_text is not None else None
     try:
         note(f"reading {file} ...")
         election = load(file)
@@ -120,12 +133,16 @@ def tally_command(
     if show:
         click.echo("\r\033[K", err=True, nl=False)
     if as_json:
-        click.echo(json.dumps(outcome_as_json(outcome, lang), ensure_ascii=False, indent=1))
+        click.echo(
+            json.dumps(outcome_as_json(outcome, lang, seed_text), ensure_ascii=False, indent=1)
+        )
         return
     meta_rule = election.meta_value("rule") or "-"
     click.echo(f"file:      {file}")
     click.echo(f"rule:      {outcome.rule} (META rule: {meta_rule})")
-    tie = outcome.tie_break + (f" (seed {outcome.seed})" if outcome.seed is not None else "")
+    tie = outcome.tie_break
+    if outcome.seed is not None:
+        tie += f" (seed {seed_text}, as a number {outcome.seed})"
     click.echo(f"tie-break: {tie}")
     click.echo(f"budget:    {outcome.budget:,}   spent: {outcome.spent:,}")
     click.echo(f"ballots:   {len(election.ballots):,}   projects: {len(election.projects)}")

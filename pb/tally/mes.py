@@ -25,6 +25,7 @@ still exact).
 from __future__ import annotations
 
 import heapq
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +59,8 @@ if _mesc is not None and getattr(_mesc, "VERSION", None) != _MESC_VERSION:  # pr
     _mesc = None
 
 TOL = 1e-9
+# add1 tries to pass over steps (see add1) once its steps have taken this many CPU seconds.
+SKIP_AFTER = 0.5
 # run_cost uses its lean loop on Python lists when every project has at most SMALL_SUPPORTERS
 # supporter groups (then Python's per-element cost is below numpy's per-call cost).
 SMALL_GROUPS = 2000
@@ -157,6 +160,7 @@ class MESProblem:
         # (Built when first needed: with the compiled loop they never are.)
         self.small = self.G <= SMALL_GROUPS and all(len(x) <= SMALL_SUPPORTERS for x in self.supp)
         self.handovers = 0  # run_cost steps the compiled loop handed to run (for tests)
+        self.skipped = 0  # add1 steps the last add1 passed over (for tests and benchmarks)
         self._lists = False
 
     def _build_lists(self) -> None:
@@ -605,6 +609,17 @@ class MESProblem:
             cost += self.costs[winner]
         return cost
 
+    def neighbours(self, j: int) -> tuple[IntArray, IntArray]:
+        """For add1 skipping: the projects supported by each supporter group of ``j``, flat,
+        and how many each group supports (cached per project)."""
+        cache: dict[int, tuple[IntArray, IntArray]] = self.__dict__.setdefault("_neighbours", {})
+        found = cache.get(j)
+        if found is None:
+            rows = self.U[self.supp[j]] > 0
+            found = (np.nonzero(rows)[1].astype(np.int64), rows.sum(axis=1).astype(np.int64))
+            cache[j] = found
+        return found
+
     def _quick_price(
         self, j: int, sure: IntArray, amb: IntArray, sure_zero: npt.NDArray[np.bool_]
     ) -> Fraction | None:
@@ -630,6 +645,7 @@ def add1(
     unit: int,
     progress: Callable[[int, int], None] | None = None,
     record: bool = False,
+    skip: bool = True,
 ) -> tuple[MESRun, int, bool]:
     """The add1 completion as cities use it (pabulib ``equalshares/add1``).
 
@@ -639,7 +655,12 @@ def add1(
     reached once a voter alone could pay for everything, funds them all). ``record`` keeps the
     payments of the run returned (:meth:`MESProblem.run`).
 
-    Every step is computed: nothing assumes that the cost grows with k (it need not).
+    Every step's outcome is known: nothing assumes that the cost grows with k (it need not).
+    Steps are computed one by one, except that a stretch of steps may be passed over when it is
+    proved that every run in it funds the same projects as the run at its start, so costs the
+    same, within budget (:func:`_replay` with ``lo``). That is tried once the steps have taken
+    :data:`SKIP_AFTER` CPU seconds (then a try is cheap beside them) and the cost has not
+    changed for 8 steps; ``skip=False`` computes every step.
     """
     b0 = Fraction(budget, voters)
     supported = [j for j in range(problem.m) if problem.utot[j] > 0]
@@ -653,10 +674,204 @@ def add1(
     step = unit * voters
     last_cost = problem.cost_at(budget, voters)
     k = 0
+    skipper = _Skipper(problem, budget, step, voters)
+    problem.skipped = 0
+    began = time.process_time()
+    trying = 0.0  # CPU seconds in tries
+    unchanged = 0  # steps in a row with the same cost
     while True:
         if progress is not None:
             progress(k, last_cost)
+        now = time.process_time()
+        if skip and unchanged >= 8 and now - began >= SKIP_AFTER:
+            computed = k + 1 - skipper.skipped
+            k = skipper.skip(k, (now - began - trying) / computed)
+            trying += time.process_time() - now
+            problem.skipped = skipper.skipped
         cost = problem.cost_at(budget + (k + 1) * step, voters)
         if cost > budget:
             return problem.run(b0 + k * unit, record=record), k, False
+        unchanged = unchanged + 1 if cost == last_cost else 0
         last_cost, k = cost, k + 1
+
+
+# ---------------------------------------------------------------------- add1 step skipping
+#
+# Where the currency unit is tiny beside the budget (forints, or cents of a large budget),
+# thousands of consecutive add1 steps fund the same projects. A stretch of steps may be passed
+# over when it is proved that every run in it funds what the run at its start funds (then each
+# costs the same, within budget, and add1 would have gone on). The proof (``_replay`` with ``lo``):
+#
+# Fix the sequence of winners. Then every voter's budget after each round is nondecreasing in
+# the start budget b, and each winner's price nonincreasing: by induction over the rounds,
+# larger budgets give a pointwise larger payment function Phi(rho) = sum_i w_i min(B_i, rho u_i),
+# hence a lower or equal price, and max(0, B_i - rho u_i) grows with B_i and falls with rho.
+# So, for every b in [lo, up] and every round r (the winners of rounds 1..r-1 being the same, by
+# induction): the winner w is still affordable (its supporters have at least what they had at
+# lo, where it was funded); any other project q would be paid at most
+# Fbar_q = sum_i w_i min(B_i(up), rho_w(lo) u_iq) at w's price, and if that is below its cost,
+# q is unaffordable or strictly dearer than w; a q with an exact tie is allowed when both prices
+# are provably the equal share cost/utility on the whole interval (every supporter keeps at
+# least that share at lo, so at every b >= lo): then the tie-break rank decides, as at lo; and
+# after the last round every project left has at most sum_i w_i B_i(up), below its cost.
+#
+# The budgets and prices at lo and up are replayed in float with the winners fixed
+# (``_replay``, which checks the proof round by round as it replays up); every comparison keeps a margin of 1e-6 of the cost plus the supporters'
+# start budgets (a thousand times the engine's own 1e-9), and the price at lo is raised by
+# a bound on its rounding error, so no rounding can decide a proof. A failed proof only means
+# the steps are computed one by one, as always.
+
+
+@dataclass
+class _Replay:
+    """MES at one start budget with the winners fixed, in float: each round's price, raised by
+    a bound on its rounding error."""
+
+    start: float
+    rho: list[float]
+
+
+_MARGIN = 1e-6
+
+
+def _replay(
+    problem: MESProblem,
+    funded: Sequence[int],
+    start: Fraction,
+    lo: _Replay | None = None,
+) -> _Replay | None:
+    """MES at ``start`` with the winners ``funded`` (in that order), in float; None if a price
+    is too close to call in float. With ``lo`` (a replay at a smaller start where MES funds
+    ``funded``) it is also the proof that MES funds ``funded`` at every start in
+    ``[lo, start]`` (see above), checked round by round: None as soon as it fails."""
+    x = float(start)
+    bud = np.full(problem.G, x)
+    wsum = np.asarray(problem.wsum)
+    cost = np.asarray(problem.costf)
+    utot = np.asarray(problem.utotf)
+    margin = _MARGIN * (cost + x * wsum)
+    alive = utot > 0
+    totals = x * wsum  # every project's supporters' total budget
+    out = _Replay(x, [])
+    if lo is not None and not x >= lo.start:
+        return None
+    for r, w in enumerate(funded):
+        alive[w] = False
+        if lo is not None:
+            # Every other project that could match w's price at some start in [lo, start]:
+            # not dearer at the equal share, not surely short with the budgets at `start`.
+            rho = lo.rho[r]
+            near = np.nonzero(alive & (rho * utot >= cost - margin) & (totals >= cost - margin))
+            for q in near[0].tolist():
+                sq = problem.supp[q]
+                fbar = float(np.dot(problem.wsf[q], np.minimum(bud[sq], rho * problem.uf[q])))
+                if fbar >= cost[q] - margin[q] and not _tie_lost(problem, funded, q, r, lo):
+                    return None
+        paid = _pay(problem, w, bud, x)
+        if paid is None:
+            return None
+        rho_w, old, new = paid
+        out.rho.append(rho_w)
+        projects, lens = problem.neighbours(w)
+        delta = np.repeat((new - old) * problem.wsf[w], lens)
+        totals = totals + np.bincount(projects, weights=delta, minlength=problem.m)
+    if lo is not None:
+        for q in np.nonzero(alive)[0].tolist():  # sums afresh, not the running totals
+            if not float(np.dot(problem.wsf[q], bud[problem.supp[q]])) < cost[q] - margin[q]:
+                return None
+    return out
+
+
+def _pay(
+    problem: MESProblem, w: int, bud: FloatArray, x: float
+) -> tuple[float, FloatArray, FloatArray] | None:
+    """Fund ``w`` at budgets ``bud`` (changed in place) in MES started at ``x``: its price,
+    raised by a bound on its rounding error, and its supporters' budgets before and after
+    (None if the price is too close to call in float)."""
+    ev = problem._eval(w, bud, TOL * max(x, 1.0))
+    if not isinstance(ev, _Eval):
+        return None
+    share = ev.rho * problem.uf[w]
+    old = ev.budgets
+    rich_u = float(np.dot(problem.wuf[w], old >= share))
+    if rich_u <= 0:
+        return None
+    new = np.maximum(old - share, 0.0)
+    bud[problem.supp[w]] = new
+    # Rounding bound: the price is (cost - what the poor pay) / rich utility.
+    bound = 1e-9 * (problem.costf[w] + x * problem.wsum[w]) / rich_u
+    return ev.rho * (1 + 1e-8) + bound, old, new
+
+
+def _tie_lost(problem: MESProblem, funded: Sequence[int], q: int, r: int, lo: _Replay) -> bool:
+    """Whether ``q`` loses round ``r`` to its winner at every start from ``lo`` on, both keeping
+    the equal share: every supporter of each has, before the round, at least that share at
+    ``lo`` (so at every larger start), so both prices are exactly cost/utility; compare them
+    exactly, then the tie-break rank. (Rare: the budgets at ``lo`` are replayed again.)"""
+    w = funded[r]
+    before = np.full(problem.G, lo.start)
+    for earlier in funded[:r]:
+        if _pay(problem, earlier, before, lo.start) is None:
+            return False
+    for j in (q, w):
+        share = (problem.costf[j] / problem.utotf[j]) * problem.uf[j]
+        if not bool(np.all(before[problem.supp[j]] >= share * (1 + _MARGIN) + TOL * lo.start)):
+            return False
+    mine = (problem.costs[q] * problem.utot[w], problem.rank[q])
+    theirs = (problem.costs[w] * problem.utot[q], problem.rank[w])
+    return mine > theirs
+
+
+class _Skipper:
+    """Passes over add1 steps whose runs provably fund what the current step's run funds.
+
+    From step k it runs MES once (the winners), replays it at k, then proves stretches
+    ``gap`` steps ahead, doubling ``gap`` after each proof and halving it after each failure,
+    each proof starting where the last one ended; below 8 steps it stops, and the next steps
+    are computed one by one (the winners are about to change) until it tries again.
+    """
+
+    def __init__(self, problem: MESProblem, budget: int, step: int, voters: int) -> None:
+        self.problem = problem
+        self.budget = budget
+        self.step = step
+        self.voters = voters
+        self.gap = 16
+        self.wait = 4  # steps computed one by one before the next try
+        self.next_try = 0
+        self.skipped = 0  # steps passed over (for tests and benchmarks)
+
+    def start(self, k: int) -> Fraction:
+        return Fraction(self.budget + k * self.step, self.voters)
+
+    def skip(self, k: int, step_seconds: float) -> int:
+        """The last step of a proved stretch from ``k`` (``k`` itself when none is);
+        ``step_seconds`` is what a step computed one by one takes."""
+        if k < self.next_try:
+            return k
+        began = time.process_time()
+        problem = self.problem
+        funded = problem.run(self.start(k)).funded
+        lo = _replay(problem, funded, self.start(k))
+        position, gap = k, self.gap
+        while lo is not None and gap >= 2:
+            up = _replay(problem, funded, self.start(position + gap), lo)
+            if up is not None:
+                position, lo, gap = position + gap, up, gap * 2
+            else:
+                gap //= 2
+        skipped = position - k
+        self.skipped += skipped
+        self.gap = max(16, skipped // 2)
+        # Worth it (the steps passed over would have taken longer than the try): try again
+        # soon. Little or nothing gained: wait longer, much longer when the try cost more
+        # than it saved (cheap steps, or a unit not small enough for the bound).
+        saved = skipped * step_seconds - (time.process_time() - began)
+        if saved <= 0:
+            self.wait = min(4 * self.wait, 1024)
+        elif skipped >= 32:
+            self.wait = 4
+        else:
+            self.wait = min(2 * self.wait, 32)
+        self.next_try = position + self.wait
+        return position

@@ -10,11 +10,14 @@ the same price per unit of utility (equal shares):
 - ``lexicographic``: the smaller project id, compared as a string, wins (pabutools' default);
 - ``cheaper-first``: the cheaper project wins, then the smaller id;
 - ``lottery``: a random order drawn with :class:`random.Random` seeded by the published
-  ``seed`` over the ids sorted as strings; the same seed always gives the same order.
+  ``seed`` over the ids sorted as strings; the same seed always gives the same order. A process
+  publishes its seed as text; :func:`seed_from_text` is the one conversion to the integer seed
+  (``pb tally --seed TEXT`` and the web app both use it).
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -39,6 +42,20 @@ Progress = Callable[[int, int], None]
 
 class TallyError(ValueError):
     """An unknown rule or tie-break, or a missing seed."""
+
+
+def seed_from_text(text: str) -> int:
+    """The lottery seed of a published text seed: the first 8 bytes of the SHA-256 digest of
+    the text's UTF-8 encoding, read as a big-endian unsigned integer (0 <= seed < 2**64).
+
+    The text is taken exactly as published: no trimming, no case or Unicode normalisation, and
+    a text that looks like a number is hashed like any other (``"42"`` is not the seed 42). So
+    anyone can re-run a published seed: ``pb tally FILE --tie-break lottery --seed TEXT``.
+
+    >>> seed_from_text("dalby-2026-ungdom")
+    13981506466136106779
+    """
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
 
 
 def tie_break_order(election: Election, tie_break: str, seed: int | None = None) -> dict[str, int]:
@@ -456,8 +473,9 @@ def equal_shares_add1(ctx: _Context, progress: Progress | None = None) -> Outcom
     """Equal shares with the add1 completion, as cities use it (pabulib ``equalshares/add1``;
     Wieliczka 2023, Świecie 2023, Assen 2024): rerun :func:`equal_shares_plain` with each
     voter's start raised by one currency unit at a time (budget/n + 1, + 2, ...) as long as the
-    outcome stays within the budget, and keep the last outcome that does. Every step is
-    computed. (pabutools 1.2.3 instead stops at the first exhaustive outcome.) If every
+    outcome stays within the budget, and keep the last outcome that does. Every step counts
+    (computed, or inside a stretch proved to fund the same projects: see ``mes.add1``).
+    (pabutools 1.2.3 instead stops at the first exhaustive outcome.) If every
     supported project fits in the budget, all of them are funded. Ties: the tie-break order."""
     if ctx.n == 0:
         return ctx.outcome("equal-shares-add1", [], _mes_explanations_empty(ctx), {})

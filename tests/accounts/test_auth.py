@@ -199,6 +199,12 @@ def test_create_admin_command(runner: Any, db: Any) -> None:
     result = runner.invoke(main, args=["users", "create-admin", "--email", "x@lund.example",
                                  "--password", "short"])  # fmt: skip
     assert result.exit_code != 0 and "at least" in result.output
+    # A refusal of the service (a name of spaces) is a usage message, not a traceback.
+    result = runner.invoke(main, args=["users", "create-admin", "--email", "y@lund.example",
+                                 "--name", "   ", "--password", "a-long-password"])  # fmt: skip
+    assert result.exit_code == 2 and "synligt tecken" in result.output, result.output  # sv default
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert db.scalar(sa.select(User).where(User.email == "y@lund.example")) is None
 
 
 def test_rate_limit_hits_older_than_any_window_are_dropped(app: Any, db: Any) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from pb.tally import Election, dump
+from pb.tally import Election, dump, seed_from_text
 from pb.tally.cli import tally_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +58,8 @@ def test_swedish_and_lottery(tmp_path: Path) -> None:
         tally_command, [path, "--lang", "sv", "--tie-break", "lottery", "--seed", "5"]
     )
     assert result.exit_code == 0, result.output
-    assert "Finansierat" in result.output and "seed 5" in result.output
+    assert "Finansierat" in result.output
+    assert f"seed 5, as a number {seed_from_text('5')}" in result.output
 
 
 def test_errors_exit_2_with_one_line(tmp_path: Path) -> None:
