@@ -68,13 +68,14 @@ def _batches(process: Process) -> list[dict[str, Any]]:
     rows = session.scalars(
         sa.select(CodeBatch).where(CodeBatch.process_id == process.id).order_by(CodeBatch.id)
     ).all()
-    revoked = dict(
-        session.execute(
+    revoked: dict[int, int] = {
+        batch_id: n
+        for batch_id, n in session.execute(
             sa.select(VotingCode.batch_id, sa.func.count())
             .where(VotingCode.process_id == process.id, VotingCode.revoked.is_(True))
             .group_by(VotingCode.batch_id)
-        ).tuples()
-    )
+        )
+    }
     areas = {a.id: a.name for a in process.areas}
     return [
         {"batch": b, "area": areas.get(b.area_id) if b.area_id else None,
@@ -120,7 +121,8 @@ def _pdf(data: bytes, name: str) -> ResponseReturnValue:
 def _texts(process: Process, language: str) -> Any:
     if process.phase(PhaseKind.VOTING) is None:
         raise Invalid(_("This process has no vote."))
-    return _vote_texts(printing, process, language, _base())
+    web_address = request.form.get("web_address", "").strip()[:100]
+    return _vote_texts(printing, process, language, _base(), web_address=web_address)
 
 
 @bp.post("/p/<slug>/codes/batch")
