@@ -217,9 +217,11 @@ def test_an_expired_link_is_refused(
 
 
 def test_links_are_limited_per_address_and_ip(
-    client: Any, evote: Vote, db: Any, smtp_server: Any
+    make_app: Any, evote: Vote, db: Any, smtp_server: Any
 ) -> None:
     from pb.security import RateLimitHit
+
+    client = make_app(MAIL_PORT=smtp_server.port, VOTING_EMAIL_MAX_PER_IP=10).test_client()
 
     for _i in range(3):
         assert _ask(client, evote).status_code == 200
