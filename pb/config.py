@@ -139,8 +139,7 @@ SETTINGS: tuple[Setting, ...] = (
         "VOTING_EMAIL_MAX_TOTAL",
         2000,
         int,
-        "Links asking for a voting code by e-mail allowed from all addresses together in an "
-        "hour.",
+        "Links asking for a voting code by e-mail allowed from all addresses together in an hour.",
     ),
     Setting(
         "TRUSTED_PROXIES",

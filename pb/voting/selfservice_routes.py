@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import ValidationError, validate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from pb.db import get_session, utcnow
@@ -22,7 +23,7 @@ from pb.processes.contract import Contract
 from pb.processes.models import Connection, PhaseKind, Process
 from pb.processes.present import ballot_lines
 from pb.processes.services import load_process
-from pb.security import client_ip, limiter
+from pb.security import client_ip, csrf_exempt, limiter
 from pb.voting import selfservice
 from pb.voting.models import AgeBand
 from pb.web import attempt
@@ -66,6 +67,19 @@ def _email_process(slug: str) -> Process:
     return process
 
 
+def _csrf_error() -> str:
+    """The message for an expired or foreign form, or ""; these views check the token
+    themselves so that what was typed comes back filled in instead of an error page."""
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return ""
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return str(_("The form had expired or was not sent from this site. Nothing was sent: "
+                     "please check and send it again."))  # fmt: skip
+    return ""
+
+
 def _limited(*checks: tuple[str, str]) -> str | None:
     for name, key in checks:
         rl = limiter(name)
@@ -76,13 +90,16 @@ def _limited(*checks: tuple[str, str]) -> str | None:
 
 
 @bp.route("/p/<slug>/vote/email", methods=["GET", "POST"])
+@csrf_exempt
 def ask(slug: str) -> ResponseReturnValue:
     """Step 1: the rules, and the address a confirmation link goes to."""
     process = _email_process(slug)
     address = request.form.get("email", "")[:300]
     error = ""
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and _csrf_error():
+        error, status = _csrf_error(), 400
+    elif request.method == "POST":
         session = get_session()
         limited = _limited(("vote-email.ip", client_ip()), ("vote-email.all", "all"))
         if limited is None:
@@ -123,6 +140,7 @@ def _declaration() -> tuple[selfservice.Declaration, str]:
 
 
 @bp.route("/p/<slug>/vote/email/<token>", methods=["GET", "POST"])
+@csrf_exempt
 def confirm(slug: str, token: str) -> ResponseReturnValue:
     """Step 2, through the mailed link: declare, retype the address, get the code mailed."""
     process = _email_process(slug)
@@ -137,7 +155,9 @@ def confirm(slug: str, token: str) -> ResponseReturnValue:
                                error=str(exc)), 400  # fmt: skip
     if request.method == "POST":
         limited = _limited(("vote-email.ip", client_ip()), ("vote-email.all", "all"))
-        if limited:
+        if _csrf_error():
+            error, status = _csrf_error(), 400
+        elif limited:
             error, status = limited, 429
         elif error:
             status = 400

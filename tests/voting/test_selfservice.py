@@ -312,3 +312,29 @@ def test_secret_mail_given_up_is_wiped(make_app: Any, smtp_server: Any, db: Any)
     assert secret.failed_at is not None and (secret.to, secret.body) == ("", "")
     assert "451" in secret.last_error and "eva" not in secret.last_error
     assert plain.to == "ola@example.org" and "Hej" in plain.body
+
+
+def test_an_expired_form_keeps_what_was_typed(
+    make_app: Any, make_process: Any, smtp_server: Any, db: Any
+) -> None:
+    from tests.conftest import csrf_token
+
+    app = make_app(MAIL_PORT=smtp_server.port, WTF_CSRF_ENABLED=True)
+    vote = make_vote(app, make_process, slug="csrf-epost", code_channels=["email"])
+    client = app.test_client()
+    r = client.post(f"/p/{vote.slug}/vote/email?lang=en", data={"email": ADDRESS})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "form had expired" in html and f'value="{ADDRESS}"' in html
+    assert _outbox(db) == []
+    r = client.post(f"/p/{vote.slug}/vote/email?lang=en",
+                    data={"email": ADDRESS, "csrf_token": csrf_token(html)})  # fmt: skip
+    assert r.status_code == 200 and len(_outbox(db)) == 1
+    _send(app)
+    path = _link(smtp_server.messages[0])
+    r = _confirm(client, path, district="")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "form had expired" in html
+    assert 'value="lives" selected' in html and 'value="16-17" selected' in html
+    r = client.post(path + "?lang=en", data={"email": ADDRESS, "connection": "lives",
+                                             "age_band": "16-17", "csrf_token": csrf_token(html)})  # fmt: skip
+    assert r.status_code == 200 and "Your code is on its way" in r.get_data(as_text=True)
