@@ -369,7 +369,7 @@ def ballot(slug: str) -> ResponseReturnValue:
     _mix_after(process)
     return render_template(
         "voting/receipt.html", **_common(process), receipt=receipt, replaced=bool(receipt_in),
-        code=code, by_email=selfservice.came_by_email(get_session(), process, code),
+        code=code, by_email=selfservice.offers_email(process),
     )  # fmt: skip
 
 

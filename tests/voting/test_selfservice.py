@@ -144,6 +144,24 @@ def test_a_code_by_email_from_the_rules_to_the_receipt(
         assert secret.lower() not in logged
 
 
+def test_receipts_are_mailed_only_for_codes_that_came_by_email(
+    client: Any, evote: Vote, smtp_server: Any, db: Any
+) -> None:
+    from tests.voting.conftest import issue
+
+    [code] = issue(client.application, evote)  # a school card
+    r = client.post(f"/p/{evote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1"], "action": "cast"})  # fmt: skip
+    receipt = re.search(r'id="receipt">([^<]+)<', r.get_data(as_text=True)).group(1).strip()  # type: ignore[union-attr]
+    r = client.post(f"/p/{evote.slug}/vote/receipt-mail?lang=en",
+                    data={"code": code, "receipt": receipt, "email": ADDRESS})  # fmt: skip
+    assert r.status_code == 403 and "received their code by e-mail" in r.get_data(as_text=True)
+    r = client.post(f"/p/{evote.slug}/vote/receipt-mail?lang=en",
+                    data={"code": code, "receipt": code, "email": ADDRESS})  # fmt: skip
+    assert r.status_code == 400 and "does not belong to this code" in r.get_data(as_text=True)
+    assert _outbox(db) == []
+
+
 def test_one_code_per_address(client: Any, evote: Vote, smtp_server: Any, db: Any) -> None:
     from pb.voting.models import VotingCode
 
