@@ -17,6 +17,7 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 from sqlalchemy.exc import IntegrityError
 
 from pb.db import get_session, utcnow
+from pb.errors import user_error
 from pb.i18n import locale_code
 from pb.processes import vocab
 from pb.processes.contract import Contract
@@ -61,8 +62,12 @@ def _common(process: Process) -> dict[str, Any]:
 
 
 def _email_process(slug: str) -> Process:
+    """The process, if it offers codes by e-mail (else 404; a POST without a valid CSRF
+    token gets its 400 first, as everywhere)."""
     process = load_process(slug)
     if not selfservice.offers_email(process):
+        if request.method == "POST" and _csrf_error():
+            raise user_error(400, _csrf_error())
         abort(404)
     return process
 
