@@ -356,3 +356,15 @@ def test_an_expired_form_keeps_what_was_typed(
     r = client.post(path + "?lang=en", data={"email": ADDRESS, "connection": "lives",
                                              "age_band": "16-17", "csrf_token": csrf_token(html)})  # fmt: skip
     assert r.status_code == 200 and "Your code is on its way" in r.get_data(as_text=True)
+
+
+def test_no_codes_by_email_outside_the_voting_phase(
+    client: Any, make_process: Any, smtp_server: Any, db: Any
+) -> None:
+    closed = make_vote(client.application, make_process, slug="stangd", running="counting",
+                       code_channels=["email"])  # fmt: skip
+    page = client.get(f"/p/{closed.slug}/vote/email?lang=en").get_data(as_text=True)
+    assert "Voting closed on" in page and 'name="email"' not in page
+    r = _ask(client, closed)
+    assert r.status_code == 403 and "Voting closed on" in r.get_data(as_text=True)
+    assert _outbox(db) == []
