@@ -34,7 +34,7 @@ from pb.i18n import locale_code
 from pb.processes.models import CodeChannel, PhaseKind, Process
 from pb.processes.services import load_process
 from pb.voting import people as people_module
-from pb.voting import printing, services
+from pb.voting import services
 from pb.voting.cli import _vote_texts, ballot_link
 from pb.voting.models import CodeBatch, VotingCode
 from pb.web import attempt
@@ -118,11 +118,19 @@ def _pdf(data: bytes, name: str) -> ResponseReturnValue:
     return response
 
 
+def _printing() -> Any:
+    """``pb.voting.printing`` (fpdf2, segno, uharfbuzz), loaded when a PDF is first asked
+    for rather than in every app process at start."""
+    import importlib
+
+    return importlib.import_module("pb.voting.printing")
+
+
 def _texts(process: Process, language: str) -> Any:
     if process.phase(PhaseKind.VOTING) is None:
         raise Invalid(_("This process has no vote."))
     web_address = request.form.get("web_address", "").strip()[:100]
-    return _vote_texts(printing, process, language, _base(), web_address=web_address)
+    return _vote_texts(_printing(), process, language, _base(), web_address=web_address)
 
 
 @bp.post("/p/<slug>/codes/batch")
@@ -164,7 +172,7 @@ def batch(slug: str) -> ResponseReturnValue:
             session, process, count=count, channel=channel, purpose=purpose,
             actor=current_user, area=area, now=utcnow(),
         )  # fmt: skip
-        printing.cards(
+        _printing().cards(
             out, (c for chunk in chunks for c in chunk), texts, issued.purpose,
             lambda c: ballot_link(_base(), process.slug, c), language=language,
         )  # fmt: skip
@@ -189,7 +197,7 @@ def letters(slug: str) -> ResponseReturnValue:
     try:
         people = people_module.read_people(
             stream, areas=[a.name for a in process.areas if not a.whole_municipality],
-            default_language="sv", unprintable=printing.unprintable,
+            default_language="sv", unprintable=_printing().unprintable,
         )  # fmt: skip
     except people_module.PeopleFileError as exc:
         return _page(process, 400, letter_errors=[
@@ -205,7 +213,7 @@ def letters(slug: str) -> ResponseReturnValue:
         votes = {lang_: _texts(process, lang_) for lang_ in sorted(people.languages)}
         issuer = services.CodeIssuer(session, process, channel=CodeChannel.LETTER,
                                      purpose=purpose, actor=current_user, now=utcnow())  # fmt: skip
-        count = printing.letters(
+        count = _printing().letters(
             out, ((person, issuer.code(person.area)) for person in people), votes,
             lambda c: ballot_link(_base(), process.slug, c),
         )  # fmt: skip
