@@ -129,6 +129,19 @@ SETTINGS: tuple[Setting, ...] = (
         "REGISTER_WINDOW_SECONDS", 60 * 60, int, "Length of the registration rate-limit window."
     ),
     Setting(
+        "VOTING_EMAIL_MAX_PER_IP",
+        30,
+        int,
+        "Links asking for a voting code by e-mail allowed from one IP address in an hour (a "
+        "school or library behind one address needs room).",
+    ),
+    Setting(
+        "VOTING_EMAIL_MAX_TOTAL",
+        2000,
+        int,
+        "Links asking for a voting code by e-mail allowed from all addresses together in an hour.",
+    ),
+    Setting(
         "TRUSTED_PROXIES",
         0,
         int,

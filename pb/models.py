@@ -10,6 +10,7 @@ from pb.security import RateLimitHit
 from pb.voting.models import (
     Ballot,
     CodeBatch,
+    EmailClaim,
     HeldBallot,
     PaperEntry,
     VotingCode,
@@ -23,6 +24,7 @@ __all__ = [
            "Category",
            "CodeBatch",
            "Comment",
+           "EmailClaim",
            "Follow",
            "HeldBallot",
            "MailOptOut",

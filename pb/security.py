@@ -123,6 +123,11 @@ def limiter(name: str) -> RateLimiter:
         # Wrong voting codes (and receipts): per address, and in all, across app processes.
         "code.ip": (20, 900),
         "code.all": (2000, 600),
+        # Voting codes by e-mail: links asked for per IP and per address (keyed by a digest
+        # of the address, never the address), confirmations per IP, and in all.
+        "vote-email.ip": (cfg["VOTING_EMAIL_MAX_PER_IP"], 3600),
+        "vote-email.address": (3, 86400),
+        "vote-email.all": (cfg["VOTING_EMAIL_MAX_TOTAL"], 3600),
     }
     limit, seconds = limits[name]
     return RateLimiter(name, limit, dt.timedelta(seconds=seconds))

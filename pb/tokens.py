@@ -14,6 +14,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 PURPOSES = {
     "unsubscribe": 60 * 60 * 24 * 365,
     "register": 60 * 60 * 24 * 2,
+    # Confirming an address for a voting code by e-mail; it carries only a keyed digest of
+    # the address, never the address or anything declared.
+    "voting-email": 60 * 60 * 2,
 }
 
 

@@ -25,6 +25,9 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    # A secret message (a voting code, a receipt, a link to one) loses its address, subject
+    # and body once it is sent or given up, and its errors are recorded without them.
+    secret: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
 
 class MailOptOut(Base):

@@ -7,6 +7,15 @@ own transaction: sent, retried later with exponential back-off until ``MAIL_MAX_
 or failed with the error when it can never be sent (a message that cannot be built, a
 refused recipient). One bad message never blocks or repeats the others, and a message is
 delivered at most once: a run that dies mid-way leaves its claimed messages marked sent.
+
+A *secret* message (``enqueue(..., secret=True)``: a voting code, a receipt, the link that
+asks for a code) is one the person asked for just now: it is sent even to an address that
+unsubscribed and carries no unsubscribe footer. Its address, subject and body are wiped
+(``WIPED``) in the transaction that claims it for sending, so a sent (or given-up, or
+interrupted) secret message leaves only the fact that a message was sent and when; one
+that must be retried gets them back from the message built in memory. Its errors are
+recorded as the error's kind only (an SMTP refusal quotes the address).
+Nothing in this module logs a message's content.
 """
 
 from __future__ import annotations
@@ -62,10 +71,19 @@ def enqueue(
     body: str,
     locale: str = "sv",
     user_id: int | None = None,
+    secret: bool = False,
 ) -> OutboxMessage | None:
     """Queue one e-mail (plain text). Returns None when the address unsubscribed.
 
-    A footer with a one-click unsubscribe link, in the recipient's language, is added."""
+    A footer with a one-click unsubscribe link, in the recipient's language, is added. A
+    ``secret`` message (see the module's note) gets no footer, is sent whatever the opt-out
+    list says, and is wiped once sent or given up."""
+    if secret:
+        msg = OutboxMessage(to=to, subject=header_text(subject)[:300], body=body,
+                            unsubscribe_url="", secret=True)  # fmt: skip
+        session.add(msg)
+        session.flush()
+        return msg
     if is_opted_out(session, to):
         return None
     url = unsubscribe_url(to)
@@ -130,6 +148,23 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(minutes=min(2 ** (attempts - 1), 24 * 60))
 
 
+WIPED = ""
+"""What a secret message's address, subject and body become once it is settled."""
+
+
+def _wipe(row: OutboxMessage) -> None:
+    row.to = row.subject = row.body = WIPED
+    row.unsubscribe_url = ""
+
+
+def _error_text(row: OutboxMessage, error: BaseException) -> str:
+    """The error to record: in full, but only its kind (and SMTP status) for a secret one."""
+    if not row.secret:
+        return str(error)[:2000] or type(error).__name__
+    status = getattr(error, "smtp_code", None)
+    return f"{type(error).__name__} {status}" if status else type(error).__name__
+
+
 # Left on a message while it is handed to the SMTP server. If the sender dies before it
 # settles the message, the message stays marked sent with this note: mail is delivered at
 # most once, never twice.
@@ -160,33 +195,48 @@ def _claim(session: Session, limit: int, now: dt.datetime, sender: str,
                 message = _build(row, sender)
             except (ValueError, TypeError, LookupError) as exc:  # never sendable as it is
                 row.failed_at = now
-                row.last_error = f"could not be built: {exc}"[:2000]
+                row.last_error = f"could not be built: {_error_text(row, exc)}"[:2000]
+                if row.secret:
+                    _wipe(row)
                 report.failed += 1
                 continue
             row.sent_at = now
             row.last_error = SENDING
+            if row.secret:  # wiped before it leaves; put back only if it must be retried
+                _wipe(row)
             claimed.append((row.id, message))
     return claimed
 
 
 def _settle(session: Session, row_id: int, error: BaseException | None, permanent: bool,
-            now: dt.datetime, max_attempts: int, report: SendReport) -> None:  # fmt: skip
-    """Record one message's outcome in its own transaction."""
+            now: dt.datetime, max_attempts: int, report: SendReport,
+            message: EmailMessage | None = None) -> None:  # fmt: skip
+    """Record one message's outcome in its own transaction. A secret message was wiped when
+    it was claimed; one to be retried gets its address, subject and body back from
+    ``message``."""
     with session.begin():
         row = session.get(OutboxMessage, row_id)
         if row is None:  # unsubscribed meanwhile; nothing to record
             return
         if error is None:
             row.last_error = ""
+            if row.secret:
+                _wipe(row)
             report.sent += 1
             return
         row.sent_at = None
-        row.last_error = str(error)[:2000] or type(error).__name__
+        row.last_error = _error_text(row, error)
         if permanent or row.attempts >= max_attempts:
             row.failed_at = now
+            if row.secret:
+                _wipe(row)
             report.failed += 1
         else:
             row.next_attempt_at = now + _backoff(row.attempts)
+            if row.secret and message is not None:
+                row.to = str(message["To"])
+                row.subject = str(message["Subject"])
+                row.body = message.get_content()
             report.retried += 1
 
 
@@ -226,7 +276,8 @@ def send_pending(limit: int = 500, now: dt.datetime | None = None) -> SendReport
                         error = exc
                     except Exception as exc:  # e.g. an address the SMTP client cannot encode
                         error, permanent = exc, True
-                _settle(session, row_id, error, permanent, now, cfg["MAIL_MAX_ATTEMPTS"], report)
+                _settle(session, row_id, error, permanent, now, cfg["MAIL_MAX_ATTEMPTS"], report,
+                        message)  # fmt: skip
         finally:
             if smtp is not None:
                 with contextlib.suppress(OSError, smtplib.SMTPException):

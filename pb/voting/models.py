@@ -160,3 +160,17 @@ class VotingRecord(Base):
     original_ends_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     extension_reason: Mapped[str] = mapped_column(sa.Text, default="")
     extended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class EmailClaim(Base):
+    """ "This address got a code for this process", as a keyed HMAC of the normalized address
+    under the pepper (``pb.voting.selfservice.address_key``); never the address, never the
+    code, no time. Without the pepper it tells nothing; with it, one can check whether a
+    *given* address got a code, not which code or ballot."""
+
+    __tablename__ = "voting_email_claims"
+
+    process_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("processes.id", ondelete="CASCADE"), primary_key=True
+    )
+    address_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)

@@ -38,12 +38,16 @@ from pb.processes.models import Connection, PhaseKind, Process
 from pb.processes.present import ballot_lines
 from pb.processes.services import load_process
 from pb.security import client_ip, csrf_exempt, limiter
-from pb.voting import codes, services
+from pb.voting import codes, selfservice, services
+from pb.voting.issuing_routes import bp as issuing_bp
 from pb.voting.models import AgeBand
+from pb.voting.selfservice_routes import bp as email_bp
 from pb.voting.services import BallotInput, Ballotpaper, Part
 from pb.web import attempt
 
 bp = Blueprint("voting", __name__)
+bp.register_blueprint(email_bp)  # voting.email.*: codes and receipts by e-mail
+bp.register_blueprint(issuing_bp)  # voting.issuing.*: officials issue and revoke codes
 
 MAX_FIELDS = 400
 AGE_BANDS: dict[AgeBand, Any] = {
@@ -364,8 +368,9 @@ def ballot(slug: str) -> ResponseReturnValue:
                             receipt=receipt_in)  # fmt: skip
     _mix_after(process)
     return render_template(
-        "voting/receipt.html", **_common(process), receipt=receipt, replaced=bool(receipt_in)
-    )
+        "voting/receipt.html", **_common(process), receipt=receipt, replaced=bool(receipt_in),
+        code=code, by_email=selfservice.offers_email(process),
+    )  # fmt: skip
 
 
 def _mix_after(process: Process) -> None:

@@ -1,0 +1,106 @@
+"""Where one cast request spends its time: SQL statements and time per step.
+
+    .venv/bin/python benchmarks/voting_profile.py [--casts 200]
+
+It builds the same throwaway SQLite database as ``benchmarks/voting.py``, then casts ballots
+one after another through Flask's test client (no HTTP, no concurrency, CSRF on), timing the
+main steps of ``pb.voting.routes.ballot`` by wrapping them, and counts the SQL statements of
+one cast. Steps nest (``cast`` includes its own look-up of the code), so they do not add up
+to the total; the rest is Flask, the form, the session and the commit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import functools
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import sqlalchemy as sa
+import voting as bench
+
+TIMES: collections.Counter[str] = collections.Counter()
+
+
+def _wrap(module: Any, name: str, label: str) -> None:
+    original = getattr(module, name)
+
+    @functools.wraps(original)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            TIMES[label] += time.perf_counter() - started
+
+    setattr(module, name, timed)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--casts", type=int, default=200)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="pb-profile-vote-"))
+    url = "sqlite:///" + str(tmp / "bench.sqlite3")
+    codes = bench._setup(url, tmp / "instance", args.casts + 21)
+
+    from pb import create_app
+    from pb.db import get_engine
+    from pb.voting import routes, services
+
+    for name in ("_limited", "_csrf_ok", "_mix_after", "_read_ballot", "_common",
+                 "load_process", "render_template"):  # fmt: skip
+        _wrap(routes, name, f"routes.{name}")
+    for name in ("ballotpaper", "look_up_code", "cast", "check_ballot"):
+        _wrap(services, name, f"services.{name}")
+    app = create_app({"ENV": "development", "DATABASE_URL": url, "WTF_CSRF_ENABLED": True})
+    client = app.test_client()
+    page = client.get(f"/p/{bench.SLUG}/vote?lang=en").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    token = found.group(1) if found else ""
+
+    def cast(code: str) -> None:
+        r = client.post(f"/p/{bench.SLUG}/vote/ballot?lang=en", data={
+            "code": code, "pick": ["|B1", "|B2"], "action": "cast", "csrf_token": token})  # fmt: skip
+        if 'id="receipt"' not in r.get_data(as_text=True):
+            raise SystemExit(f"cast refused: {r.status_code}")
+
+    for code in codes[:20]:  # warm up
+        cast(code)
+    statements: list[tuple[float, str]] = []
+    engine = get_engine(app)
+
+    def before(conn: Any, *_a: Any) -> None:
+        conn.info.setdefault("pb_t", []).append(time.perf_counter())
+
+    def after(conn: Any, _cursor: Any, statement: str, *_a: Any) -> None:
+        statements.append((time.perf_counter() - conn.info["pb_t"].pop(), statement.split()[0]))
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    sa.event.listen(engine, "after_cursor_execute", after)
+    cast(codes[20])
+    sa.event.remove(engine, "before_cursor_execute", before)
+    sa.event.remove(engine, "after_cursor_execute", after)
+    kinds = collections.Counter(kind for _t, kind in statements)
+    print(f"one cast: {len(statements)} SQL statements ({dict(kinds)}), "
+          f"{sum(t for t, _k in statements) * 1000:.2f} ms executing them")  # fmt: skip
+    TIMES.clear()
+    started = time.perf_counter()
+    for code in codes[21 : 21 + args.casts]:
+        cast(code)
+    per = (time.perf_counter() - started) / args.casts * 1000
+    print(f"per cast: {per:.2f} ms over {args.casts} casts (test client, one thread)")
+    for label, seconds in TIMES.most_common():
+        print(f"  {label:<24} {seconds / args.casts * 1000:6.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""Officials' issuing pages: an anonymous batch as a PDF of cards, letters from an uploaded
+people's file, the list of batches, revoking a batch; access, CSRF, audit, limits."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import csrf_token, login
+from tests.voting.conftest import Vote, make_vote
+from tests.voting.test_printing import page_texts
+
+CODE = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z*~$=]")
+
+
+@pytest.fixture(autouse=True)
+def _fonts() -> None:
+    if not Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").exists():
+        pytest.skip("the cards and letters need Debian's fonts-dejavu-core")
+
+
+def _digests(db: Any) -> set[str]:
+    from pb.voting.models import VotingCode
+
+    return set(db.scalars(sa.select(VotingCode.digest)))
+
+
+def test_only_officials_of_the_process_issue(client: Any, vote: Vote, users: Any) -> None:
+    r = client.get(f"/p/{vote.slug}/codes")
+    assert r.status_code == 302 and "/account/login" in r.headers["Location"]
+    login(client, "other_official")
+    assert client.get(f"/p/{vote.slug}/codes").status_code == 403
+    r = client.post(f"/p/{vote.slug}/codes/batch", data={"count": "3", "purpose": "x"})
+    assert r.status_code == 403
+    client.post("/account/logout")
+    login(client, "official")
+    assert client.get(f"/p/{vote.slug}/codes?lang=en").status_code == 200
+
+
+def test_a_batch_of_cards(client: Any, vote: Vote, users: Any, db: Any) -> None:
+    from pb.audit import AuditEvent
+    from pb.voting import codes
+    from pb.voting.models import CodeBatch
+
+    login(client, "official")
+    r = client.post(f"/p/{vote.slug}/codes/batch?lang=en",
+                    data={"count": "12", "purpose": "Klass 7B, Dalby skola", "channel": "school",
+                          "language": "en", "web_address": "dalby.se/rosta"})  # fmt: skip
+    assert r.status_code == 200, r.get_data(as_text=True)[:2000]
+    assert r.mimetype == "application/pdf" and r.headers["Cache-Control"] == "no-store"
+    assert "attachment" in r.headers["Content-Disposition"]
+    pdf = r.get_data()
+    found = {c for page in page_texts(pdf) for c in CODE.findall(page)}
+    assert len(found) == 12
+    pepper = client.application.config["VOTING_CODE_PEPPER"]
+    # The codes in the PDF are exactly the ones stored (as digests only).
+    assert {codes.digest(pepper, c) for c in found} == _digests(db)
+    [batch] = db.scalars(sa.select(CodeBatch)).all()
+    assert (batch.count, batch.purpose, batch.channel.value) == (12, "Klass 7B, Dalby skola",
+                                                                 "school")  # fmt: skip
+    [event] = db.scalars(sa.select(AuditEvent).where(AuditEvent.action == "codes.issue")).all()
+    assert event.data["count"] == 12 and event.actor_id == users["official"].id
+    logged = str(event.data) + str(event.reason)
+    assert not CODE.search(logged)
+    page = client.get(f"/p/{vote.slug}/codes?lang=en").get_data(as_text=True)
+    assert "Klass 7B, Dalby skola" in page and ">12<" in page
+    assert not CODE.search(page)  # the list never shows a code
+
+
+def test_bad_batch_requests_issue_nothing(client: Any, vote: Vote, users: Any, db: Any) -> None:
+    login(client, "official")
+    for data, words in (
+        ({"count": "5001", "purpose": "Mässan"}, "between 1 and 5000"),
+        ({"count": "zero", "purpose": "Mässan"}, "between 1 and 5000"),
+        ({"count": "3", "purpose": " "}, "what the batch is for"),
+        ({"count": "3", "purpose": "x", "channel": "email"}, "where the codes are handed out"),
+        ({"count": "3", "purpose": "x", "area": "nowhere"}, "no district"),
+    ):
+        r = client.post(f"/p/{vote.slug}/codes/batch?lang=en", data=data)
+        html = r.get_data(as_text=True)
+        assert r.status_code == 400 and words in html.lower(), (data, html[:3000])
+        assert r.mimetype == "text/html"
+    assert _digests(db) == set()
+    r = client.post(f"/p/{vote.slug}/codes/batch?lang=en",
+                    data={"count": "5001", "purpose": "Mässan"})  # fmt: skip
+    assert 'value="Mässan"' in r.get_data(as_text=True)  # what was typed is kept
+
+
+def test_letters_from_an_uploaded_file(
+    client: Any, make_process: Any, users: Any, db: Any, tmp_path: Path
+) -> None:
+    from pb.audit import AuditEvent
+    from pb.voting import codes
+    from pb.voting.models import CodeBatch
+
+    make_vote(client.application, make_process, slug="brev",
+              areas=[("Norra Fäladen", 100_000), ("Klostergården", 200_000)], budget=300_000)  # fmt: skip
+    login(client, "official")
+    people = (
+        "namn;adress;postnummer;ort;område;språk\n"
+        "Anna Andersson;Vildandsvägen 1;224 60;Lund;Norra Fäladen;sv\n"
+        "Omar Haddad;Klostergårdsvägen 2;222 47;Lund;Klostergården;en\n"
+        "Eva Ek;Stora Södergatan 3;222 23;Lund;;sv\n"
+    ).encode()
+    uploads = tmp_path / "uploads"
+    r = client.post("/p/brev/codes/letters?lang=en",
+                    data={"people": (io.BytesIO(people), "people.csv"), "purpose": "Brev 2026",
+                          "web_address": "lund.se/rosta"},
+                    content_type="multipart/form-data")  # fmt: skip
+    assert r.status_code == 200, r.get_data(as_text=True)[:3000]
+    assert r.mimetype == "application/pdf"
+    texts = page_texts(r.get_data())
+    assert len(texts) == 3 and "Anna Andersson" in texts[0] and "Omar Haddad" in texts[1]
+    found = {c for page in texts for c in CODE.findall(page)}
+    pepper = client.application.config["VOTING_CODE_PEPPER"]
+    assert len(found) == 3 and {codes.digest(pepper, c) for c in found} == _digests(db)
+    batches = db.scalars(sa.select(CodeBatch)).all()
+    assert sorted(b.count for b in batches) == [1, 1, 1]  # one batch per district and none
+    events = db.scalars(sa.select(AuditEvent).where(AuditEvent.action == "codes.issue")).all()
+    assert "Anna" not in str([(e.data, e.reason) for e in events])
+    # The file is read from the upload, never saved.
+    assert not uploads.exists() or not any(uploads.rglob("*"))
+
+
+def test_a_bad_people_file_issues_nothing(client: Any, vote: Vote, users: Any, db: Any) -> None:
+    login(client, "official")
+    bad = "name,address\nAnna,Vägen 1\n,Vägen 2\nBo\n".encode()
+    r = client.post(f"/p/{vote.slug}/codes/letters?lang=en",
+                    data={"people": (io.BytesIO(bad), "people.csv")},
+                    content_type="multipart/form-data")  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "Nothing was issued" in html
+    assert "line 3" in html.lower() and "line 4" in html.lower(), html[:4000]
+    assert _digests(db) == set()
+    r = client.post(f"/p/{vote.slug}/codes/letters?lang=en", data={},
+                    content_type="multipart/form-data")  # fmt: skip
+    assert r.status_code == 400 and "Choose the people" in r.get_data(as_text=True)
+
+
+def test_revoking_a_batch(client: Any, vote: Vote, users: Any, db: Any) -> None:
+    from pb.audit import AuditEvent
+    from pb.voting.models import CodeBatch, VotingCode
+
+    login(client, "official")
+    client.post(f"/p/{vote.slug}/codes/batch?lang=en", data={"count": "4", "purpose": "Bibliotek",
+                                                            "channel": "library"})  # fmt: skip
+    batch = db.scalar(sa.select(CodeBatch))
+    r = client.post(f"/p/{vote.slug}/codes/{batch.id}/revoke?lang=en")
+    assert r.status_code == 303
+    page = client.get(f"/p/{vote.slug}/codes?lang=en").get_data(as_text=True)
+    assert "Revoked 4 unused codes" in page
+    assert db.scalar(sa.select(sa.func.count()).where(VotingCode.revoked.is_(True))) == 4
+    event = db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "codes.revoke"))
+    assert event.data == {"count": 4}
+    r = client.post(f"/p/{vote.slug}/codes/9999/revoke?lang=en")
+    assert r.status_code == 400 and "no batch 9999" in r.get_data(as_text=True)
+
+
+def test_issuing_forms_need_csrf(make_app: Any, make_process: Any, users: Any) -> None:
+    app = make_app(WTF_CSRF_ENABLED=True)
+    make_vote(app, make_process, slug="csrf")
+    client = app.test_client()
+    page = client.get("/account/login").get_data(as_text=True)
+    client.post("/account/login", data={"email": "official@example.org",
+                                        "password": "password-official",
+                                        "csrf_token": csrf_token(page)})  # fmt: skip
+    r = client.post("/p/csrf/codes/batch?lang=en", data={"count": "3", "purpose": "x"})
+    assert r.status_code == 400
+    page = client.get("/p/csrf/codes?lang=en").get_data(as_text=True)
+    r = client.post("/p/csrf/codes/batch?lang=en",
+                    data={"count": "3", "purpose": "x", "csrf_token": csrf_token(page)})  # fmt: skip
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
