@@ -10,6 +10,7 @@ token themselves and show the choices back instead of an error page.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from flask import (
@@ -28,6 +29,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import ValidationError, validate_csrf
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from werkzeug.wrappers import Response
 
 from pb.db import get_session, utcnow
 from pb.errors import DomainError, Invalid
@@ -80,12 +82,39 @@ def _common(process: Process) -> dict[str, Any]:
     }
 
 
+@bp.after_request
+def _not_kept(response: Response) -> Response:
+    """Voting pages carry a code or a receipt (with both one can replace the ballot): a
+    shared computer's browser must not keep them for the next person's Back button."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 # -- rate limits -----------------------------------------------------------------------
+
+
+def _network() -> str:
+    """The key of the per-address limit: the address, or for IPv6 its /64 network (whoever
+    has one address of a /64 usually has all 2^64 of them)."""
+    ip = client_ip()
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return ip
+
+
+def _counts_as_guess(exc: DomainError) -> bool:
+    """A typo caught by the check symbol looks nothing up, and a used code is a real code
+    (a voter pressing Back and Cast again): neither is a guess."""
+    return not isinstance(exc, codes.CodeTypo | services.CodeAlreadyUsed)
 
 
 def _limited() -> str | None:
     """The message to show if code entry is limited now (per IP, or overall)."""
-    for name, key in (("code.ip", client_ip()), ("code.all", "all")):
+    for name, key in (("code.ip", _network()), ("code.all", "all")):
         rl = limiter(name)
         if not rl.test(key):
             minutes = max(1, -(-int(rl.resets_in(key).total_seconds()) // 60))
@@ -99,7 +128,7 @@ def _limited() -> str | None:
 
 
 def _count_failure() -> None:
-    limiter("code.ip").hit(client_ip())
+    limiter("code.ip").hit(_network())
     limiter("code.all").hit("all")
 
 
@@ -264,7 +293,8 @@ def enter_code(slug: str) -> ResponseReturnValue:
     except codes.CodeTypo as exc:  # caught before any look-up; not counted as a guess
         return _code_error(process, code, str(exc), 400)
     except DomainError as exc:
-        _count_failure()
+        if _counts_as_guess(exc):
+            _count_failure()
         return _code_error(process, code, str(exc), _status_of(exc))
     return _ballot_page(process, codes.pretty(code), BallotInput(()), code_area=state.area)
 
@@ -314,8 +344,9 @@ def ballot(slug: str) -> ResponseReturnValue:
     if not _status(process)["open"]:
         return _code_error(process, code, _closed_message(process), 403)
     limited = _limited()
-    if limited:
-        return _code_error(process, code, limited, 429)
+    if limited:  # the choices come back, to cast once the limit has passed
+        return _ballot_page(process, code, choice, problems=[limited], status=429,
+                            receipt=receipt_in)  # fmt: skip
     # The code is checked again at every step (the hidden field may have been changed).
     code_area = None
     try:
@@ -326,7 +357,8 @@ def ballot(slug: str) -> ResponseReturnValue:
     except codes.CodeTypo as exc:
         return _code_error(process, code, str(exc), 400)
     except DomainError as exc:
-        _count_failure()
+        if _counts_as_guess(exc):
+            _count_failure()
         return _code_error(process, code, str(exc), _status_of(exc))
     if problems:
         return _ballot_page(process, code, choice, problems=problems, status=400,
@@ -429,7 +461,7 @@ def change(slug: str) -> ResponseReturnValue:
             try:
                 area = services.code_area_for_replacement(get_session(), process, code, receipt_in)
             except DomainError as exc:
-                if not isinstance(exc, codes.CodeTypo):
+                if _counts_as_guess(exc):
                     _count_failure()
                 error, status = str(exc), _status_of(exc)
             else:

@@ -439,12 +439,13 @@ def _content(
     process: Process, parts: list[Part], ballot: BallotInput, now: dt.datetime, paper: bool
 ) -> dict[str, Any]:
     district = next((p.area for p in parts if p.area is not None), None)
+    del paper  # a paper ballot, once mixed, looks like any other (see ``cast``)
     return {
         "day": now.astimezone(_tz()).date().isoformat(),
         "area": district,
         "age_band": ballot.age_band.value if ballot.age_band else None,
         "connection": ballot.connection.value if ballot.connection else None,
-        "paper": paper,
+        "paper": False,
         "choices": [p.as_json() for p in parts],
     }
 
@@ -471,11 +472,12 @@ def cast(
         _check_declared(process, ballot)
     parts = check_ballot(on_ballot or ballotpaper(session, process), ballot, state.area)
     receipt = None if paper else codes.generate()
-    bind = (
-        codes.keyed(pepper(), "bind", state.canonical, codes.normalize(receipt))
-        if receipt
-        else None
-    )
+    # A paper ballot gets a receipt no one holds: its code row and its ballot row then look
+    # like a web voter's (an operator knows which codes were cast on paper: the official's
+    # audited entry shares the casting transaction, so a "paper" mark on ballots, or a
+    # missing bind or receipt digest, would tie each paper ballot to its code).
+    unheld = None if receipt else codes.generate()
+    bind = codes.keyed(pepper(), "bind", state.canonical, codes.normalize(receipt or unheld or ""))
     result = session.execute(
         sa.update(VotingCode)
         .where(
@@ -493,7 +495,7 @@ def cast(
         HeldBallot(
             id=random_id(),
             process_id=process.id,
-            receipt_digest=codes.digest(pepper(), receipt, purpose="receipt") if receipt else None,
+            receipt_digest=codes.digest(pepper(), receipt or unheld or "", purpose="receipt"),
             content=_content(process, parts, ballot, now, paper),
         )
     )
@@ -518,6 +520,7 @@ def replace(
     moves the new one. The receipt stays valid."""
     _check_open(process, now)
     area = code_area_for_replacement(session, process, code_text, receipt_text)
+    _check_declared(process, ballot)
     receipt_canonical = codes.normalize(receipt_text)
     parts = check_ballot(ballotpaper(session, process), ballot, area)
     receipt_digest = codes.digest_canonical(pepper(), receipt_canonical, purpose="receipt")
@@ -605,6 +608,10 @@ def mix(
         )
     ).all()
     rows = list(held)
+    if session.get_bind().dialect.name == "sqlite":
+        # Deleted rows stay in the file's free space unless overwritten: in casting order,
+        # with their choices. (Debian's SQLite does this by default; not every build does.)
+        session.execute(sa.text("PRAGMA secure_delete = ON"))
     secrets.SystemRandom().shuffle(rows)
     ids = [r.id for r in rows]
     deleted = 0
@@ -1053,10 +1060,13 @@ def extend_voting(
         raise ExtensionRefused(_("Give the reason for extending the vote."))
     old_end = voting.ends_at
     delta = new_end - old_end
-    for phase in process.phases:
-        if phase.kind.order > PhaseKind.VOTING.order:
-            phase.starts_at += delta
-            phase.ends_at += delta
+    later = [p for p in process.phases if p.kind.order > PhaseKind.VOTING.order]
+    try:
+        moved = [(p, p.starts_at + delta, p.ends_at + delta) for p in later]
+    except OverflowError:
+        raise ExtensionRefused(_("The new end is too far in the future.")) from None
+    for phase, starts, ends in moved:
+        phase.starts_at, phase.ends_at = starts, ends
     voting.ends_at = new_end
     rec = session.get(VotingRecord, process.id)
     if rec is None:
