@@ -323,6 +323,14 @@ def _status_of(exc: DomainError) -> int:
     return status_for(exc)
 
 
+@bp.get("/p/<slug>/vote/ballot")
+def ballot_again(slug: str) -> ResponseReturnValue:
+    """The ballot is only ever a POST; arriving here by GET (the language switch, a bookmark,
+    a reload) goes back to code entry instead of an error page."""
+    process = load_process(slug)
+    return redirect(url_for("voting.start", slug=process.slug), code=303)
+
+
 @bp.post("/p/<slug>/vote/ballot")
 @csrf_exempt
 def ballot(slug: str) -> ResponseReturnValue:

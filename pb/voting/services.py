@@ -468,8 +468,7 @@ def cast(
     goes into the holding table. Nothing is consumed if anything fails."""
     _check_open(process, now)
     state = look_up_code(session, process, code_text)
-    if not paper:
-        _check_declared(process, ballot)
+    _check_declared(process, ballot)
     parts = check_ballot(on_ballot or ballotpaper(session, process), ballot, state.area)
     receipt = None if paper else codes.generate()
     # A paper ballot gets a receipt no one holds: its code row and its ballot row then look
@@ -921,6 +920,7 @@ def enter_paper(
     counts entries per official, never their content."""
     _check_open(process, now)
     state = look_up_code(session, process, code_text)
+    _check_declared(process, ballot)
     paper = ballotpaper(session, process)
     check_ballot(paper, ballot, state.area)
     code_key = codes.keyed(pepper(), "paper-code", state.canonical)

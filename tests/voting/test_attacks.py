@@ -205,3 +205,27 @@ def test_cross_site_posts_cast_nothing(make_app: Any, make_process: Any) -> None
         assert (
             get_session().scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 0
         )
+
+
+def test_a_paper_entry_is_checked_like_a_cast(app: Any, make_process: Any, users: Any) -> None:
+    """A tampered paper form cannot declare what a web ballot may not."""
+    from pb.db import get_session
+    from pb.errors import NotAllowed
+    from pb.voting import services
+
+    vote = make_vote(app, make_process, slug="papper", min_age=18)
+    [code] = issue(app, vote)
+    from pb.voting.models import AgeBand
+
+    with app.test_request_context("/?lang=en"):
+        session = get_session()
+        with pytest.raises(NotAllowed, match="at least 18"):
+            services.enter_paper(session, vote.process(session), code,
+                                 ballot("p1", age_band=AgeBand.UNDER_16),
+                                 users["official"], now())  # fmt: skip
+
+
+def test_the_ballot_address_by_get_goes_back_to_code_entry(client: Any, vote: Vote) -> None:
+    """The language switch sends the voter back to the page's address with a GET."""
+    r = client.get(f"/p/{vote.slug}/vote/ballot?lang=sv")
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/p/{vote.slug}/vote")
