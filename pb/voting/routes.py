@@ -11,6 +11,7 @@ token themselves and show the choices back instead of an error page.
 from __future__ import annotations
 
 import ipaddress
+import secrets
 from typing import Any
 
 from flask import (
@@ -505,8 +506,9 @@ def paper(slug: str) -> ResponseReturnValue:
             counted = False
             with attempt(session) as done:
                 counted = services.enter_paper(
-                    session, process, code, choice, current_user, utcnow()
-                )
+                    session, process, code, choice, current_user, utcnow(),
+                    form=request.form.get("entry", "")[:64],
+                )  # fmt: skip
             if done.error:
                 problems = getattr(done.error, "problems", None) or [done.message]
                 status = done.status
@@ -524,6 +526,7 @@ def paper(slug: str) -> ResponseReturnValue:
         render_template(
             "voting/paper.html",
             **_common(process),
+            entry=secrets.token_hex(16),  # a new token each time the form is shown
             code=code,
             ballot=choice,
             problems=problems,

@@ -114,6 +114,13 @@ class PaperMismatch(Conflict):
     )
 
 
+class PaperResubmitted(Conflict):
+    message = _l(
+        "This is the first entry sent again (a double click or a reload), not a second "
+        "typing. Type the ballot again to confirm it."
+    )
+
+
 class ExtensionRefused(Invalid):
     pass
 
@@ -910,8 +917,14 @@ def enter_paper(
     ballot: BallotInput,
     official: Any,
     now: dt.datetime,
+    *,
+    form: str = "",
 ) -> bool:
     """Enter a paper ballot that carries a printed code; True once it counts.
+
+    ``form`` names the form the entry was typed into (a random token each time the form is
+    shown): the same form sent twice (a double click, a reload) is one typing, not two, and
+    the second sending is refused with ``PaperResubmitted``.
 
     The first entry is checked like a cast (open vote, valid unused code, valid ballot) and
     kept only as a keyed commitment to (code, choices). A second entry of the same code
@@ -934,15 +947,19 @@ def enter_paper(
             PaperEntry.process_id == process.id, PaperEntry.code_key == code_key
         )
     )
+    # The entry's id is derived from its form's token (random either way).
+    entry_id = codes.keyed(pepper(), "paper-form", form, code_key)[:32] if form else random_id()
     if first is None:
         session.add(
             PaperEntry(
-                id=random_id(), process_id=process.id, code_key=code_key,
+                id=entry_id, process_id=process.id, code_key=code_key,
                 commitment=commitment, entered_by_id=getattr(official, "id", None),
             )
         )  # fmt: skip
         session.flush()
         return False
+    if form and codes.same(first.id, entry_id):
+        raise PaperResubmitted()
     if not codes.same(first.commitment, commitment):
         raise PaperMismatch()
     session.delete(first)

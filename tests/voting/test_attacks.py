@@ -229,3 +229,40 @@ def test_the_ballot_address_by_get_goes_back_to_code_entry(client: Any, vote: Vo
     """The language switch sends the voter back to the page's address with a GET."""
     r = client.get(f"/p/{vote.slug}/vote/ballot?lang=sv")
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/p/{vote.slug}/vote")
+
+
+def test_a_double_click_is_not_a_second_paper_entry(client: Any, vote: Vote, db: Any) -> None:
+    """Double entry catches typing errors only if the ballot is typed twice: the same form
+    sent twice (a double click, a reload) must not count the ballot."""
+    from pb.voting.models import VotingCode
+
+    [code] = issue(client.application, vote)
+    login(client, "official")
+    html = client.get(f"/p/{vote.slug}/paper?lang=en").get_data(as_text=True)
+    entry = re.search(r'name="entry" value="([0-9a-f]+)"', html)
+    assert entry
+    data = {"code": code, "pick": ["|p1"], "entry": entry.group(1)}
+    assert client.post(f"/p/{vote.slug}/paper?lang=en", data=data).status_code == 303
+    r = client.post(f"/p/{vote.slug}/paper?lang=en", data=data)
+    assert r.status_code == 409 and "sent again" in r.get_data(as_text=True)
+    assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 0
+    html = client.get(f"/p/{vote.slug}/paper?lang=en").get_data(as_text=True)
+    again = re.search(r'name="entry" value="([0-9a-f]+)"', html)
+    assert again and again.group(1) != entry.group(1)
+    r = client.post(f"/p/{vote.slug}/paper?lang=en", follow_redirects=True,
+                    data={**data, "entry": again.group(1)})  # fmt: skip
+    assert "Both entries match" in r.get_data(as_text=True)
+    assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 1
+
+
+def test_one_paper_form_sent_back_for_another_code(client: Any, vote: Vote) -> None:
+    """Back to the same form, another paper ballot typed into it: a first entry, not a 500."""
+    a, b = issue(client.application, vote, 2)
+    login(client, "official")
+    html = client.get(f"/p/{vote.slug}/paper?lang=en").get_data(as_text=True)
+    entry = re.search(r'name="entry" value="([0-9a-f]+)"', html)
+    assert entry
+    for code in (a, b):
+        r = client.post(f"/p/{vote.slug}/paper?lang=en",
+                        data={"code": code, "pick": ["|p1"], "entry": entry.group(1)})  # fmt: skip
+        assert r.status_code == 303
