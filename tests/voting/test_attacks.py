@@ -266,3 +266,58 @@ def test_one_paper_form_sent_back_for_another_code(client: Any, vote: Vote) -> N
         r = client.post(f"/p/{vote.slug}/paper?lang=en",
                         data={"code": code, "pick": ["|p1"], "entry": entry.group(1)})  # fmt: skip
         assert r.status_code == 303
+
+
+def test_a_receipt_without_its_code_replaces_nothing(client: Any, vote: Vote, db: Any) -> None:
+    """Someone who saw a voter's receipt (and holds a used code and receipt of their own)
+    cannot replace that voter's ballot; someone holding the voter's code learns only that it
+    was used."""
+    from pb.voting.models import HeldBallot
+
+    victim, attacker = issue(client.application, vote, 2)
+    theirs = _receipt(_cast(client, vote, victim, "p1").get_data(as_text=True))
+    mine = _receipt(_cast(client, vote, attacker, "p2").get_data(as_text=True))
+    for code, receipt in ((attacker, theirs), (victim, mine)):
+        r = _cast(client, vote, code, "p4", "p5", receipt=receipt)
+        assert r.status_code == 400 and "does not belong to this code" in r.get_data(as_text=True)
+        r = client.post(f"/p/{vote.slug}/vote/change?lang=en",
+                        data={"code": code, "receipt": receipt})  # fmt: skip
+        assert r.status_code == 400
+    contents = sorted(
+        h.content["choices"][0]["projects"] for h in db.scalars(sa.select(HeldBallot))
+    )
+    assert contents == [["p1"], ["p2"]]
+    html = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": victim}).get_data(as_text=True)
+    assert "already been used" in html
+    assert theirs not in html and "Skatepark" not in html
+
+
+def test_the_extension_decides_when_a_cast_is_too_late(app: Any, vote: Vote, users: Any) -> None:
+    import datetime as dt
+
+    from pb.db import get_session
+    from pb.processes.models import PhaseKind
+    from pb.voting import services
+
+    a, b = issue(app, vote, 2)
+    with app.test_request_context("/?lang=en"):
+        session = get_session()
+        process = vote.process(session)
+        end = process.phase(PhaseKind.VOTING).ends_at
+        with pytest.raises(services.VotingClosed):
+            services.cast(session, process, a, ballot("p1"), end)
+        session.rollback()
+        services.extend_voting(session, process, end + dt.timedelta(days=1), "Post strike.",
+                               users["admin"], now())  # fmt: skip
+        session.commit()
+        assert services.cast(session, process, a, ballot("p1"), end + dt.timedelta(hours=1))
+        session.commit()
+        with pytest.raises(services.VotingClosed):
+            services.cast(session, process, b, ballot("p1"), end + dt.timedelta(days=1))
+        session.rollback()
+        with pytest.raises(services.ExtensionRefused):  # never shorter
+            services.extend_voting(session, process, end + dt.timedelta(hours=2), "Oops.",
+                                   users["admin"], now())  # fmt: skip
+        with pytest.raises(services.ExtensionRefused):  # never once it has ended
+            services.extend_voting(session, process, end + dt.timedelta(days=9), "Late.",
+                                   users["admin"], end + dt.timedelta(days=2))  # fmt: skip
