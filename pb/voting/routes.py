@@ -32,7 +32,7 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.wrappers import Response
 
-from pb.db import get_session, utcnow
+from pb.db import get_engine, get_session, utcnow
 from pb.errors import DomainError, Invalid
 from pb.i18n import local_tz, locale_code, when
 from pb.processes import vocab
@@ -414,10 +414,14 @@ def _mix_after(process: Process) -> None:
     a database error here must not cost the voter the receipt of a ballot already cast: the
     next cast (or ``pb codes mix``) mixes instead."""
     session = get_session()
+    moved = 0
     with attempt(session, also=(SQLAlchemyError,)) as done:
-        services.mix_due(session, process, utcnow())
+        moved = services.mix_due(session, process, utcnow())
     if done.error:
         current_app.logger.info("mixing deferred to the next cast")
+    elif moved:
+        with attempt(session, also=(SQLAlchemyError,)):
+            services.forget_held(get_engine())
 
 
 # -- receipts and changing one's mind --------------------------------------------------

@@ -660,6 +660,22 @@ def mix(
     return len(values)
 
 
+def forget_held(engine: sa.Engine) -> bool:
+    """After a mix on SQLite, best effort: checkpoint and truncate the write-ahead log, whose
+    frames still hold the held ballots' pages as they were written, in casting order. Never
+    waits: with readers or writers busy it degrades to a passive checkpoint (False), and the
+    next mix tries again. Run it outside any transaction. (PostgreSQL: see docs/voting.md.)"""
+    if engine.dialect.name != "sqlite":
+        return False
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+        try:
+            busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        finally:
+            conn.exec_driver_sql("PRAGMA busy_timeout = 10000")
+    return not busy
+
+
 def mix_due(session: Session, process: Process, now: dt.datetime) -> int:
     """Mix what is due: a full batch during voting, everything once voting has closed; and
     take the rules' fingerprint if voting has opened and it was not taken yet. Run it in a

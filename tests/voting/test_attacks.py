@@ -321,3 +321,23 @@ def test_the_extension_decides_when_a_cast_is_too_late(app: Any, vote: Vote, use
         with pytest.raises(services.ExtensionRefused):  # never once it has ended
             services.extend_voting(session, process, end + dt.timedelta(days=9), "Late.",
                                    users["admin"], end + dt.timedelta(days=2))  # fmt: skip
+
+
+def test_mixing_on_the_web_leaves_no_held_ballot_in_the_sqlite_log(app: Any, vote: Vote) -> None:
+    """The write-ahead log keeps every page as written, in casting order, after the rows are
+    gone from the database: the mix after a cast truncates it (when nobody else is busy)."""
+    from pathlib import Path
+
+    from pb.db import get_engine
+
+    with app.app_context():
+        engine = get_engine()
+        if engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's write-ahead log")
+        path = Path(str(engine.url.database))
+    client = app.test_client()
+    for code in issue(app, vote, 20):
+        assert _cast(client, vote, code, "p1", "p5").status_code == 200
+    wal = Path(f"{path}-wal")
+    assert not wal.exists() or b'"day"' not in wal.read_bytes()
+    assert b'"day"' not in path.read_bytes()
