@@ -40,7 +40,7 @@ from pb.processes.contract import Contract
 from pb.processes.models import Connection, PhaseKind, Process
 from pb.processes.present import ballot_lines
 from pb.processes.services import load_process
-from pb.security import client_ip, csrf_exempt, limiter
+from pb.security import RateLimiter, client_ip, csrf_exempt, limiter
 from pb.voting import codes, services
 from pb.voting.models import AgeBand
 from pb.voting.services import BallotInput, Ballotpaper, Part
@@ -114,18 +114,27 @@ def _counts_as_guess(exc: DomainError) -> bool:
 
 
 def _limited() -> str | None:
-    """The message to show if code entry is limited now (per IP, or overall)."""
-    for name, key in (("code.ip", _network()), ("code.all", "all")):
-        rl = limiter(name)
-        if not rl.test(key):
-            minutes = max(1, -(-int(rl.resets_in(key).total_seconds()) // 60))
-            return str(
-                _(
-                    "Too many attempts with voting codes. Please try again in %(n)s minutes.",
-                    n=minutes,
-                )
-            )
-    return None
+    """The message to show if code entry is limited now: per address (or IPv6 /64); and,
+    once the overall limit is reached (guessing from many addresses), for every address
+    that has made a wrong attempt lately. An address without one still gets through, so
+    whoever exhausts the overall limit cannot lock every voter out of the vote."""
+    network = _network()
+    per_address = limiter("code.ip")
+    overall = limiter("code.all")
+    refused = None
+    if not per_address.test(network):
+        refused = (per_address, network)
+    elif not overall.test("all"):
+        clean = RateLimiter(per_address.name, 1, per_address.window)  # no wrong attempt
+        if not clean.test(network):
+            refused = (overall, "all")
+    if refused is None:
+        return None
+    rl, key = refused
+    minutes = max(1, -(-int(rl.resets_in(key).total_seconds()) // 60))
+    return str(
+        _("Too many attempts with voting codes. Please try again in %(n)s minutes.", n=minutes)
+    )
 
 
 def _count_failure() -> None:

@@ -341,3 +341,30 @@ def test_mixing_on_the_web_leaves_no_held_ballot_in_the_sqlite_log(app: Any, vot
     wal = Path(f"{path}-wal")
     assert not wal.exists() or b'"day"' not in wal.read_bytes()
     assert b'"day"' not in path.read_bytes()
+
+
+def test_the_overall_limit_stops_guessers_not_the_vote(app: Any, vote: Vote) -> None:
+    """Guessing from many addresses fills the overall limit; then every address that has
+    guessed wrong is refused, but a voter who has not (another address) still votes: the
+    overall limit cannot be used to lock every voter out."""
+    from pb.security import limiter
+    from pb.voting import codes
+
+    client = app.test_client()
+    with app.test_request_context("/?lang=en"):
+        overall = limiter("code.all")
+        for _ in range(overall.limit - 1):
+            overall.hit("all")
+    guesser = {"REMOTE_ADDR": "198.51.100.7"}
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": codes.generate()},
+                    environ_base=guesser)  # fmt: skip
+    assert r.status_code == 400  # the guess that fills the overall limit
+    [code, other] = issue(app, vote, 2)
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": code}, environ_base=guesser)
+    assert r.status_code == 429 and "try again in" in r.get_data(as_text=True)
+    voter = {"REMOTE_ADDR": "203.0.113.20"}
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": other}, environ_base=voter)
+    assert r.status_code == 200
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en", environ_base=voter,
+                    data={"code": other, "pick": ["|p1"], "action": "cast"})  # fmt: skip
+    assert r.status_code == 200 and _receipt(r.get_data(as_text=True))
