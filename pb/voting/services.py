@@ -443,10 +443,11 @@ def look_up_code(session: Session, process: Process, text: str) -> CodeState:
 
 
 def _content(
-    process: Process, parts: list[Part], ballot: BallotInput, now: dt.datetime, paper: bool
+    process: Process, parts: list[Part], ballot: BallotInput, now: dt.datetime
 ) -> dict[str, Any]:
+    """A held ballot's content. ``paper`` is always false: once mixed, a paper ballot looks
+    like any other (see ``cast``)."""
     district = next((p.area for p in parts if p.area is not None), None)
-    del paper  # a paper ballot, once mixed, looks like any other (see ``cast``)
     return {
         "day": now.astimezone(_tz()).date().isoformat(),
         "area": district,
@@ -502,7 +503,7 @@ def cast(
             id=random_id(),
             process_id=process.id,
             receipt_digest=codes.digest(pepper(), receipt or unheld or "", purpose="receipt"),
-            content=_content(process, parts, ballot, now, paper),
+            content=_content(process, parts, ballot, now),
         )
     )
     session.flush()
@@ -542,7 +543,7 @@ def replace(
             id=random_id(),
             process_id=process.id,
             receipt_digest=receipt_digest,
-            content=_content(process, parts, ballot, now, False),
+            content=_content(process, parts, ballot, now),
         )
     )
     session.flush()

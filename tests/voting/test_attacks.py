@@ -368,3 +368,21 @@ def test_the_overall_limit_stops_guessers_not_the_vote(app: Any, vote: Vote) -> 
     r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en", environ_base=voter,
                     data={"code": other, "pick": ["|p1"], "action": "cast"})  # fmt: skip
     assert r.status_code == 200 and _receipt(r.get_data(as_text=True))
+
+
+def test_a_code_and_projects_of_another_process_count_for_nothing(
+    client: Any, vote: Vote, make_process: Any, db: Any
+) -> None:
+    from pb.voting.models import VotingCode
+
+    other = make_vote(client.application, make_process, slug="annan",
+                      projects=[("x1", "Bibliotek", 50_000, None)])  # fmt: skip
+    [theirs] = issue(client.application, other)
+    [mine] = issue(client.application, vote)
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": theirs})
+    assert r.status_code == 400 and "not valid for this vote" in r.get_data(as_text=True)
+    r = _cast(client, vote, theirs, "p1")
+    assert r.status_code == 400 and "not valid for this vote" in r.get_data(as_text=True)
+    r = _cast(client, vote, mine, "x1")
+    assert r.status_code == 400 and "not on this ballot" in r.get_data(as_text=True)
+    assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 0
