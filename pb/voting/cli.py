@@ -314,4 +314,6 @@ def mix(slug: str) -> None:
         process = _process_named(slug)
         n = services.mix_due(session, process, utcnow())
         session.commit()
+        if n:
+            services.forget_held(session.get_bind().engine)
     click.echo(f"Moved {n} ballots into the count.")

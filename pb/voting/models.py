@@ -123,6 +123,8 @@ class Ballot(Base):
     area: Mapped[str | None] = mapped_column(sa.String(80))
     age_band: Mapped[str | None] = mapped_column(sa.String(8))
     connection: Mapped[str | None] = mapped_column(sa.String(24))
+    # Always false: a mark would tie a lone paper ballot of a batch to its code (an operator
+    # knows which codes were cast on paper). Kept so the schema needs no migration.
     paper: Mapped[bool] = mapped_column(default=False)
     choices: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
     receipt_digest: Mapped[str | None] = mapped_column(sa.String(64), unique=True)

@@ -10,6 +10,8 @@ token themselves and show the choices back instead of an error page.
 
 from __future__ import annotations
 
+import ipaddress
+import secrets
 from typing import Any
 
 from flask import (
@@ -28,8 +30,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import ValidationError, validate_csrf
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from werkzeug.wrappers import Response
 
-from pb.db import get_session, utcnow
+from pb.db import get_engine, get_session, utcnow
 from pb.errors import DomainError, Invalid
 from pb.i18n import local_tz, locale_code, when
 from pb.processes import vocab
@@ -37,7 +40,7 @@ from pb.processes.contract import Contract
 from pb.processes.models import Connection, PhaseKind, Process
 from pb.processes.present import ballot_lines
 from pb.processes.services import load_process
-from pb.security import client_ip, csrf_exempt, limiter
+from pb.security import RateLimiter, client_ip, csrf_exempt, limiter
 from pb.voting import codes, selfservice, services
 from pb.voting.issuing_routes import bp as issuing_bp
 from pb.voting.models import AgeBand
@@ -84,26 +87,62 @@ def _common(process: Process) -> dict[str, Any]:
     }
 
 
+@bp.after_request
+def _not_kept(response: Response) -> Response:
+    """Voting pages carry a code or a receipt (with both one can replace the ballot): a
+    shared computer's browser must not keep them for the next person's Back button."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 # -- rate limits -----------------------------------------------------------------------
 
 
+def _network() -> str:
+    """The key of the per-address limit: the address, or for IPv6 its /64 network (whoever
+    has one address of a /64 usually has all 2^64 of them)."""
+    ip = client_ip()
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return ip
+
+
+def _counts_as_guess(exc: DomainError) -> bool:
+    """A typo caught by the check symbol looks nothing up, and a used code is a real code
+    (a voter pressing Back and Cast again): neither is a guess."""
+    return not isinstance(exc, codes.CodeTypo | services.CodeAlreadyUsed)
+
+
 def _limited() -> str | None:
-    """The message to show if code entry is limited now (per IP, or overall)."""
-    for name, key in (("code.ip", client_ip()), ("code.all", "all")):
-        rl = limiter(name)
-        if not rl.test(key):
-            minutes = max(1, -(-int(rl.resets_in(key).total_seconds()) // 60))
-            return str(
-                _(
-                    "Too many attempts with voting codes. Please try again in %(n)s minutes.",
-                    n=minutes,
-                )
-            )
-    return None
+    """The message to show if code entry is limited now: per address (or IPv6 /64); and,
+    once the overall limit is reached (guessing from many addresses), for every address
+    that has made a wrong attempt lately. An address without one still gets through, so
+    whoever exhausts the overall limit cannot lock every voter out of the vote."""
+    network = _network()
+    per_address = limiter("code.ip")
+    overall = limiter("code.all")
+    refused = None
+    if not per_address.test(network):
+        refused = (per_address, network)
+    elif not overall.test("all"):
+        clean = RateLimiter(per_address.name, 1, per_address.window)  # no wrong attempt
+        if not clean.test(network):
+            refused = (overall, "all")
+    if refused is None:
+        return None
+    rl, key = refused
+    minutes = max(1, -(-int(rl.resets_in(key).total_seconds()) // 60))
+    return str(
+        _("Too many attempts with voting codes. Please try again in %(n)s minutes.", n=minutes)
+    )
 
 
 def _count_failure() -> None:
-    limiter("code.ip").hit(client_ip())
+    limiter("code.ip").hit(_network())
     limiter("code.all").hit("all")
 
 
@@ -268,7 +307,8 @@ def enter_code(slug: str) -> ResponseReturnValue:
     except codes.CodeTypo as exc:  # caught before any look-up; not counted as a guess
         return _code_error(process, code, str(exc), 400)
     except DomainError as exc:
-        _count_failure()
+        if _counts_as_guess(exc):
+            _count_failure()
         return _code_error(process, code, str(exc), _status_of(exc))
     return _ballot_page(process, codes.pretty(code), BallotInput(()), code_area=state.area)
 
@@ -297,6 +337,14 @@ def _status_of(exc: DomainError) -> int:
     return status_for(exc)
 
 
+@bp.get("/p/<slug>/vote/ballot")
+def ballot_again(slug: str) -> ResponseReturnValue:
+    """The ballot is only ever a POST; arriving here by GET (the language switch, a bookmark,
+    a reload) goes back to code entry instead of an error page."""
+    process = load_process(slug)
+    return redirect(url_for("voting.start", slug=process.slug), code=303)
+
+
 @bp.post("/p/<slug>/vote/ballot")
 @csrf_exempt
 def ballot(slug: str) -> ResponseReturnValue:
@@ -318,8 +366,9 @@ def ballot(slug: str) -> ResponseReturnValue:
     if not _status(process)["open"]:
         return _code_error(process, code, _closed_message(process), 403)
     limited = _limited()
-    if limited:
-        return _code_error(process, code, limited, 429)
+    if limited:  # the choices come back, to cast once the limit has passed
+        return _ballot_page(process, code, choice, problems=[limited], status=429,
+                            receipt=receipt_in)  # fmt: skip
     # The code is checked again at every step (the hidden field may have been changed).
     code_area = None
     try:
@@ -330,7 +379,8 @@ def ballot(slug: str) -> ResponseReturnValue:
     except codes.CodeTypo as exc:
         return _code_error(process, code, str(exc), 400)
     except DomainError as exc:
-        _count_failure()
+        if _counts_as_guess(exc):
+            _count_failure()
         return _code_error(process, code, str(exc), _status_of(exc))
     if problems:
         return _ballot_page(process, code, choice, problems=problems, status=400,
@@ -378,10 +428,14 @@ def _mix_after(process: Process) -> None:
     a database error here must not cost the voter the receipt of a ballot already cast: the
     next cast (or ``pb codes mix``) mixes instead."""
     session = get_session()
+    moved = 0
     with attempt(session, also=(SQLAlchemyError,)) as done:
-        services.mix_due(session, process, utcnow())
+        moved = services.mix_due(session, process, utcnow())
     if done.error:
         current_app.logger.info("mixing deferred to the next cast")
+    elif moved:
+        with attempt(session, also=(SQLAlchemyError,)):
+            services.forget_held(get_engine())
 
 
 # -- receipts and changing one's mind --------------------------------------------------
@@ -434,7 +488,7 @@ def change(slug: str) -> ResponseReturnValue:
             try:
                 area = services.code_area_for_replacement(get_session(), process, code, receipt_in)
             except DomainError as exc:
-                if not isinstance(exc, codes.CodeTypo):
+                if _counts_as_guess(exc):
                     _count_failure()
                 error, status = str(exc), _status_of(exc)
             else:
@@ -470,8 +524,9 @@ def paper(slug: str) -> ResponseReturnValue:
             counted = False
             with attempt(session) as done:
                 counted = services.enter_paper(
-                    session, process, code, choice, current_user, utcnow()
-                )
+                    session, process, code, choice, current_user, utcnow(),
+                    form=request.form.get("entry", "")[:64],
+                )  # fmt: skip
             if done.error:
                 problems = getattr(done.error, "problems", None) or [done.message]
                 status = done.status
@@ -489,6 +544,7 @@ def paper(slug: str) -> ResponseReturnValue:
         render_template(
             "voting/paper.html",
             **_common(process),
+            entry=secrets.token_hex(16),  # a new token each time the form is shown
             code=code,
             ballot=choice,
             problems=problems,

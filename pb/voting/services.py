@@ -114,6 +114,13 @@ class PaperMismatch(Conflict):
     )
 
 
+class PaperResubmitted(Conflict):
+    message = _l(
+        "This is the first entry sent again (a double click or a reload), not a second "
+        "typing. Type the ballot again to confirm it."
+    )
+
+
 class ExtensionRefused(Invalid):
     pass
 
@@ -436,15 +443,17 @@ def look_up_code(session: Session, process: Process, text: str) -> CodeState:
 
 
 def _content(
-    process: Process, parts: list[Part], ballot: BallotInput, now: dt.datetime, paper: bool
+    process: Process, parts: list[Part], ballot: BallotInput, now: dt.datetime
 ) -> dict[str, Any]:
+    """A held ballot's content. ``paper`` is always false: once mixed, a paper ballot looks
+    like any other (see ``cast``)."""
     district = next((p.area for p in parts if p.area is not None), None)
     return {
         "day": now.astimezone(_tz()).date().isoformat(),
         "area": district,
         "age_band": ballot.age_band.value if ballot.age_band else None,
         "connection": ballot.connection.value if ballot.connection else None,
-        "paper": paper,
+        "paper": False,
         "choices": [p.as_json() for p in parts],
     }
 
@@ -467,15 +476,15 @@ def cast(
     goes into the holding table. Nothing is consumed if anything fails."""
     _check_open(process, now)
     state = look_up_code(session, process, code_text)
-    if not paper:
-        _check_declared(process, ballot)
+    _check_declared(process, ballot)
     parts = check_ballot(on_ballot or ballotpaper(session, process), ballot, state.area)
     receipt = None if paper else codes.generate()
-    bind = (
-        codes.keyed(pepper(), "bind", state.canonical, codes.normalize(receipt))
-        if receipt
-        else None
-    )
+    # A paper ballot gets a receipt no one holds: its code row and its ballot row then look
+    # like a web voter's (an operator knows which codes were cast on paper: the official's
+    # audited entry shares the casting transaction, so a "paper" mark on ballots, or a
+    # missing bind or receipt digest, would tie each paper ballot to its code).
+    unheld = None if receipt else codes.generate()
+    bind = codes.keyed(pepper(), "bind", state.canonical, codes.normalize(receipt or unheld or ""))
     result = session.execute(
         sa.update(VotingCode)
         .where(
@@ -493,8 +502,8 @@ def cast(
         HeldBallot(
             id=random_id(),
             process_id=process.id,
-            receipt_digest=codes.digest(pepper(), receipt, purpose="receipt") if receipt else None,
-            content=_content(process, parts, ballot, now, paper),
+            receipt_digest=codes.digest(pepper(), receipt or unheld or "", purpose="receipt"),
+            content=_content(process, parts, ballot, now),
         )
     )
     session.flush()
@@ -518,6 +527,7 @@ def replace(
     moves the new one. The receipt stays valid."""
     _check_open(process, now)
     area = code_area_for_replacement(session, process, code_text, receipt_text)
+    _check_declared(process, ballot)
     receipt_canonical = codes.normalize(receipt_text)
     parts = check_ballot(ballotpaper(session, process), ballot, area)
     receipt_digest = codes.digest_canonical(pepper(), receipt_canonical, purpose="receipt")
@@ -533,7 +543,7 @@ def replace(
             id=random_id(),
             process_id=process.id,
             receipt_digest=receipt_digest,
-            content=_content(process, parts, ballot, now, False),
+            content=_content(process, parts, ballot, now),
         )
     )
     session.flush()
@@ -605,6 +615,10 @@ def mix(
         )
     ).all()
     rows = list(held)
+    if session.get_bind().dialect.name == "sqlite":
+        # Deleted rows stay in the file's free space unless overwritten: in casting order,
+        # with their choices. (Debian's SQLite does this by default; not every build does.)
+        session.execute(sa.text("PRAGMA secure_delete = ON"))
     secrets.SystemRandom().shuffle(rows)
     ids = [r.id for r in rows]
     deleted = 0
@@ -645,6 +659,22 @@ def mix(
         session.execute(sa.insert(Ballot).values(**v))
     session.flush()
     return len(values)
+
+
+def forget_held(engine: sa.Engine) -> bool:
+    """After a mix on SQLite, best effort: checkpoint and truncate the write-ahead log, whose
+    frames still hold the held ballots' pages as they were written, in casting order. Never
+    waits: with readers or writers busy it degrades to a passive checkpoint (False), and the
+    next mix tries again. Run it outside any transaction. (PostgreSQL: see docs/voting.md.)"""
+    if engine.dialect.name != "sqlite":
+        return False
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+        try:
+            busy, _log, _done = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        finally:
+            conn.exec_driver_sql("PRAGMA busy_timeout = 10000")
+    return not busy
 
 
 def mix_due(session: Session, process: Process, now: dt.datetime) -> int:
@@ -904,8 +934,14 @@ def enter_paper(
     ballot: BallotInput,
     official: Any,
     now: dt.datetime,
+    *,
+    form: str = "",
 ) -> bool:
     """Enter a paper ballot that carries a printed code; True once it counts.
+
+    ``form`` names the form the entry was typed into (a random token each time the form is
+    shown): the same form sent twice (a double click, a reload) is one typing, not two, and
+    the second sending is refused with ``PaperResubmitted``.
 
     The first entry is checked like a cast (open vote, valid unused code, valid ballot) and
     kept only as a keyed commitment to (code, choices). A second entry of the same code
@@ -914,6 +950,7 @@ def enter_paper(
     counts entries per official, never their content."""
     _check_open(process, now)
     state = look_up_code(session, process, code_text)
+    _check_declared(process, ballot)
     paper = ballotpaper(session, process)
     check_ballot(paper, ballot, state.area)
     code_key = codes.keyed(pepper(), "paper-code", state.canonical)
@@ -927,15 +964,19 @@ def enter_paper(
             PaperEntry.process_id == process.id, PaperEntry.code_key == code_key
         )
     )
+    # The entry's id is derived from its form's token (random either way).
+    entry_id = codes.keyed(pepper(), "paper-form", form, code_key)[:32] if form else random_id()
     if first is None:
         session.add(
             PaperEntry(
-                id=random_id(), process_id=process.id, code_key=code_key,
+                id=entry_id, process_id=process.id, code_key=code_key,
                 commitment=commitment, entered_by_id=getattr(official, "id", None),
             )
         )  # fmt: skip
         session.flush()
         return False
+    if form and codes.same(first.id, entry_id):
+        raise PaperResubmitted()
     if not codes.same(first.commitment, commitment):
         raise PaperMismatch()
     session.delete(first)
@@ -1053,10 +1094,13 @@ def extend_voting(
         raise ExtensionRefused(_("Give the reason for extending the vote."))
     old_end = voting.ends_at
     delta = new_end - old_end
-    for phase in process.phases:
-        if phase.kind.order > PhaseKind.VOTING.order:
-            phase.starts_at += delta
-            phase.ends_at += delta
+    later = [p for p in process.phases if p.kind.order > PhaseKind.VOTING.order]
+    try:
+        moved = [(p, p.starts_at + delta, p.ends_at + delta) for p in later]
+    except OverflowError:
+        raise ExtensionRefused(_("The new end is too far in the future.")) from None
+    for phase, starts, ends in moved:
+        phase.starts_at, phase.ends_at = starts, ends
     voting.ends_at = new_end
     rec = session.get(VotingRecord, process.id)
     if rec is None:

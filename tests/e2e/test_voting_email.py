@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.voting.conftest import make_vote
 
@@ -42,38 +43,39 @@ def test_a_code_by_email_on_a_phone_in_swedish(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{live_server}/p/{vote.slug}/vote?lang=sv")
     page.get_by_role("link", name="Ingen kod? Få en via e-post").click()
-    assert "Innan du röstar" in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("Innan du röstar")
     _no_sideways_scroll(page)
     page.get_by_label("Din e-postadress").fill("karin@example.org")
     page.get_by_role("button", name="Skicka länken till mig").click()
-    assert "Vi skickar en länk till karin@example.org" in page.inner_text("#email-sent")
+    expect(page.locator("#email-sent")).to_contain_text("Vi skickar en länk till karin@example.org")
     _send(app)
     link = re.search(r"http://\S+", smtp_server.messages[0].get_content())
     assert link
     page.goto(live_server + link.group(0).split("127.0.0.1:5000", 1)[1])
+    expect(page.get_by_label("Det som ger dig rätt att rösta")).to_be_visible()
     _no_sideways_scroll(page)
     page.get_by_label("Det som ger dig rätt att rösta").select_option("lives")
     page.get_by_label("Din ålder").select_option("16-17")
     page.get_by_label("Din e-postadress, en gång till").fill("karin@example.org")
     page.get_by_role("button", name="Skicka min röstkod till mig").click()
-    assert "Din kod är på väg" in page.inner_text("h1")
+    expect(page.locator("h1")).to_contain_text("Din kod är på väg")
     _send(app)
     mail = smtp_server.messages[1].get_content()
     ballot_link = re.search(r"http://\S+/vote#\S+", mail)
     assert ballot_link and "Din röstkod" in smtp_server.messages[1]["Subject"]
     code = ballot_link.group(0).rsplit("#", 1)[1]
     page.goto(live_server + ballot_link.group(0).split("127.0.0.1:5000", 1)[1])
-    assert page.input_value("#code") == code
+    expect(page.locator("#code")).to_have_value(code)
     page.get_by_role("button", name="Gå vidare till röstsedeln").click()
     page.get_by_label("Skatepark").check()
     page.get_by_role("button", name="Granska min röstsedel").click()
     page.get_by_role("button", name="Lägg min röst").click()
-    assert "Tack, din röst är lagd" in page.inner_text("h1")
+    expect(page.locator("h1")).to_contain_text("Tack, din röst är lagd")
     receipt = page.inner_text("#receipt").strip()
     _no_sideways_scroll(page)
     page.get_by_label("Adressen som din kod skickades till").fill("karin@example.org")
     page.get_by_role("button", name="Skicka kvittot till mig").click()
-    assert "Vi skickar ditt kvitto" in page.inner_text("#receipt-mailed")
+    expect(page.locator("#receipt-mailed")).to_contain_text("Vi skickar ditt kvitto")
     _send(app)
     assert receipt in smtp_server.messages[2].get_content()
     context.close()
