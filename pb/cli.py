@@ -12,6 +12,7 @@ from werkzeug.serving import run_simple
 
 from pb import create_app
 from pb.config import ConfigError
+from pb.results.cli import results_commands
 from pb.tally.cli import tally_command
 from pb.voting.cli import codes_command
 
@@ -145,6 +146,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
 
 main.add_command(codes_command, "codes")
+for _command in results_commands:  # pb count, publish, export-pb, import-pb
+    main.add_command(_command)
 
 # `pb tally` needs no app: it reads a .pb file and counts it with the pure library.
 main.add_command(tally_command, "tally")
