@@ -62,7 +62,9 @@ def count_command(slug: str, as_json: bool) -> None:
         click.echo(f"\n{head}: budget {e.outcome.budget:,}, spent {e.outcome.spent:,}")
         for r in sorted(e.outcome.projects, key=lambda r: r.rank):
             mark = "FUNDED" if r.selected else "      "
-            click.echo(f"  {mark} {r.id:<8} {r.score:>8,} {r.cost:>12,}  {r.explanation.text('en')}")
+            click.echo(
+                f"  {mark} {r.id:<8} {r.score:>8,} {r.cost:>12,}  {r.explanation.text('en')}"
+            )
 
 
 @click.command("publish")

@@ -193,7 +193,9 @@ def _elections(
             data = imported.data
             costs = data["costs"]
             election = tally.Election(
-                projects=tuple(tally.Project(p.code, Decimal(costs[p.code]), p.title) for p in rows),
+                projects=tuple(
+                    tally.Project(p.code, Decimal(costs[p.code]), p.title) for p in rows
+                ),
                 budget=Decimal(data["budget"]),
                 ballots=tuple(parts.get(key, ())),
                 rules=_rules_from(data["rules"]),
@@ -222,7 +224,9 @@ def _area_row(process: Process, area: AreaBudget | None) -> Area | None:
     return next(a for a in process.areas if a.id == area.id)
 
 
-def _meta(process: Process, area: AreaBudget | None, contract: Contract) -> tuple[tuple[str, str], ...]:
+def _meta(
+    process: Process, area: AreaBudget | None, contract: Contract
+) -> tuple[tuple[str, str], ...]:
     """The process's own rules in pabulib META (budget, vote_type and limits come from the
     election itself when the file is written)."""
     voting_phase = process.phase(PhaseKind.VOTING)
@@ -253,11 +257,13 @@ def _counting(session: Session, process: Process) -> tuple[str, str, str | None]
     return rule, contract.counting.tie_break.value, contract.counting.lottery_seed
 
 
-def count(session: Session, process: Process, now: dt.datetime) -> Count:
+def count(session: Session, process: Process, now: dt.datetime, *, mix: bool = True) -> Count:
     """Count every election of the process by its frozen rules. Refuses before voting has
-    closed; held ballots must have been mixed first (``mix_all``)."""
+    closed. First every held ballot is mixed (``mix=False``, for a page that only reads,
+    counts what is mixed: call it when ``held_count`` is 0)."""
     check_closed(process, now)
-    voting.mix_due(session, process, now)  # every held ballot, and the rules' fingerprint
+    if mix:
+        voting.mix_due(session, process, now)  # every held ballot, and the rules' fingerprint
     rule, tie_break, seed_text = _counting(session, process)
     seed = seed_from_text(seed_text) if tie_break == "lottery" and seed_text else None
     elections, total = _elections(session, process)
@@ -279,7 +285,7 @@ def mix_all(session: Session, process: Process, now: dt.datetime) -> int:
 
 def merge_small(groups: dict[str, int], minimum: int = SMALL_GROUP) -> list[tuple[str, int]]:
     """Groups as (key, ballots), largest first, where no group under ``minimum`` stands on
-    its own: small groups are merged into ``"other"``, which takes the next smallest group
+    its own: small groups are merged into ``"_small"``, which takes the next smallest group
     until it reaches ``minimum``. If all of them together are fewer, nothing is shown."""
     items = sorted(((k, n) for k, n in groups.items() if n > 0), key=lambda kv: (-kv[1], kv[0]))
     if sum(n for _, n in items) < minimum:
@@ -288,7 +294,7 @@ def merge_small(groups: dict[str, int], minimum: int = SMALL_GROUP) -> list[tupl
     other = sum(n for _, n in items if n < minimum)
     while 0 < other < minimum and big:
         other += big.pop()[1]
-    return big + ([("other", other)] if other else [])
+    return big + ([("_small", other)] if other else [])
 
 
 def turnout(session: Session, process: Process) -> dict[str, Any]:
@@ -370,7 +376,7 @@ def ballot_files(election: tally.Election) -> dict[str, str]:
     }
 
 
-def _election_data(e: ElectionCount) -> dict[str, Any]:
+def election_data(e: ElectionCount) -> dict[str, Any]:
     outcome = e.outcome
     data = outcome_as_json(outcome, "en")
     for entry in data["projects"]:
@@ -414,7 +420,7 @@ def publish(session: Session, process: Process, actor: Any, now: dt.datetime) ->
         data={
             "version": 1,
             "ballots": counted.ballots,
-            "elections": [_election_data(e) for e in counted.elections],
+            "elections": [election_data(e) for e in counted.elections],
             "turnout": counted.turnout,
             "files": files,
         },
@@ -473,9 +479,7 @@ def slugify(text: str) -> str:
 
 
 def _free_slug(session: Session, base: str) -> str:
-    taken = set(
-        session.scalars(sa.select(Process.slug).where(Process.slug.like(f"{base}%"))).all()
-    )
+    taken = set(session.scalars(sa.select(Process.slug).where(Process.slug.like(f"{base}%"))).all())
     if base not in taken:
         return base
     n = 2
