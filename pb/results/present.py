@@ -68,7 +68,7 @@ class ElectionView:
         return int(self.spent * 100 / self.budget) if self.budget else 0
 
 
-CHART_WIDTH = 600  # SVG user units; the SVG scales to the screen
+CHART_WIDTH = 400  # SVG user units; the SVG scales to the screen (1:1 on a phone)
 LABEL_WIDTH = 0  # labels sit above each bar, so bars use the whole width
 BAR_STEP = 34
 

@@ -71,7 +71,7 @@ def test_preview_is_for_admins_then_publish_then_public_page(
     assert "4 projects won." in text
     assert "Fritidsgård did not win: when its turn came only SEK\u00a090,000 was left" in text
     assert "Skatepark won" in text and "Exact figures:" in text
-    assert '<svg viewBox="0 0 600' in text and 'id="votes-table-all"' in text
+    assert '<svg viewBox="0 0 400' in text and 'id="votes-table-all"' in text
     assert "budget line" in text
     sv = anon.get(f"/p/{vote.slug}/results?lang=sv").text
     assert "Fritidsgård vann inte" in sv and "Inte finansierat" in sv
