@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from pb.db import get_session, utcnow
 from pb.errors import user_error
@@ -141,7 +142,8 @@ def mix(slug: str) -> Any:
 @admin_required
 def publish(slug: str) -> Any:
     process = load_process(slug)
-    with attempt() as done:
+    # Two admins publishing at once: the snapshot's primary key refuses the second.
+    with attempt(also=(IntegrityError,), as_error=lambda _e: services.AlreadyPublished()) as done:
         services.publish(get_session(), process, current_user, utcnow())
     if done.error is not None:
         flash(done.message, "error")
