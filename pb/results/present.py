@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask_babel import gettext as _
 
-from pb.i18n import sek
+from pb.i18n import locale_code, sek
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class ProjectLine:
     selected: bool
     summary: str
     explanation: str
+    cost_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Segment:
     x: float
     width: float
     funded: bool
+    amount_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,10 @@ class ElectionView:
     budget_line_y: int | None
     segments: list[Segment]
     files: dict[str, str]
+    currency: str = "SEK"
+
+    def money(self, value: Any) -> str:
+        return money(value, self.currency)
 
     @property
     def unused(self) -> Decimal:
@@ -73,16 +80,38 @@ LABEL_WIDTH = 0  # labels sit above each bar, so bars use the whole width
 BAR_STEP = 34
 
 
-def _money(value: Any) -> str:
-    return sek(Decimal(str(value)))
+def money(value: Any, currency: str = "SEK") -> str:
+    """An amount as the reader writes it: kronor by ``pb.i18n.sek``; another currency (an
+    imported pabulib file's) as the number and its code."""
+    amount = Decimal(str(value))
+    loc = locale_code()
+    if amount == amount.to_integral_value():
+        # Whole amounts (nearly all) the quick way, exactly as ``sek`` writes them.
+        digits = f"{int(amount):,}"
+        if loc == "sv":
+            digits = digits.replace(",", "\u00a0")
+    elif currency == "SEK":
+        return sek(amount)
+    else:
+        digits = format_decimal(
+            amount, format="#,##0.##", locale="sv_SE" if loc == "sv" else "en_GB"
+        )
+    if currency == "SEK":
+        return f"{digits}\u00a0kr" if loc == "sv" else f"SEK\u00a0{digits}"
+    return f"{digits}\u00a0{currency}"
 
 
-def summary(title: str, selected: bool, exp: dict[str, Any], points: bool) -> str:
+def summary(
+    title: str, selected: bool, exp: dict[str, Any], points: bool, currency: str = "SEK"
+) -> str:
     """One plain sentence a 14-year-old understands: did it win, and why (not)."""
-    return str(_summary(title, selected, exp, points))
+    return str(_summary(title, selected, exp, points, currency))
 
 
-def _summary(title: str, selected: bool, exp: dict[str, Any], points: bool) -> Any:
+def _summary(title: str, selected: bool, exp: dict[str, Any], points: bool, currency: str) -> Any:
+    def _money(value: Any) -> str:
+        return money(value, currency)
+
     code = exp.get("code", "")
     data = exp.get("data", {})
     parts = {p["code"]: p.get("data", {}) for p in exp.get("parts", [])}
@@ -140,6 +169,7 @@ def _summary(title: str, selected: bool, exp: dict[str, Any], points: bool) -> A
 
 def election_view(data: dict[str, Any], files: dict[str, str], locale: str) -> ElectionView:
     points = data.get("ballot_type") in ("cumulative", "ordinal")
+    currency = str(data.get("currency") or "SEK")
     lines = []
     for p in data["projects"]:
         exp = p.get("explanation_data", {})
@@ -151,8 +181,11 @@ def election_view(data: dict[str, Any], files: dict[str, str], locale: str) -> E
                 score=int(p["score"]),
                 rank=int(p.get("rank") or 0),
                 selected=bool(p["selected"]),
-                summary=summary(p.get("title") or p["id"], bool(p["selected"]), exp, points),
+                summary=summary(
+                    p.get("title") or p["id"], bool(p["selected"]), exp, points, currency
+                ),
                 explanation=p["explanation_sv"] if locale == "sv" else p["explanation"],
+                cost_text=money(p["cost"], currency),
             )
         )
     order = {pid: i for i, pid in enumerate(data["selected"])}
@@ -175,7 +208,7 @@ def election_view(data: dict[str, Any], files: dict[str, str], locale: str) -> E
     x = 0.0
     for line in funded:
         width = round(float(line.cost / budget) * CHART_WIDTH, 1) if budget else 0.0
-        segments.append(Segment(line.title, line.cost, x, width, True))
+        segments.append(Segment(line.title, line.cost, x, width, True, line.cost_text))
         x += width
     spent = Decimal(str(data["spent"]))
     if spent < budget:
@@ -194,6 +227,7 @@ def election_view(data: dict[str, Any], files: dict[str, str], locale: str) -> E
         budget_line_y=budget_line_y,
         segments=segments,
         files=files,
+        currency=currency,
     )
 
 

@@ -7,6 +7,7 @@ figures only once they are published, and then only the frozen snapshot.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -69,12 +70,30 @@ def seed_arg(text: str | None) -> str:
     return text if hasattr(tally, "seed_from_text") else str(services.seed_from_text(text))
 
 
-def page_context(process: Process, data: dict[str, Any]) -> dict[str, Any]:
+_VIEWS: dict[tuple[Any, ...], list[present.ElectionView]] = {}
+"""Built views of published snapshots, per language: a snapshot never changes, so its view
+is built once per process (the key holds the snapshot's file hashes, unique per publishing)."""
+
+
+def _views(data: dict[str, Any], locale: str, key: tuple[Any, ...] | None) -> list[Any]:
+    full = None if key is None else (*key, locale)
+    if full is not None and full in _VIEWS:
+        return _VIEWS[full]
+    files = data.get("files", {})
+    views = [present.election_view(e, files.get(e["key"], {}), locale) for e in data["elections"]]
+    if full is not None:
+        if len(_VIEWS) > 64:
+            _VIEWS.clear()
+        _VIEWS[full] = views
+    return views
+
+
+def page_context(
+    process: Process, data: dict[str, Any], cache_key: tuple[Any, ...] | None = None
+) -> dict[str, Any]:
     """What the results template needs, from snapshot-shaped data."""
     locale = locale_code()
-    files = data.get("files", {})
-    elections = [present.election_view(e, files.get(e["key"], {}), locale)
-                 for e in data["elections"]]  # fmt: skip
+    elections = _views(data, locale, cache_key)
     area_names = {a.slug: a.name for a in process.areas}
     return {
         "process": process,
@@ -99,8 +118,9 @@ def show(slug: str) -> Any:
         closed = services.voting_closed(process, utcnow())
         return render_template("results/pending.html", process=process, closed=closed,
                                locale=locale_code())  # fmt: skip
+    key = (process.id, snap.published_at, json.dumps(snap.data.get("files"), sort_keys=True))
     return render_template("results/show.html", snap=snap, preview=False,
-                           **page_context(process, snap.data))  # fmt: skip
+                           **page_context(process, snap.data, key))  # fmt: skip
 
 
 @bp.route("/p/<slug>/results/preview")

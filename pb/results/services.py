@@ -153,20 +153,26 @@ class Count:
         return {e.key: outcome_as_json(e.outcome, "en") for e in self.elections}
 
 
-def _ballot_parts(session: Session, process: Process) -> tuple[dict[str, list[tally.Ballot]], int]:
+def _ballot_rows(session: Session, process: Process) -> list[Any]:
+    """Every mixed ballot's parts and declared bands, read once for counting and turnout."""
+    return list(
+        session.execute(
+            sa.select(Ballot.choices, Ballot.paper, Ballot.age_band, Ballot.connection).where(
+                Ballot.process_id == process.id
+            )
+        ).all()
+    )
+
+
+def _ballot_parts(rows: list[Any]) -> dict[str, list[tally.Ballot]]:
     parts: dict[str, list[tally.Ballot]] = {}
-    total = 0
-    rows = session.execute(
-        sa.select(Ballot.choices).where(Ballot.process_id == process.id)
-    ).scalars()
-    for choices in rows:
-        total += 1
+    for choices, *_rest in rows:
         for part in choices:
             points = part.get("points")
             parts.setdefault(part.get("area") or "", []).append(
                 tally.Ballot(tuple(part["projects"]), tuple(points) if points else None)
             )
-    return parts, total
+    return parts
 
 
 def _rules_from(data: dict[str, Any]) -> tally.BallotRules:
@@ -178,11 +184,11 @@ def _rules_as_data(rules: tally.BallotRules) -> dict[str, Any]:
 
 
 def _elections(
-    session: Session, process: Process
-) -> tuple[list[tuple[str, str, bool, tally.Election, dict[str, str]]], int]:
+    session: Session, process: Process, rows: list[Any]
+) -> list[tuple[str, str, bool, tally.Election, dict[str, str]]]:
     contract = Contract.of(process)
     imported = session.get(ImportedElection, process.id)
-    parts, total = _ballot_parts(session, process)
+    parts = _ballot_parts(rows)
     result = []
     for area, rules in contract.elections():
         area_row = _area_row(process, area)
@@ -215,7 +221,7 @@ def _elections(
         name = area.name if area is not None else process.title_sv
         whole = bool(area is not None and area.whole_municipality)
         result.append((key, name, whole, election, titles))
-    return result, total
+    return result
 
 
 def _area_row(process: Process, area: AreaBudget | None) -> Area | None:
@@ -266,12 +272,13 @@ def count(session: Session, process: Process, now: dt.datetime, *, mix: bool = T
         voting.mix_due(session, process, now)  # every held ballot, and the rules' fingerprint
     rule, tie_break, seed_text = _counting(session, process)
     seed = seed_from_text(seed_text) if tie_break == "lottery" and seed_text else None
-    elections, total = _elections(session, process)
+    rows = _ballot_rows(session, process)
+    elections = _elections(session, process, rows)
     counted = []
     for key, name, whole, election, titles in elections:
         outcome = tally.tally(election, rule, tie_break, seed=seed)
         counted.append(ElectionCount(key, name, whole, election, outcome, titles))
-    return Count(rule, tie_break, seed_text, tuple(counted), turnout(session, process), total)
+    return Count(rule, tie_break, seed_text, tuple(counted), turnout(rows), len(rows))
 
 
 def mix_all(session: Session, process: Process, now: dt.datetime) -> int:
@@ -297,14 +304,9 @@ def merge_small(groups: dict[str, int], minimum: int = SMALL_GROUP) -> list[tupl
     return big + ([("_small", other)] if other else [])
 
 
-def turnout(session: Session, process: Process) -> dict[str, Any]:
-    """Ballots by area, by channel, by declared age band and connection; small groups
-    merged (``merge_small``)."""
-    rows = session.execute(
-        sa.select(Ballot.choices, Ballot.paper, Ballot.age_band, Ballot.connection).where(
-            Ballot.process_id == process.id
-        )
-    ).all()
+def turnout(rows: list[Any]) -> dict[str, Any]:
+    """Ballots (``_ballot_rows``) by area, by channel, by declared age band and connection;
+    small groups merged (``merge_small``)."""
     by_area: Counter[str] = Counter()
     by_channel: Counter[str] = Counter()
     by_age: Counter[str] = Counter()
@@ -389,6 +391,7 @@ def election_data(e: ElectionCount) -> dict[str, Any]:
     data["whole_municipality"] = e.whole_municipality
     data["ballots"] = len(e.election.ballots)
     data["ballot_type"] = e.election.ballot_type
+    data["currency"] = (e.election.meta_value("currency") or "SEK").strip().upper()[:8]
     return data
 
 

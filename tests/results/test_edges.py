@@ -83,3 +83,19 @@ def test_areas_each_have_their_file_and_section(
     # 11 in Norr stand alone; Syd's 3 never do: merged with Norr's into one group of 14.
     turnout = page.split('id="turnout-area"')[1].split("</table>")[0]
     assert "Norr" not in turnout and "Syd" not in turnout and ">14<" in turnout
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_quick_money_writes_amounts_exactly_as_sek(app: Any, lang: str) -> None:
+    from decimal import Decimal
+
+    from pb.i18n import sek
+    from pb.results.present import money
+
+    with app.test_request_context(f"/?lang={lang}"):
+        for value in (0, 7, 1000, 90_000, 1_603_000, 123_456_789, Decimal("12.5"), "100000.0"):
+            assert money(value) == sek(Decimal(str(value))), value
+        assert (
+            money(1_603_000, "PLN")
+            == ("1\u00a0603\u00a0000" if lang == "sv" else "1,603,000") + "\u00a0PLN"
+        )

@@ -88,3 +88,17 @@ def test_slug_is_chosen_and_taken_slugs_refused(runner: Any, tmp_path: Path) -> 
     assert r.output.strip() == "small-town-2"
     r = runner.invoke(count_command, ["liten", "--json"])
     assert json.loads(r.output)["selected"] == ["a"]
+
+
+def test_an_imported_file_publishes_in_its_own_currency(runner: Any, tmp_path: Path,
+                                                         app: Any) -> None:  # fmt: skip
+    from pb.results.cli import publish_command
+
+    good = tmp_path / "Zloty.pb"
+    good.write_text(BAD.replace("b;oops", "b;500").replace("vote_type;approval",
+                    "vote_type;approval\ncurrency;PLN"), encoding="utf-8")  # fmt: skip
+    r = runner.invoke(import_pb_command, [str(good)])
+    slug = r.output.strip()
+    assert runner.invoke(publish_command, [slug]).exit_code == 0
+    page = app.test_client().get(f"/p/{slug}/results?lang=en").text
+    assert "600\u00a0PLN" in page and "SEK" not in page
