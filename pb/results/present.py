@@ -212,7 +212,11 @@ def election_view(data: dict[str, Any], files: dict[str, str], locale: str) -> E
         x += width
     spent = Decimal(str(data["spent"]))
     if spent < budget:
-        segments.append(Segment(_("Not used"), budget - spent, x, round(CHART_WIDTH - x, 1), False))
+        unused = budget - spent
+        segments.append(
+            Segment(_("Not used"), unused, x, round(CHART_WIDTH - x, 1), False,
+                    money(unused, currency))
+        )  # fmt: skip
     return ElectionView(
         key=data["key"],
         name=data["name"],

@@ -73,6 +73,8 @@ def test_preview_is_for_admins_then_publish_then_public_page(
     assert "Skatepark won" in text and "Exact figures:" in text
     assert '<svg viewBox="0 0 400' in text and 'id="votes-table-all"' in text
     assert "budget line" in text
+    unused = text.split('id="budget-table-all"')[1].split("</table>")[0]
+    assert '<td>Not used</td><td class="num">SEK\u00a010,000</td>' in unused
     sv = anon.get(f"/p/{vote.slug}/results?lang=sv").text
     assert "Fritidsgård vann inte" in sv and "Inte finansierat" in sv
     # Changing a ballot after publishing changes nothing shown.
