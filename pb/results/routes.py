@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from pb.db import get_session, utcnow
-from pb.errors import user_error
+from pb.errors import DomainError, user_error
 from pb.i18n import locale_code
 from pb.processes.contract import Contract
 from pb.processes.models import Process
@@ -24,7 +24,7 @@ from pb.processes.services import load_process
 from pb.results import present, services
 from pb.results.models import ResultSnapshot
 from pb.security import admin_required
-from pb.web import attempt
+from pb.web import attempt, status_for
 
 bp = Blueprint("results", __name__)
 
@@ -136,7 +136,10 @@ def preview(slug: str) -> Any:
     held = services.held_count(session, process)
     if held:
         return render_template("results/mix.html", process=process, held=held)
-    counted = services.count(session, process, now, mix=False)
+    try:
+        counted = services.count(session, process, now, mix=False)
+    except DomainError as exc:  # a read-only check refused: show why
+        raise user_error(status_for(exc), str(exc)) from exc
     data = {
         "ballots": counted.ballots,
         "elections": [services.election_data(e) for e in counted.elections],

@@ -85,6 +85,10 @@ class UnknownElection(Invalid):
     message = _l("This process has no such area.")
 
 
+class CannotCount(Invalid):
+    message = _l("These ballots cannot be counted with the rules as they stand.")
+
+
 class ImportInvalid(Invalid):
     message = _l("The pabulib file has errors; nothing was created.")
 
@@ -275,8 +279,13 @@ def count(session: Session, process: Process, now: dt.datetime, *, mix: bool = T
     rows = _ballot_rows(session, process)
     elections = _elections(session, process, rows)
     counted = []
+    if tie_break == "lottery" and seed is None:
+        raise CannotCount(_l("The tie-break is a lottery, but no lottery seed was published."))
     for key, name, whole, election, titles in elections:
-        outcome = tally.tally(election, rule, tie_break, seed=seed)
+        try:
+            outcome = tally.tally(election, rule, tie_break, seed=seed)
+        except tally.TallyError as exc:
+            raise CannotCount(f"{CannotCount.message} ({exc})") from exc
         counted.append(ElectionCount(key, name, whole, election, outcome, titles))
     return Count(rule, tie_break, seed_text, tuple(counted), turnout(rows), len(rows))
 

@@ -99,3 +99,20 @@ def test_quick_money_writes_amounts_exactly_as_sek(app: Any, lang: str) -> None:
             money(1_603_000, "PLN")
             == ("1\u00a0603\u00a0000" if lang == "sv" else "1,603,000") + "\u00a0PLN"
         )
+
+
+def test_a_lottery_without_a_seed_is_refused_not_a_500(
+    app: Any, make_process: Any, runner: Any
+) -> None:
+    from tests.conftest import login
+
+    vote = make_vote(app, make_process, tie_break="lottery", lottery_seed=None)
+    cast_all(app, vote, [ballot("p1")])
+    close_voting(app, vote)
+    r = runner.invoke(count_command, [vote.slug])
+    assert r.exit_code != 0 and "no lottery seed was published" in r.output
+    client = app.test_client()
+    login(client, "admin")
+    assert client.post(f"/p/{vote.slug}/results/mix").status_code == 303
+    page = client.get(f"/p/{vote.slug}/results/preview?lang=en")
+    assert page.status_code == 400 and "no lottery seed" in page.text
