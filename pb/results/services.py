@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import inspect
 import io
 import json
 import re
@@ -152,9 +153,19 @@ class Count:
     def as_tally_json(self) -> dict[str, Any]:
         """What ``pb tally --json`` prints for each election: the object itself without
         areas, else one per area slug."""
+        seed_text = self.seed_text if self.tie_break == "lottery" else None
         if len(self.elections) == 1 and self.elections[0].key == "":
-            return outcome_as_json(self.elections[0].outcome, "en")
-        return {e.key: outcome_as_json(e.outcome, "en") for e in self.elections}
+            return tally_json(self.elections[0].outcome, seed_text)
+        return {e.key: tally_json(e.outcome, seed_text) for e in self.elections}
+
+
+def tally_json(outcome: tally.Outcome, seed_text: str | None) -> dict[str, Any]:
+    """``outcome_as_json`` as ``pb tally --json`` calls it (with the published text seed where
+    that version of ``pb tally`` prints it)."""
+    as_json: Any = outcome_as_json
+    if "seed_text" in inspect.signature(as_json).parameters:
+        return dict(as_json(outcome, "en", seed_text=seed_text))
+    return dict(as_json(outcome, "en"))
 
 
 def _ballot_rows(session: Session, process: Process) -> list[Any]:
@@ -387,9 +398,9 @@ def ballot_files(election: tally.Election) -> dict[str, str]:
     }
 
 
-def election_data(e: ElectionCount) -> dict[str, Any]:
+def election_data(e: ElectionCount, seed_text: str | None = None) -> dict[str, Any]:
     outcome = e.outcome
-    data = outcome_as_json(outcome, "en")
+    data = tally_json(outcome, seed_text)
     for entry in data["projects"]:
         result = outcome.result(entry["id"])
         entry["explanation_sv"] = result.explanation.text("sv")
@@ -432,7 +443,10 @@ def publish(session: Session, process: Process, actor: Any, now: dt.datetime) ->
         data={
             "version": 1,
             "ballots": counted.ballots,
-            "elections": [election_data(e) for e in counted.elections],
+            "elections": [
+                election_data(e, counted.seed_text if counted.tie_break == "lottery" else None)
+                for e in counted.elections
+            ],
             "turnout": counted.turnout,
             "files": files,
         },
