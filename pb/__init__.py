@@ -76,6 +76,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from pb.processes.routes import bp as processes_bp
     from pb.proposals.api import bp as proposals_api_bp
     from pb.proposals.routes import bp as proposals_bp
+    from pb.results.api import bp as results_api_bp
+    from pb.results.routes import bp as results_bp
     from pb.voting.routes import bp as voting_bp
 
     app.register_blueprint(main_bp)
@@ -87,6 +89,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(proposals_api_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(voting_bp)
+    app.register_blueprint(results_bp)  # results: pages, downloads
+    app.register_blueprint(results_api_bp)
 
     from pb.text import paragraphs
 

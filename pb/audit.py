@@ -49,6 +49,8 @@ class AuditAction(enum.StrEnum):
     PAPER_DISCARD = "voting.paper-discard"
     VOTING_FINGERPRINT = "voting.fingerprint"
     VOTING_EXTEND = "voting.extend"
+    RESULTS_PUBLISH = "results.publish"  # rule, tie-break, seed, file hashes
+    RESULTS_IMPORT = "results.import"  # a process made from a pabulib file
 
 
 # What each action means, for the people who read the log (the code stays in the data).
@@ -83,6 +85,8 @@ ACTION_LABELS = {
     AuditAction.PAPER_DISCARD: _l("Pending paper ballot entry discarded"),
     AuditAction.VOTING_FINGERPRINT: _l("Fingerprint of the frozen rules taken as voting opened"),
     AuditAction.VOTING_EXTEND: _l("Voting extended"),
+    AuditAction.RESULTS_PUBLISH: _l("Results counted and published"),
+    AuditAction.RESULTS_IMPORT: _l("Process imported from a pabulib file"),
 }
 
 

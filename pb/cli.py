@@ -41,6 +41,10 @@ LIGHT_COMMANDS: dict[str, str] = {
 # name -> "module:attribute": commands that run with the app (Flask's ScriptInfo).
 APP_COMMANDS: dict[str, str] = {
     "codes": "pb.voting.cli:codes_command",
+    "count": "pb.results.cli:count_command",
+    "publish": "pb.results.cli:publish_command",
+    "export-pb": "pb.results.cli:export_pb_command",
+    "import-pb": "pb.results.cli:import_pb_command",
 }
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -6,6 +6,7 @@ from pb.mail.models import MailOptOut, OutboxMessage
 from pb.moderation.models import Report
 from pb.processes.models import Area, Category, Phase, Process, ProcessOfficial
 from pb.proposals.models import Comment, Follow, Project, Proposal, ProposalEvent, Support
+from pb.results.models import ImportedElection, ResultFile, ResultSnapshot
 from pb.security import RateLimitHit
 from pb.voting.models import (
     Ballot,
@@ -27,6 +28,7 @@ __all__ = [
            "EmailClaim",
            "Follow",
            "HeldBallot",
+           "ImportedElection",
            "MailOptOut",
            "OutboxMessage",
            "PaperEntry",
@@ -38,6 +40,8 @@ __all__ = [
            "ProposalEvent",
            "RateLimitHit",
            "Report",
+           "ResultFile",
+           "ResultSnapshot",
            "Support",
            "User",
            "VotingCode",
