@@ -65,8 +65,13 @@ def test_preview_is_for_admins_then_publish_then_public_page(
     assert page.status_code == 200 and "Preview: only admins see this" in page.text
     assert "Skatepark" in page.text and db.get(ResultSnapshot, vote.process_id) is None
     assert "Skatepark" not in anon.get(f"/p/{vote.slug}/results?lang=en").text
+    # The process page leads the admin to the preview, and nobody to results not yet published.
+    assert f'href="/p/{vote.slug}/results/preview"' in admin.get(f"/p/{vote.slug}").text
+    assert f"/p/{vote.slug}/results" not in anon.get(f"/p/{vote.slug}").text
     r = admin.post(f"/p/{vote.slug}/results/publish")
     assert r.status_code == 303
+    # Once published, the process page leads everyone to the results.
+    assert f'href="/p/{vote.slug}/results"' in anon.get(f"/p/{vote.slug}?lang=en").text
     again = admin.post(f"/p/{vote.slug}/results/publish?lang=en", follow_redirects=True)
     assert "already published" in again.text
     page = anon.get(f"/p/{vote.slug}/results?lang=en")
