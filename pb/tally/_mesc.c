@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VERSION 2
+#define VERSION 3
 #define TOL 1e-9
 #define HANDOVER (-1)
 
@@ -54,6 +54,11 @@ typedef struct {
     char *dirty, *sure_zero, *in_poor;
     int64_t *poor, *near;
     Item *heap, *fresh;
+    /* for replay (built on its first call): per group, the projects it supports */
+    int64_t *row_ptr, *row_idx;
+    char *alive;
+    double *bud2;
+    double *totals, *margin;
     int ready; /* set once __init__ has checked everything and allocated the scratch */
 } Problem;
 
@@ -267,6 +272,146 @@ static int64_t run_cost(Problem *p, double bf, double eps_b) {
     return (int64_t)cost;
 }
 
+/* ------------------------------------------------------------------ add1 skipping: replay */
+
+/* MESProblem's _replay (mes.py; read the comment above it first), in C: MES at start x with
+   the winners funded[0..R) fixed, each round's price raised by a bound on its rounding error
+   into rho_out. With lo (a replay at lo_start <= x, prices lo_rho), it is also the proof that
+   MES funds the same winners at every start in [lo_start, x], checked round by round.
+   Returns REPLAY_OK or REPLAY_FAILED (not proved, or a price too close to call in float).
+   Only the soundness of a proof matters (a failed one means the steps are computed one by
+   one); its sums run in another order than numpy's, far inside the 1e-6 margins. */
+#define REPLAY_OK 1
+#define REPLAY_FAILED 0
+#define MARGIN 1e-6
+
+static int build_rows(Problem *p) {
+    const int64_t nnz = p->supp_ptr[p->m];
+    p->row_ptr = PyMem_Calloc((size_t)(p->G + 1), sizeof(int64_t));
+    p->row_idx = PyMem_Malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof(int64_t));
+    p->alive = PyMem_Malloc((size_t)(p->m > 0 ? p->m : 1));
+    p->totals = PyMem_Malloc((size_t)(p->m > 0 ? p->m : 1) * sizeof(double));
+    p->margin = PyMem_Malloc((size_t)(p->m > 0 ? p->m : 1) * sizeof(double));
+    p->bud2 = PyMem_Malloc((size_t)(p->G > 0 ? p->G : 1) * sizeof(double));
+    int64_t *fill = PyMem_Calloc((size_t)(p->G + 1), sizeof(int64_t));
+    if (!p->row_ptr || !p->row_idx || !p->alive || !p->totals || !p->margin || !p->bud2 ||
+        !fill) {
+        PyMem_Free(fill);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (int64_t i = 0; i < nnz; i++) p->row_ptr[p->supp_idx[i] + 1]++;
+    for (int64_t g = 0; g < p->G; g++) p->row_ptr[g + 1] += p->row_ptr[g];
+    for (int64_t j = 0; j < p->m; j++)
+        for (int64_t i = p->supp_ptr[j]; i < p->supp_ptr[j + 1]; i++) {
+            int64_t g = p->supp_idx[i];
+            p->row_idx[p->row_ptr[g] + fill[g]++] = j;
+        }
+    PyMem_Free(fill);
+    return 0;
+}
+
+/* Fund w at the budgets p->bud (changed in place) in MES started at x (mes._pay): its price,
+   raised by a bound on its rounding error, into *rho. With totals, each project's supporters'
+   total budget p->totals follows. Returns 1, or 0 if the price is too close to call. */
+static int pay(Problem *p, int64_t w, double x, int totals, double *rho) {
+    const double eps_b = TOL * (x > 1.0 ? x : 1.0);
+    double level;
+    if (price(p, w, eps_b, &level) != 1) return 0;
+    const int64_t s0 = p->supp_ptr[w], s1 = p->supp_ptr[w + 1];
+    double rich_u = 0.0;
+    for (int64_t i = s0; i < s1; i++)
+        if (p->budgets[i - s0] >= level * p->uf[i]) rich_u += p->wuf[i];
+    if (rich_u <= 0) return 0;
+    for (int64_t i = s0; i < s1; i++) {
+        const int64_t g = p->supp_idx[i];
+        const double old = p->budgets[i - s0], d = old - level * p->uf[i];
+        const double now = d > 0.0 ? d : 0.0;
+        p->bud[g] = now;
+        if (totals) {
+            const double delta = (now - old) * p->wsf[i];
+            for (int64_t k = p->row_ptr[g]; k < p->row_ptr[g + 1]; k++)
+                p->totals[p->row_idx[k]] += delta;
+        }
+    }
+    /* Rounding bound: the price is (cost - what the poor pay) / rich utility. */
+    *rho = level * (1 + 1e-8) + 1e-9 * (p->costf[w] + x * p->wsum[w]) / rich_u;
+    return 1;
+}
+
+/* mes._tie_lost: whether q loses round r to its winner w at every start from lo_start on, both
+   keeping the equal share (every supporter of each has, before the round, at least that share
+   at lo_start), compared exactly, then by rank. The budgets at lo_start go in p->bud2. */
+static int tie_lost(Problem *p, const int64_t *funded, int64_t r, int64_t q, double lo_start) {
+    const int64_t w = funded[r];
+    double *up = p->bud;
+    p->bud = p->bud2;
+    for (int64_t g = 0; g < p->G; g++) p->bud[g] = lo_start;
+    int lost = 1;
+    for (int64_t e = 0; e < r && lost; e++) {
+        double ignored;
+        if (pay(p, funded[e], lo_start, 0, &ignored) != 1) lost = 0;
+    }
+    const int64_t both[2] = {q, w};
+    for (int k = 0; k < 2 && lost; k++) {
+        const int64_t j = both[k];
+        const double equal = p->costf[j] / p->utotf[j];
+        for (int64_t i = p->supp_ptr[j]; i < p->supp_ptr[j + 1]; i++) {
+            const double share = equal * p->uf[i];
+            if (!(p->bud[p->supp_idx[i]] >= share * (1 + MARGIN) + TOL * lo_start)) {
+                lost = 0;
+                break;
+            }
+        }
+    }
+    p->bud = up;
+    if (!lost) return 0;
+    i128 mine = (i128)p->costs[q] * p->utot[w], theirs = (i128)p->costs[w] * p->utot[q];
+    return mine > theirs || (mine == theirs && p->rank[q] > p->rank[w]);
+}
+
+static int replay(Problem *p, double x, const int64_t *funded, int64_t R, int have_lo,
+                  double lo_start, const double *lo_rho, double *rho_out) {
+    if (have_lo && !(x >= lo_start)) return REPLAY_FAILED;
+    for (int64_t g = 0; g < p->G; g++) p->bud[g] = x;
+    for (int64_t j = 0; j < p->m; j++) {
+        p->alive[j] = p->utotf[j] > 0;
+        p->totals[j] = x * p->wsum[j];
+        p->margin[j] = MARGIN * (p->costf[j] + x * p->wsum[j]);
+    }
+    for (int64_t r = 0; r < R; r++) {
+        const int64_t w = funded[r];
+        p->alive[w] = 0;
+        if (have_lo) {
+            /* Every other project that could match w's price at some start in [lo, x]: not
+               dearer at the equal share, not surely short with the budgets at x. */
+            const double rho = lo_rho[r];
+            for (int64_t q = 0; q < p->m; q++) {
+                const double need = p->costf[q] - p->margin[q];
+                if (!p->alive[q] || !(rho * p->utotf[q] >= need) || !(p->totals[q] >= need))
+                    continue;
+                double fbar = 0.0;
+                for (int64_t i = p->supp_ptr[q]; i < p->supp_ptr[q + 1]; i++) {
+                    double b = p->bud[p->supp_idx[i]], s = rho * p->uf[i];
+                    fbar += p->wsf[i] * (b < s ? b : s);
+                }
+                if (fbar >= need && !tie_lost(p, funded, r, q, lo_start)) return REPLAY_FAILED;
+            }
+        }
+        if (pay(p, w, x, 1, &rho_out[r]) != 1) return REPLAY_FAILED;
+    }
+    if (have_lo) {
+        for (int64_t q = 0; q < p->m; q++) { /* sums afresh, not the running totals */
+            if (!p->alive[q]) continue;
+            double total = 0.0;
+            for (int64_t i = p->supp_ptr[q]; i < p->supp_ptr[q + 1]; i++)
+                total += p->wsf[i] * p->bud[p->supp_idx[i]];
+            if (!(total < p->costf[q] - p->margin[q])) return REPLAY_FAILED;
+        }
+    }
+    return REPLAY_OK;
+}
+
 /* ------------------------------------------------------------------ the Python type */
 
 static void *copy_buffer(PyObject *obj, Py_ssize_t count, Py_ssize_t itemsize, const char *what) {
@@ -299,7 +444,8 @@ static void Problem_dealloc(Problem *self) {
                       self->utotf, self->wsum, self->ov_ptr, self->ov_idx, self->heap0_key,
                       self->heap0_j, self->bud, self->budgets, self->ratio, self->cache,
                       self->dirty, self->sure_zero, self->in_poor, self->poor, self->near,
-                      self->heap, self->fresh};
+                      self->heap, self->fresh, self->row_ptr, self->row_idx,
+                      self->alive, self->totals, self->margin, self->bud2};
     for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) PyMem_Free(blocks[i]);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -466,10 +612,92 @@ static PyObject *Problem_run_cost(Problem *self, PyObject *args) {
     return PyLong_FromLongLong(run_cost(self, bf, eps_b));
 }
 
+static PyObject *Problem_replay(Problem *self, PyObject *args) {
+    double x, lo_start;
+    PyObject *funded_obj, *lo_obj;
+    if (!PyArg_ParseTuple(args, "dOdO", &x, &funded_obj, &lo_start, &lo_obj)) return NULL;
+    if (!self->ready) {
+        PyErr_SetString(PyExc_RuntimeError, "Problem is not initialised");
+        return NULL;
+    }
+    if (!(x >= 0) || isinf(x)) {
+        PyErr_SetString(PyExc_ValueError, "bad start budget");
+        return NULL;
+    }
+    if (self->row_ptr == NULL && build_rows(self) < 0) return NULL;
+    Py_buffer fv;
+    if (PyObject_GetBuffer(funded_obj, &fv, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    const int64_t R = fv.len / (Py_ssize_t)sizeof(int64_t);
+    if (fv.len != R * (Py_ssize_t)sizeof(int64_t) || R > self->m) {
+        PyBuffer_Release(&fv);
+        PyErr_SetString(PyExc_ValueError, "funded: bad length");
+        return NULL;
+    }
+    int64_t *funded = PyMem_Malloc((size_t)(R > 0 ? R : 1) * sizeof(int64_t));
+    double *lo_rho = PyMem_Malloc((size_t)(R > 0 ? R : 1) * sizeof(double));
+    double *rho = PyMem_Malloc((size_t)(R > 0 ? R : 1) * sizeof(double));
+    if (!funded || !lo_rho || !rho) {
+        PyBuffer_Release(&fv);
+        PyMem_Free(funded);
+        PyMem_Free(lo_rho);
+        PyMem_Free(rho);
+        return PyErr_NoMemory();
+    }
+    if (R > 0) memcpy(funded, fv.buf, (size_t)R * sizeof(int64_t));
+    PyBuffer_Release(&fv);
+    PyObject *result = NULL;
+    /* Each funded project once, supported (as MES funds them). */
+    memset(self->alive, 0, (size_t)(self->m > 0 ? self->m : 1));
+    for (int64_t r = 0; r < R; r++) {
+        int64_t j = funded[r];
+        if (j < 0 || j >= self->m || self->alive[j] || !(self->utotf[j] > 0)) {
+            PyErr_SetString(PyExc_ValueError, "funded: bad project");
+            goto done;
+        }
+        self->alive[j] = 1;
+    }
+    int have_lo = lo_obj != Py_None;
+    if (have_lo) {
+        Py_buffer lv;
+        if (PyObject_GetBuffer(lo_obj, &lv, PyBUF_C_CONTIGUOUS) < 0) goto done;
+        if (lv.len != R * (Py_ssize_t)sizeof(double)) {
+            PyBuffer_Release(&lv);
+            PyErr_SetString(PyExc_ValueError, "lo_rho: bad length");
+            goto done;
+        }
+        if (R > 0) memcpy(lo_rho, lv.buf, (size_t)R * sizeof(double));
+        PyBuffer_Release(&lv);
+    }
+    int state = replay(self, x, funded, R, have_lo, lo_start, lo_rho, rho);
+    if (state == REPLAY_OK) {
+        result = PyList_New(R);
+        if (result == NULL) goto done;
+        for (int64_t r = 0; r < R; r++) {
+            PyObject *f = PyFloat_FromDouble(rho[r]);
+            if (f == NULL) {
+                Py_CLEAR(result);
+                goto done;
+            }
+            PyList_SET_ITEM(result, r, f);
+        }
+    } else {
+        result = PyLong_FromLong(state);
+    }
+done:
+    PyMem_Free(funded);
+    PyMem_Free(lo_rho);
+    PyMem_Free(rho);
+    return result;
+}
+
 static PyMethodDef Problem_methods[] = {
     {"run_cost", (PyCFunction)Problem_run_cost, METH_VARARGS,
      "run_cost(bf, eps_b) -> total cost of MES at start budget bf, or -1 where the exact "
      "engine must decide"},
+    {"replay", (PyCFunction)Problem_replay, METH_VARARGS,
+     "replay(x, funded, lo_start, lo_rho) -> list of prices (raised by their rounding bound), "
+     "or 0 if not proved (or too close to call); lo_rho None for a plain replay (see "
+     "mes._replay)"},
     {NULL, NULL, 0, NULL},
 };
 

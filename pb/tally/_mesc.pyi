@@ -33,3 +33,8 @@ class Problem:
     ) -> None: ...
     def run_cost(self, bf: float, eps_b: float, /) -> int:
         """Total cost of MES at start budget bf, or -1 where the exact engine must decide."""
+    def replay(
+        self, x: float, funded: Buffer, lo_start: float, lo_rho: Buffer | None, /
+    ) -> list[float] | int:
+        """MES at start x with the winners fixed (mes._replay): the prices raised by their
+        rounding bound, or 0 if not proved."""

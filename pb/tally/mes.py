@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 # The compiled add1 loop (pb/tally/_mesc.c): optional, same decisions. Its VERSION must be
 # this one; a build left over from an older _mesc.c is not used (reinstall to rebuild it).
-_MESC_VERSION = 2
+_MESC_VERSION = 3
 _mesc: ModuleType | None
 try:
     from . import _mesc
@@ -743,7 +743,30 @@ def _replay(
     """MES at ``start`` with the winners ``funded`` (in that order), in float; None if a price
     is too close to call in float. With ``lo`` (a replay at a smaller start where MES funds
     ``funded``) it is also the proof that MES funds ``funded`` at every start in
-    ``[lo, start]`` (see above), checked round by round: None as soon as it fails."""
+    ``[lo, start]`` (see above), checked round by round: None as soon as it fails.
+
+    With the compiled module this is ``Problem.replay`` in ``_mesc.c``: the same replay and
+    checks (with :func:`_pay` and :func:`_tie_lost`) in C."""
+    compiled = problem.compiled
+    if compiled is not None:
+        x = float(start)
+        got = compiled.replay(
+            x,
+            np.asarray(funded, dtype=np.int64),
+            lo.start if lo is not None else 0.0,
+            np.asarray(lo.rho, dtype=np.float64) if lo is not None else None,
+        )
+        return _Replay(x, got) if isinstance(got, list) else None
+    return _replay_python(problem, funded, start, lo)
+
+
+def _replay_python(
+    problem: MESProblem,
+    funded: Sequence[int],
+    start: Fraction,
+    lo: _Replay | None = None,
+) -> _Replay | None:
+    """:func:`_replay` without the compiled module."""
     x = float(start)
     bud = np.full(problem.G, x)
     wsum = np.asarray(problem.wsum)
@@ -826,9 +849,12 @@ class _Skipper:
     """Passes over add1 steps whose runs provably fund what the current step's run funds.
 
     From step k it runs MES once (the winners), replays it at k, then proves stretches
-    ``gap`` steps ahead, doubling ``gap`` after each proof and halving it after each failure,
-    each proof starting where the last one ended; below 8 steps it stops, and the next steps
-    are computed one by one (the winners are about to change) until it tries again.
+    ``gap`` steps ahead, starting with 8 steps, doubling ``gap`` after each proof (except the
+    first proof after a failure: the provable length is then near) and halving it after each
+    failure, each proof starting where the last one ended; below 2 steps it stops, and the
+    next steps are computed one by one (the winners are about to change) until it tries
+    again. (A failed proof costs a replay and passes over nothing, so the stretch starts small
+    and grows, rather than starting large and failing down.)
     """
 
     def __init__(self, problem: MESProblem, budget: int, step: int, voters: int) -> None:
@@ -836,7 +862,6 @@ class _Skipper:
         self.budget = budget
         self.step = step
         self.voters = voters
-        self.gap = 16
         self.wait = 4  # steps computed one by one before the next try
         self.next_try = 0
         self.skipped = 0  # steps passed over (for tests and benchmarks)
@@ -853,16 +878,19 @@ class _Skipper:
         problem = self.problem
         funded = problem.run(self.start(k)).funded
         lo = _replay(problem, funded, self.start(k))
-        position, gap = k, self.gap
+        position, gap, failed = k, 8, False
         while lo is not None and gap >= 2:
             up = _replay(problem, funded, self.start(position + gap), lo)
             if up is not None:
-                position, lo, gap = position + gap, up, gap * 2
+                # Right after a failure the provable length is near: keep the stretch once.
+                position, lo = position + gap, up
+                gap = gap if failed else gap * 2
+                failed = False
             else:
                 gap //= 2
+                failed = True
         skipped = position - k
         self.skipped += skipped
-        self.gap = max(16, skipped // 2)
         # Worth it (the steps passed over would have taken longer than the try): try again
         # soon. Little or nothing gained: wait longer, much longer when the try cost more
         # than it saved (cheap steps, or a unit not small enough for the bound).

@@ -93,9 +93,8 @@ def test_a_stretch_is_proved_only_where_every_step_funds_the_same() -> None:
     assert proved > 50
 
 
-def test_exact_ties_of_equal_shares_do_not_stop_skipping(skip_at_once: None) -> None:
-    """Projects with the same cost and supporters tie exactly at every start (the tie-break
-    decides): a tie that provably holds over a stretch is passed over like any decision."""
+def tie_election() -> Election:
+    """Projects with the same cost and supporters: they tie exactly at every start."""
     rng = random.Random(5)
     ids = ["a", "b", "c", "d", "e", "f"]
     costs = {"a": 300_000, "b": 300_000, "c": 200_000, "d": 200_000, "e": 450_000, "f": 90_000}
@@ -103,7 +102,81 @@ def test_exact_ties_of_equal_shares_do_not_stop_skipping(skip_at_once: None) -> 
     for _ in range(60):
         ballots += [["a", "c"], ["b", "d"], ["e"], ["a", "b", "f"]]
         ballots.append(rng.sample(ids, 2))
-    election = Election.build(costs, 800_000, ballots)
+    return Election.build(costs, 800_000, ballots)
+
+
+def twin_election() -> Election:
+    """x and y cost the same and are mostly approved together: y loses the exact tie to x
+    while every supporter keeps the equal share (``_tie_lost`` holds), then wins."""
+    rng = random.Random(3)
+    ids = ["x", "y", "z", "v", "u"]
+    costs = {"x": 100_000, "y": 100_000, "z": 260_000, "v": 180_000, "u": 70_000}
+    ballots = []
+    for _ in range(40):
+        ballots += [["x", "y"], ["z"], ["v", "x", "y"], ["u", "z"]]
+        ballots.append(rng.sample(ids, 2))
+    return Election.build(costs, 520_000, ballots)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_the_compiled_replay_proves_what_the_python_replay_proves(
+    compiled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The replay in C (``_mesc.c``, used when built) and in Python give the same prices (to
+    rounding) and the same verdicts, on look-alikes and on exact ties (where a rival loses
+    the tie at every start, ``_tie_lost``); and each proved stretch, in either, funds the same
+    projects at every step inside it."""
+    if mes._mesc is None:
+        pytest.skip("compiled loop not built")
+    proved = 0
+    elections = [look_alike(200 + seed, voters=200, projects=9, scale=300) for seed in range(4)]
+    lost_ties = 0
+    tie_lost = mes._tie_lost
+
+    def counting(*args: object) -> bool:
+        nonlocal lost_ties
+        lost = tie_lost(*args)  # type: ignore[arg-type]
+        lost_ties += lost
+        return lost
+
+    monkeypatch.setattr(mes, "_tie_lost", counting)
+    for election in [*elections, tie_election(), twin_election()]:
+        ctx = _Context(election, "lexicographic", None)
+        problem, step = ctx.problem, ctx.scale * ctx.n
+        assert problem.compiled is not None
+
+        def start(k: int, ctx: _Context = ctx, step: int = step) -> Fraction:
+            return Fraction(ctx.budget + k * step, ctx.n)
+
+        replay = mes._replay if compiled else mes._replay_python
+        for k in range(0, 400, 41):
+            funded = problem.run(start(k)).funded
+            lo, lo_py = (
+                mes._replay(problem, funded, start(k)),
+                mes._replay_python(problem, funded, start(k)),
+            )
+            assert lo is not None and lo_py is not None
+            assert lo.rho == pytest.approx(lo_py.rho, rel=1e-12)
+            for gap in (1, 4, 16, 64):
+                up = replay(problem, funded, start(k + gap), lo)
+                other = (mes._replay_python if compiled else mes._replay)(
+                    problem, funded, start(k + gap), lo
+                )
+                assert (up is None) == (other is None), (k, gap)
+                if up is None or other is None:
+                    continue
+                assert up.rho == pytest.approx(other.rho, rel=1e-12)
+                proved += 1
+                for inside in range(k, k + gap + 1, max(1, gap // 8)):
+                    assert problem.run(start(inside)).funded == funded, (k, gap, inside)
+    assert proved > 40
+    assert lost_ties > 5  # the Python replay proved stretches through exact ties
+
+
+def test_exact_ties_of_equal_shares_do_not_stop_skipping(skip_at_once: None) -> None:
+    """Projects with the same cost and supporters tie exactly at every start (the tie-break
+    decides): a tie that provably holds over a stretch is passed over like any decision."""
+    election = tie_election()
     for tie_break in ("lexicographic", "cheaper-first"):
         steps, skipped = add1_both(election, tie_break)
         assert steps > 1000 and skipped > 0
