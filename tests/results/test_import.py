@@ -4,7 +4,6 @@ selection and explanations `pb tally` gives on the file; files with errors creat
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +29,9 @@ def _tally_json(path: Path) -> dict[str, Any]:
 @pytest.mark.skipif(not FILES, reason="no pabulib files")
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_import_then_count_equals_tally(runner: Any, path: Path) -> None:
-    started = time.perf_counter()
     r = runner.invoke(import_pb_command, [str(path)])
     assert r.exit_code == 0, r.output
     slug = r.output.strip().splitlines()[-1]
-    imported_s = time.perf_counter() - started
     r = runner.invoke(count_command, [slug, "--json"])
     assert r.exit_code == 0, r.output
     counted = json.loads(r.output)
@@ -45,7 +42,6 @@ def test_import_then_count_equals_tally(runner: Any, path: Path) -> None:
         p["id"]: p["explanation"] for p in expected["projects"]
     }
     assert counted["spent"] == expected["spent"]
-    assert imported_s < 60, imported_s
 
 
 BAD = """META
