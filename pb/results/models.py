@@ -66,3 +66,20 @@ class ImportedElection(Base):
     source: Mapped[str] = mapped_column(sa.String(300), default="")
     rule: Mapped[str] = mapped_column(sa.String(40))
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+
+class ProjectFollow(Base):
+    """Someone, with no account, who asked to hear what becomes of a project on the ballot.
+
+    Only the address, the project and the language are kept: a follow is not tied to a
+    ballot (it is asked for separately, anyone may follow any project at any time) and a row
+    exists only once the address was confirmed by its signed link."""
+
+    __tablename__ = "results_project_follows"
+
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str] = mapped_column(sa.String(254), primary_key=True, index=True)
+    locale: Mapped[str] = mapped_column(sa.String(5), default="sv")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
