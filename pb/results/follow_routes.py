@@ -1,5 +1,6 @@
 """Following projects without an account: the form linked from the ballot's receipt page,
-the confirmation by a signed link, and stopping with one click.
+the confirmation by a signed link, and stopping with one click. The implementation
+follow-up of funded projects: the public page, the officials' forms, photos, the Atom feed.
 
 GET never changes state: the signed links show a button that POSTs. The stop link may be
 POSTed directly by a mail client, so its signed token, not a CSRF token, protects it.
@@ -9,14 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 
-from pb.db import get_session
+from pb.db import get_session, utcnow
+from pb.errors import user_error
 from pb.i18n import locale_code
+from pb.processes.models import Process
 from pb.processes.services import load_process
-from pb.results import feedback
-from pb.security import csrf_exempt
+from pb.proposals import images
+from pb.results import feedback, followup
+from pb.results.models import ProjectUpdate
+from pb.security import csrf_exempt, login_required
 from pb.web import attempt
 
 bp = Blueprint("followup", __name__)
@@ -88,3 +95,99 @@ def stop(slug: str, token: str) -> Any:
     return render_template("results/follow_stop.html", process=process, token=token,
                            done=True, message=_("Done. You follow none of these projects now."),
                            locale=locale_code())  # fmt: skip
+
+
+def _funded(process: Process) -> list[followup.FundedProject]:
+    try:
+        return followup.funded(get_session(), process)
+    except followup.NotPublishedYet as exc:
+        raise user_error(404, str(exc)) from exc
+
+
+def _page(process: Process, status: int = 200, **extra: Any) -> Any:
+    projects = _funded(process)
+    shown = {item.project.id for item in projects}
+    errors = extra.get("errors", {})
+    # A refusal about a project that is not on the page (not funded) is shown at the top.
+    top_error = next((m for pid, m in errors.items() if pid not in shown), "")
+    return render_template(
+        "results/followup.html", process=process, projects=projects, top_error=top_error,
+        names=followup.status_names(), statuses=followup.STATUSES,
+        official=process.is_official(current_user), locale=locale_code(),
+        errors=extra.pop("errors", {}), typed=extra.pop("typed", {}), **extra,
+    ), status  # fmt: skip
+
+
+@bp.get("/p/<slug>/followup")
+def page(slug: str) -> Any:
+    return _page(load_process(slug))
+
+
+def _official(slug: str) -> Process:
+    process = load_process(slug)
+    if not process.is_official(current_user):
+        raise user_error(403, _("Only the officials of this process can do this."))
+    return process
+
+
+@bp.post("/p/<slug>/followup/<int:project_id>/status")
+@login_required
+def set_status(slug: str, project_id: int) -> Any:
+    process = _official(slug)
+    session = get_session()
+    form = request.form
+    with attempt(session) as done:
+        followup.set_status(session, process, project_id, status=form.get("status", ""),
+                            progress=form.get("progress", "")[:20],
+                            reason=form.get("reason", ""), now=utcnow())  # fmt: skip
+    if done.error:
+        return _page(process, done.status, errors={project_id: done.message},
+                     typed={project_id: form})  # fmt: skip
+    return _page(process, saved=project_id)
+
+
+@bp.post("/p/<slug>/followup/<int:project_id>/update")
+@login_required
+def add_update(slug: str, project_id: int) -> Any:
+    process = _official(slug)
+    session = get_session()
+    form = request.form
+    image = ""
+    upload = request.files.get("photo")
+    cfg = current_app.config
+    if upload is not None and upload.filename:
+        try:
+            image = images.store(upload.stream, cfg["UPLOAD_DIR"], cfg["UPLOAD_MAX_BYTES"])
+        except images.ImageRejected as exc:
+            return _page(process, 400, errors={project_id: str(exc.message)},
+                         typed={project_id: form})  # fmt: skip
+    with attempt(session) as done:
+        if image:
+            done.on_failure(lambda: images.remove(cfg["UPLOAD_DIR"], image))
+        followup.add_update(session, process, project_id, body=form.get("body", ""),
+                            image=image, actor=current_user, now=utcnow())  # fmt: skip
+    if done.error:
+        return _page(process, done.status, errors={project_id: done.message},
+                     typed={project_id: form})  # fmt: skip
+    return _page(process, saved=project_id)
+
+
+@bp.get("/p/<slug>/followup/photo/<name>")
+def photo(slug: str, name: str) -> Any:
+    process = load_process(slug)
+    path = images.path_of(current_app.config["UPLOAD_DIR"], name)
+    funded = {item.project.id for item in _funded(process)}
+    row = get_session().scalar(sa.select(ProjectUpdate).where(ProjectUpdate.image == name))
+    if path is None or row is None or row.project_id not in funded:
+        abort(404)
+    response = Response(path.read_bytes(), mimetype=images.MIMETYPES[name.rsplit(".", 1)[-1]])
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+@bp.get("/p/<slug>/followup/feed.atom")
+def feed(slug: str) -> Any:
+    process = load_process(slug)
+    body = followup.feed(process, _funded(process), locale_code())
+    return Response(body, mimetype="application/atom+xml")

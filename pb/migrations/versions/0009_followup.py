@@ -1,4 +1,4 @@
-"""feedback and follow-up: no-account project follows
+"""feedback and follow-up: no-account project follows, funded projects' progress and updates
 
 Revision ID: 0009
 Revises: 0008
@@ -27,8 +27,36 @@ def upgrade() -> None:
     with op.batch_alter_table('results_project_follows', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_results_project_follows_email'), ['email'], unique=False)
 
+    op.create_table('results_progress',
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('progress', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('progress >= 0 AND progress <= 100', name=op.f('ck_results_progress_progress_percent')),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_results_progress_project_id_projects'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('project_id', name=op.f('pk_results_progress'))
+    )
+    op.create_table('results_updates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('image', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_results_updates_author_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_results_updates_project_id_projects'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_results_updates'))
+    )
+    with op.batch_alter_table('results_updates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_results_updates_project_id'), ['project_id'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('results_updates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_results_updates_project_id'))
+    op.drop_table('results_updates')
+    op.drop_table('results_progress')
     with op.batch_alter_table('results_project_follows', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_results_project_follows_email'))
     op.drop_table('results_project_follows')
