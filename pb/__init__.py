@@ -77,6 +77,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from pb.proposals.api import bp as proposals_api_bp
     from pb.proposals.routes import bp as proposals_bp
     from pb.results.api import bp as results_api_bp
+    from pb.results.follow_routes import bp as followup_bp
     from pb.results.routes import bp as results_bp
     from pb.voting.routes import bp as voting_bp
 
@@ -91,6 +92,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(voting_bp)
     app.register_blueprint(results_bp)  # results: pages, downloads
     app.register_blueprint(results_api_bp)
+    app.register_blueprint(followup_bp)  # results: following projects, feedback
 
     from pb.text import paragraphs
 

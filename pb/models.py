@@ -6,7 +6,14 @@ from pb.mail.models import MailOptOut, OutboxMessage
 from pb.moderation.models import Report
 from pb.processes.models import Area, Category, Phase, Process, ProcessOfficial
 from pb.proposals.models import Comment, Follow, Project, Proposal, ProposalEvent, Support
-from pb.results.models import ImportedElection, ResultFile, ResultSnapshot
+from pb.results.models import (
+    ImportedElection,
+    ProjectFollow,
+    ProjectProgress,
+    ProjectUpdate,
+    ResultFile,
+    ResultSnapshot,
+)
 from pb.security import RateLimitHit
 from pb.voting.models import (
     Ballot,
@@ -36,6 +43,9 @@ __all__ = [
            "Process",
            "ProcessOfficial",
            "Project",
+           "ProjectFollow",
+           "ProjectProgress",
+           "ProjectUpdate",
            "Proposal",
            "ProposalEvent",
            "RateLimitHit",

@@ -17,6 +17,9 @@ PURPOSES = {
     # Confirming an address for a voting code by e-mail; it carries only a keyed digest of
     # the address, never the address or anything declared.
     "voting-email": 60 * 60 * 2,
+    # Following projects without an account: confirming the address, then stopping.
+    "follow": 60 * 60 * 24 * 7,
+    "follow-stop": 60 * 60 * 24 * 365 * 3,
 }
 
 

@@ -10,7 +10,7 @@ import pytest
 
 # One-click unsubscribe (RFC 8058) is posted by mail clients without a CSRF token; the signed,
 # purpose-bound token in the URL is what authorises it.
-SIGNED_TOKEN_ENDPOINTS = {"mail.unsubscribe_post"}
+SIGNED_TOKEN_ENDPOINTS = {"mail.unsubscribe_post", "followup.stop"}
 
 
 def _fill(rule: Any) -> str:

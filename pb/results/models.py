@@ -66,3 +66,55 @@ class ImportedElection(Base):
     source: Mapped[str] = mapped_column(sa.String(300), default="")
     rule: Mapped[str] = mapped_column(sa.String(40))
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+
+class ProjectFollow(Base):
+    """Someone, with no account, who asked to hear what becomes of a project on the ballot.
+
+    Only the address, the project and the language are kept: a follow is not tied to a
+    ballot (it is asked for separately, anyone may follow any project at any time) and a row
+    exists only once the address was confirmed by its signed link."""
+
+    __tablename__ = "results_project_follows"
+
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str] = mapped_column(sa.String(254), primary_key=True, index=True)
+    locale: Mapped[str] = mapped_column(sa.String(5), default="sv")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ProjectProgress(Base):
+    """Where a funded project stands, set by the process's officials after publishing:
+    ``status`` (planned, in_progress, done, cancelled), ``progress`` in percent (0-100, a
+    constraint) and, for a cancelled project, the public ``reason``."""
+
+    __tablename__ = "results_progress"
+    __table_args__ = (
+        sa.CheckConstraint("progress >= 0 AND progress <= 100", name="progress_percent"),
+    )
+
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(sa.String(16), default="planned")
+    progress: Mapped[int] = mapped_column(default=0)
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ProjectUpdate(Base):
+    """A dated public update on a funded project, with an optional re-encoded photo (a file
+    name under ``UPLOAD_DIR``, as ``pb.proposals.images`` stores it)."""
+
+    __tablename__ = "results_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    body: Mapped[str] = mapped_column(sa.Text)
+    image: Mapped[str] = mapped_column(sa.String(64), default="")

@@ -41,6 +41,7 @@ from pb.processes.models import (
 )
 from pb.proposals import projects as ballot_projects
 from pb.proposals.models import Project
+from pb.results import feedback
 from pb.results.models import ImportedElection, ResultFile, ResultSnapshot
 from pb.tally.cli import outcome_as_json
 from pb.voting import services as voting
@@ -460,6 +461,7 @@ def publish(session: Session, process: Process, actor: Any, now: dt.datetime) ->
               "fingerprint": snap.fingerprint},
     )  # fmt: skip
     session.flush()
+    feedback.tell_published(session, process, snap)
     return snap
 
 

@@ -1,0 +1,152 @@
+"""Implementation follow-up: officials set a funded project's status, progress and a
+cancellation's reason and post dated updates with photos; the public page and the Atom feed
+show it; followers hear of it through a real SMTP server on loopback; bad input changes
+nothing and is never a 500."""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import sqlalchemy as sa
+
+from tests.conftest import login
+from tests.results.conftest import cast_all, close_voting, make_vote
+from tests.results.test_feedback import BALLOTS, _follow, _project_ids, _proposals, _send
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _published(app: Any, make_process: Any, users: Any, db: Any, smtp_server: Any) -> Any:
+    app.config["MAIL_PORT"] = smtp_server.port
+    vote = make_vote(app, make_process)
+    _proposals(app, db, users, vote)
+    ids = _project_ids(db, vote)
+    _follow(app, smtp_server, vote, "kim@example.org", [ids["p1"]])
+    cast_all(app, vote, BALLOTS)
+    close_voting(app, vote)
+    admin = app.test_client()
+    login(admin, "admin")
+    admin.post(f"/p/{vote.slug}/results/publish")
+    _send(app)
+    smtp_server.messages.clear()
+    return vote, ids, admin
+
+
+def _jpeg() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 120, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_status_progress_updates_page_feed_and_mail(
+    app: Any, make_process: Any, users: Any, db: Any, smtp_server: Any
+) -> None:
+    vote, ids, admin = _published(app, make_process, users, db, smtp_server)
+    base = f"/p/{vote.slug}/followup"
+    saved = admin.post(f"{base}/{ids['p1']}/status?lang=en",
+                       data={"status": "in_progress", "progress": "40"})  # fmt: skip
+    assert saved.status_code == 200 and "Saved." in saved.text
+    posted = admin.post(f"{base}/{ids['p1']}/update?lang=en",
+                        data={"body": "The ramps are being built.",
+                              "photo": (io.BytesIO(_jpeg()), "ramp.jpg")},
+                        content_type="multipart/form-data")  # fmt: skip
+    assert posted.status_code == 200
+    cancelled = admin.post(f"{base}/{ids['p4']}/status?lang=en",
+                           data={"status": "cancelled", "progress": "0",
+                                 "reason": "The ground is contaminated."})  # fmt: skip
+    assert cancelled.status_code == 200
+
+    page = app.test_client().get(f"{base}?lang=en")
+    assert page.status_code == 200
+    assert "In progress" in page.text and "40 % done" in page.text
+    assert "The ramps are being built." in page.text
+    assert "Why it was cancelled: The ground is contaminated." in page.text
+    assert "Fritidsgård" not in page.text  # not funded, not followed up
+    results = app.test_client().get(f"/p/{vote.slug}/results?lang=en").text
+    assert f'href="{base}"' in results
+    assert "Save the status" not in page.text  # the forms are for officials only
+    photo = page.text.split(f"{base}/photo/", 1)[1].split('"', 1)[0]
+    served = app.test_client().get(f"{base}/photo/{photo}")
+    assert served.status_code == 200 and served.mimetype == "image/jpeg"
+    assert app.test_client().get(f"{base}/photo/nosuchfile0123456789abc.jpg").status_code == 404
+
+    feed = app.test_client().get(f"{base}/feed.atom?lang=en")
+    assert feed.status_code == 200 and feed.mimetype == "application/atom+xml"
+    root = ET.fromstring(feed.data)
+    titles = [e.findtext(f"{ATOM}title") for e in root.iter(f"{ATOM}entry")]
+    assert "Skatepark: In progress, 40 %" in titles and "Skatepark" in titles
+    assert "Utegym: Cancelled, 0 %" in titles
+    contents = [e.findtext(f"{ATOM}content") for e in root.iter(f"{ATOM}entry")]
+    assert "The ground is contaminated." in contents
+
+    _send(app)
+    by_to: dict[str, list[str]] = {}
+    for msg in smtp_server.messages:
+        by_to.setdefault(msg["To"], []).append(msg.get_content())
+    # The proposal's author (Swedish) and follower (English), and the no-account follower.
+    assert any("Pågår, 40 % klart" in b for b in by_to["participant@example.org"])
+    assert any("The ramps are being built." in b for b in by_to["participant2@example.org"])
+    kim = by_to["kim@example.org"]
+    assert len(kim) == 2 and any("In progress, 40 % done" in b for b in kim)
+    assert all("/follow/stop/" in b for b in kim)
+    # Utegym has no follower: nobody hears of it.
+    assert not any("Utegym" in b for bodies in by_to.values() for b in bodies)
+
+
+def test_bad_follow_up_changes_nothing(
+    app: Any, make_process: Any, users: Any, db: Any, smtp_server: Any
+) -> None:
+    from pb.mail.models import OutboxMessage
+    from pb.results.models import ProjectProgress, ProjectUpdate
+
+    vote, ids, admin = _published(app, make_process, users, db, smtp_server)
+    base = f"/p/{vote.slug}/followup"
+    queued = db.scalar(sa.select(sa.func.count()).select_from(OutboxMessage))
+    cases = [
+        (ids["p3"], "status", {"status": "done", "progress": "100"}, "Only a funded project"),
+        (ids["p1"], "status", {"status": "done", "progress": "101"}, "from 0 to 100"),
+        (ids["p1"], "status", {"status": "done", "progress": "-5"}, "from 0 to 100"),
+        (ids["p1"], "status", {"status": "done", "progress": "lots"}, "from 0 to 100"),
+        (ids["p1"], "status", {"status": "paused", "progress": "5"}, "Choose one of"),
+        (ids["p1"], "status", {"status": "cancelled", "progress": "5"}, "Say why"),
+        (ids["p3"], "update", {"body": "Hello"}, "Only a funded project"),
+        (ids["p1"], "update", {"body": "   "}, "Write what has happened"),
+        (999999, "status", {"status": "done", "progress": "5"}, "Only a funded project"),
+    ]
+    for project_id, kind, data, message in cases:
+        r = admin.post(f"{base}/{project_id}/{kind}?lang=en", data=data)
+        assert r.status_code == 400, (data, r.status_code)
+        assert message in r.text, (data, r.text[:300])
+    # What was typed is kept on the refused page.
+    r = admin.post(f"{base}/{ids['p1']}/status?lang=en",
+                   data={"status": "cancelled", "progress": "7", "reason": ""})  # fmt: skip
+    assert 'value="7"' in r.text
+    # A file that is not an image is refused with a message.
+    r = admin.post(f"{base}/{ids['p1']}/update?lang=en",
+                   data={"body": "With a bad photo", "photo": (io.BytesIO(b"not an image"), "x.jpg")},
+                   content_type="multipart/form-data")  # fmt: skip
+    assert r.status_code == 400 and "With a bad photo" in r.text
+    # Someone who is not an official of the process may not.
+    other = app.test_client()
+    login(other, "other_official")
+    r = other.post(f"{base}/{ids['p1']}/status?lang=en", data={"status": "done", "progress": "5"})
+    assert r.status_code == 403
+    assert db.scalar(sa.select(sa.func.count()).select_from(ProjectProgress)) == 0
+    assert db.scalar(sa.select(sa.func.count()).select_from(ProjectUpdate)) == 0
+    assert db.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == queued
+
+
+def test_follow_up_before_publishing_is_refused(app: Any, make_process: Any) -> None:
+    vote = make_vote(app, make_process)
+    client = app.test_client()
+    page = client.get(f"/p/{vote.slug}/followup?lang=en")
+    assert page.status_code == 404 and "not published yet" in page.text
+    assert client.get(f"/p/{vote.slug}/followup/feed.atom").status_code == 404
+    login(client, "admin")
+    r = client.post(f"/p/{vote.slug}/followup/1/status?lang=en",
+                    data={"status": "done", "progress": "5"})  # fmt: skip
+    assert r.status_code == 404
