@@ -94,7 +94,7 @@ def _run_phase(app: Any, running: str) -> None:
     import sqlalchemy as sa
 
     from pb.db import get_session
-    from pb.processes.models import Phase, PhaseKind, Process
+    from pb.processes.models import PhaseKind, Process
 
     now = dt.datetime.now(dt.UTC)
     order = ["proposals", "review", "voting"]
@@ -120,7 +120,6 @@ def _run_phase(app: Any, running: str) -> None:
         for j, phase in enumerate(sorted(later, key=lambda p: PhaseKind(p.kind).order)):
             phase.starts_at = phases["voting"].ends_at + dt.timedelta(days=30 * j)
             phase.ends_at = phase.starts_at + dt.timedelta(days=30)
-        session.execute(sa.select(Phase).limit(1))
         session.commit()
 
 
