@@ -520,7 +520,9 @@ def paper(slug: str) -> ResponseReturnValue:
             choice, problems = _read_ballot(ballotpaper)
         except Invalid as exc:
             problems = [str(exc)]
-        if not problems:
+        if request.form.get("action") == "check":
+            pass  # show the chosen district's projects (without JavaScript), save nothing
+        elif not problems:
             counted = False
             with attempt(session) as done:
                 counted = services.enter_paper(

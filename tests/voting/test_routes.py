@@ -328,3 +328,27 @@ def test_a_failed_mix_does_not_cost_the_receipt(
                     data={"code": code, "pick": ["|p1"], "action": "cast"})  # fmt: skip
     assert r.status_code == 200 and _receipt(r.get_data(as_text=True))
     assert db.scalar(sa.select(sa.func.count()).select_from(HeldBallot)) == 1
+
+
+def test_paper_entry_shows_a_chosen_districts_projects_without_saving(
+    client: Any, app: Any, make_process: Any, users: Any, db: Any
+) -> None:
+    """In a process with districts the paper form lists no projects until a district is
+    chosen; its "Check my choice" button shows them (found by the mission journey)."""
+    from pb.voting.models import VotingCode
+
+    vote = make_vote(app, make_process, slug="papper-omraden", areas=[("Linero", 300_000)],
+                     projects=[("p1", "Skatepark", 120_000, "Linero")])  # fmt: skip
+    [code] = issue(app, vote)
+    login(client, "official")
+    page = client.get(f"/p/{vote.slug}/paper?lang=en").get_data(as_text=True)
+    assert "Skatepark" not in page and 'value="check"' in page
+    r = client.post(f"/p/{vote.slug}/paper?lang=en",
+                    data={"code": code, "district": "linero", "action": "check"})  # fmt: skip
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert "Skatepark" in html and code in html  # the typed code is kept
+    assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 0
+    r = client.post(f"/p/{vote.slug}/paper?lang=en",
+                    data={"code": code, "district": "linero", "pick": ["linero|p1"]})  # fmt: skip
+    assert r.status_code == 303
