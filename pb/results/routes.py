@@ -61,13 +61,9 @@ RULE_NAMES = _RuleNames()
 
 
 def seed_arg(text: str | None) -> str:
-    """The ``--seed`` of ``pb tally`` for a published text seed: the text itself where
-    ``pb tally`` hashes text seeds, else the number it stands for."""
-    from pb import tally
-
-    if not text:
-        return ""
-    return text if hasattr(tally, "seed_from_text") else str(services.seed_from_text(text))
+    """The ``--seed`` of ``pb tally`` for a published text seed: the text itself, which
+    ``pb tally`` hashes as the web app does (``pb.tally.seed_from_text``)."""
+    return text or ""
 
 
 _VIEWS: dict[tuple[Any, ...], list[present.ElectionView]] = {}

@@ -98,13 +98,9 @@ class ImportInvalid(Invalid):
 # -- seeds, closing ----------------------------------------------------------------------
 
 
-def seed_from_text(text: str) -> int:
-    """The lottery seed of a published text seed: the first 8 bytes of its SHA-256, big-endian
-    (what ``pb tally --seed TEXT`` uses; ``pb.tally.seed_from_text`` when it exists)."""
-    own = getattr(tally, "seed_from_text", None)
-    if own is not None:
-        return int(own(text))
-    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
+# The one conversion of a published text seed into the lottery's number, the one that
+# `pb tally --seed TEXT` and the process contract use.
+seed_from_text = tally.seed_from_text
 
 
 def voting_closed(process: Process, now: dt.datetime) -> bool:
