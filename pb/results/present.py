@@ -246,7 +246,13 @@ def _group_label(dimension: str, key: str) -> Any:
     if key == "undeclared":
         return _("Not stated")
     if dimension == "channel":
-        return _("Paper ballot") if key == "paper" else _("Online")
+        from pb.processes import vocab
+        from pb.processes.models import CodeChannel
+
+        try:
+            return vocab.name(vocab.CHANNELS, CodeChannel(key))
+        except ValueError:
+            return key
     if dimension == "age_band":
         low, _sep, high = key.partition("-")
         if not low:

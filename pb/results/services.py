@@ -295,7 +295,24 @@ def count(session: Session, process: Process, now: dt.datetime, *, mix: bool = T
         except tally.TallyError as exc:
             raise CannotCount(f"{CannotCount.message} ({exc})") from exc
         counted.append(ElectionCount(key, name, whole, election, outcome, titles))
-    return Count(rule, tie_break, seed_text, tuple(counted), turnout(rows), len(rows))
+    return Count(rule, tie_break, seed_text, tuple(counted),
+                 turnout(rows, used_codes_by_channel(session, process)), len(rows))  # fmt: skip
+
+
+def used_codes_by_channel(session: Session, process: Process) -> dict[str, int]:
+    """Turnout by the way the codes were handed out (letter, e-mail, school, library): the used
+    codes of each channel's batches, counted on the code side. A ballot carries no channel
+    (nor whether it was typed from paper), so nothing here narrows a ballot's batch."""
+    from pb.voting.models import CodeBatch, VotingCode
+
+    rows = session.execute(
+        sa.select(CodeBatch.channel, sa.func.count())
+        .select_from(VotingCode)
+        .join(CodeBatch, CodeBatch.id == VotingCode.batch_id)
+        .where(VotingCode.process_id == process.id, VotingCode.used.is_(True))
+        .group_by(CodeBatch.channel)
+    )
+    return {str(channel.value if hasattr(channel, "value") else channel): n for channel, n in rows}
 
 
 def mix_all(session: Session, process: Process, now: dt.datetime) -> int:
@@ -321,23 +338,22 @@ def merge_small(groups: dict[str, int], minimum: int = SMALL_GROUP) -> list[tupl
     return big + ([("_small", other)] if other else [])
 
 
-def turnout(rows: list[Any]) -> dict[str, Any]:
-    """Ballots (``_ballot_rows``) by area, by channel, by declared age band and connection;
+def turnout(rows: list[Any], by_channel: dict[str, int] | None = None) -> dict[str, Any]:
+    """Ballots (``_ballot_rows``) by area, by declared age band and connection, and by the
+    channel their codes came through (``used_codes_by_channel``; none for an imported file);
     small groups merged (``merge_small``)."""
     by_area: Counter[str] = Counter()
-    by_channel: Counter[str] = Counter()
     by_age: Counter[str] = Counter()
     by_connection: Counter[str] = Counter()
-    for choices, paper, age_band, connection in rows:
+    for choices, _paper, age_band, connection in rows:
         for part in choices:
             by_area[part.get("area") or ""] += 1
-        by_channel["paper" if paper else "online"] += 1
         by_age[age_band or "undeclared"] += 1
         by_connection[connection or "undeclared"] += 1
     return {
         "ballots": len(rows),
         "area": merge_small(dict(by_area)),
-        "channel": merge_small(dict(by_channel)),
+        "channel": merge_small(dict(by_channel or {})),
         "age_band": merge_small(dict(by_age)),
         "connection": merge_small(dict(by_connection)),
     }

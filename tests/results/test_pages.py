@@ -180,3 +180,25 @@ def test_turnout_never_shows_a_group_under_10(app: Any, make_process: Any, runne
     for groups in ({"x": 9, "y": 9, "z": 9}, {"x": 11, "y": 1}, {"x": 50, "y": 9, "z": 2}):
         shown = merge_small(groups)
         assert all(n >= 10 for _, n in shown) and sum(n for _, n in shown) == sum(groups.values())
+
+
+def test_turnout_by_channel_counts_the_codes_not_the_ballots(
+    app: Any, make_process: Any, db: Any
+) -> None:
+    """Turnout by channel is how the used codes were handed out (letter, school, ...), counted
+    on the code side: a ballot carries no channel, and a paper ballot looks like any other."""
+    from tests.results.conftest import cast_all, close_voting
+    from tests.voting.conftest import ballot, make_vote
+
+    vote = make_vote(app, make_process, slug="kanaler", code_channels=["letter", "school"])
+    cast_all(app, vote, [ballot("p1")] * 12, channel="school")
+    cast_all(app, vote, [ballot("p2")] * 11, channel="letter")
+    close_voting(app, vote)
+    admin = app.test_client()
+    login(admin, "admin")
+    assert admin.post(f"/p/{vote.slug}/results/mix").status_code == 303
+    assert admin.post(f"/p/{vote.slug}/results/publish").status_code == 303
+    page = app.test_client().get(f"/p/{vote.slug}/results?lang=en").text
+    assert re.search(r"At school</t[dh]>\s*<td[^>]*>12<", page), page
+    assert re.search(r"By letter</t[dh]>\s*<td[^>]*>11<", page)
+    assert "Paper ballot" not in page and "Online" not in page
