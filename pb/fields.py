@@ -28,92 +28,74 @@ _WHOLE_RE = re.compile(r"^-?[0-9]{1,30}$")
 _DECIMAL_RE = re.compile(r"^-?[0-9]{1,30}(?:[.,][0-9]{1,30})?$")
 
 
-class WholeNumberField(IntegerField):
+class _Bounded:
+    """What the number fields share: bounds, a message, and parsing that refuses rather
+    than guesses (``_parse`` gives None for text that is not a number of the field's kind).
+    An invalid entry leaves ``data`` None and keeps the typed text to show again."""
+
+    default_message: Any = None
+
+    def __init__(
+        self,
+        label: Any = None,
+        validators: Any = None,
+        *,
+        min: Any,
+        max: Any,
+        message: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(label, validators, **kwargs)  # type: ignore[call-arg]
+        self.min, self.max = min, max
+        self.message = message
+        self.invalid = False
+
+    def _parse(self, raw: str) -> Any:
+        raise NotImplementedError
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.invalid = False
+        self.data = None
+        if not valuelist:
+            return
+        raw = str(valuelist[0]).strip()
+        if not raw:
+            return
+        value = self._parse(raw)
+        if value is None or not self.min <= value <= self.max:
+            self.invalid = True
+            return
+        self.data = value
+
+    def pre_validate(self, form: Any) -> None:
+        if self.invalid:
+            raise ValidationError(
+                self.message or self.default_message % {"min": self.min, "max": self.max}
+            )
+
+
+class WholeNumberField(_Bounded, IntegerField):
     """A whole number from ``min`` to ``max``; digits only (a leading minus sign only when
     ``min`` is negative). Empty input gives ``None``: add ``InputRequired`` or ``Optional``."""
 
-    def __init__(
-        self,
-        label: Any = None,
-        validators: Any = None,
-        *,
-        min: int = 0,
-        max: int,
-        message: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(label, validators, **kwargs)
-        self.min, self.max = min, max
-        self.message = message
-        self.invalid = False
+    default_message = _l("Give a whole number from %(min)s to %(max)s.")
 
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        self.invalid = False
-        self.data = None
-        if not valuelist:
-            return
-        raw = str(valuelist[0]).strip()
-        if not raw:
-            return
-        if not _WHOLE_RE.match(raw):
-            self.invalid = True
-            return
-        value = int(raw)
-        if value < self.min or value > self.max:
-            self.invalid = True
-            return
-        self.data = value
+    def __init__(self, label: Any = None, validators: Any = None, *, min: int = 0, max: int,
+                 message: Any = None, **kwargs: Any) -> None:  # fmt: skip
+        super().__init__(label, validators, min=min, max=max, message=message, **kwargs)
 
-    def pre_validate(self, form: Any) -> None:
-        if self.invalid:
-            raise ValidationError(
-                self.message
-                or _l("Give a whole number from %(min)s to %(max)s.", min=self.min, max=self.max)
-            )
+    def _parse(self, raw: str) -> int | None:
+        return int(raw) if _WHOLE_RE.match(raw) else None
 
 
-class DecimalNumberField(FloatField):
+class DecimalNumberField(_Bounded, FloatField):
     """A decimal number from ``min`` to ``max`` with a point or a comma; no exponent,
     underscores, "nan" or "inf"."""
 
-    def __init__(
-        self,
-        label: Any = None,
-        validators: Any = None,
-        *,
-        min: float,
-        max: float,
-        message: Any = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(label, validators, **kwargs)
-        self.min, self.max = min, max
-        self.message = message
-        self.invalid = False
+    default_message = _l("Give a number from %(min)s to %(max)s.")
 
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        self.invalid = False
-        self.data = None
-        if not valuelist:
-            return
-        raw = str(valuelist[0]).strip()
-        if not raw:
-            return
-        if not _DECIMAL_RE.match(raw):
-            self.invalid = True
-            return
-        value = float(raw.replace(",", "."))
-        if not self.min <= value <= self.max:
-            self.invalid = True
-            return
-        self.data = value
-
-    def pre_validate(self, form: Any) -> None:
-        if self.invalid:
-            raise ValidationError(
-                self.message
-                or _l("Give a number from %(min)s to %(max)s.", min=self.min, max=self.max)
-            )
+    def _parse(self, raw: str) -> float | None:
+        return float(raw.replace(",", ".")) if _DECIMAL_RE.match(raw) else None
 
 
 def _year_message() -> Any:
