@@ -8,36 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from pb.db import get_session, utcnow
-from pb.errors import DomainError
-from pb.processes import services as processes
-from pb.processes.models import Process
+from pb.processes.cli import process_named, refusals_as_errors
 from pb.results import services
-
-
-@contextmanager
-def _domain() -> Iterator[None]:
-    with current_app.test_request_context("/?lang=en"):
-        try:
-            yield
-        except DomainError as exc:
-            get_session().rollback()
-            raise click.ClickException(str(exc)) from exc
-
-
-def _process_named(slug: str) -> Process:
-    process = processes.get_by_slug(get_session(), slug)
-    if process is None:
-        raise click.ClickException(f"no process {slug!r}")
-    return process
 
 
 @click.command("count")
@@ -46,9 +24,9 @@ def _process_named(slug: str) -> Process:
 @with_appcontext
 def count_command(slug: str, as_json: bool) -> None:
     """Count the process SLUG by its frozen rules (a preview; nothing is published)."""
-    with _domain():
+    with refusals_as_errors():
         session = get_session()
-        process = _process_named(slug)
+        process = process_named(slug)
         counted = services.count(session, process, utcnow())
         session.commit()  # the held ballots mixed before counting
     if as_json:
@@ -72,9 +50,9 @@ def count_command(slug: str, as_json: bool) -> None:
 @with_appcontext
 def publish_command(slug: str) -> None:
     """Count the process SLUG and publish the result (once; it cannot change afterwards)."""
-    with _domain():
+    with refusals_as_errors():
         session = get_session()
-        snap = services.publish(session, _process_named(slug), None, utcnow())
+        snap = services.publish(session, process_named(slug), None, utcnow())
         session.commit()
         for key, hashes in snap.data["files"].items():
             click.echo(f"{key or slug}.pb  sha256 {hashes['pb']}")
@@ -88,9 +66,9 @@ def publish_command(slug: str) -> None:
 @with_appcontext
 def export_pb_command(slug: str, out: Path, area: str) -> None:
     """Write the published anonymous ballots of SLUG as a pabulib file (the page's download)."""
-    with _domain():
+    with refusals_as_errors():
         session = get_session()
-        process = _process_named(slug)
+        process = process_named(slug)
         if process.areas and not area:
             names = ", ".join(a.slug for a in process.areas)
             raise click.ClickException(f"this process has areas; choose one with --area ({names})")
@@ -109,7 +87,7 @@ def import_pb_command(file: Path, slug: str | None) -> None:
         text = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise click.ClickException(f"{file}: not valid UTF-8") from exc
-    with _domain():
+    with refusals_as_errors():
         session = get_session()
         process = services.import_pabulib(session, text, source=str(file), slug=slug, now=utcnow())
         session.commit()

@@ -11,7 +11,6 @@ import csv
 import importlib
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from pb.db import get_session, utcnow
-from pb.errors import DomainError
-from pb.processes import services as processes
+from pb.processes.cli import process_named, refusals_as_errors
 from pb.processes.models import CodeChannel, Process
 from pb.voting import services
 from pb.voting.models import CodeBatch
@@ -32,25 +30,6 @@ def ballot_link(base_url: str, slug: str, code: str) -> str:
     """The link a QR code carries: the code in the URL fragment, which browsers never send
     to the server (so it stays out of access logs); the ballot page's script fills it in."""
     return f"{base_url.rstrip('/')}/p/{slug}/vote#{code}"
-
-
-@contextmanager
-def _domain() -> Iterator[None]:
-    """Run with a request context (messages are translated on demand) and turn a service's
-    refusal into a clean command-line error."""
-    with current_app.test_request_context("/?lang=en"):
-        try:
-            yield
-        except (DomainError, ValueError) as exc:  # printing refuses with ValueError
-            get_session().rollback()
-            raise click.ClickException(str(exc)) from exc
-
-
-def _process_named(slug: str) -> Process:
-    process = processes.get_by_slug(get_session(), slug)
-    if process is None:
-        raise click.ClickException(f"no process {slug!r}")
-    return process
 
 
 WEB_ADDRESS_HELP = (
@@ -97,9 +76,9 @@ def issue(
     """Issue COUNT codes for the process SLUG into a CSV (code, link) or a PDF of cards."""
     printing: Any = _printing() if fmt == "pdf" else None
     base = str(current_app.config.get("BASE_URL") or "http://127.0.0.1:5000")
-    with _domain():
+    with refusals_as_errors(ValueError):  # the printing and people modules refuse so
         session = get_session()
-        process = _process_named(slug)
+        process = process_named(slug)
         batch, chunks = services.issue_codes_iter(
             session, process, count=count, channel=CodeChannel(channel),
             purpose=purpose or f"{channel} ({count})", actor=None, area=area, now=utcnow(),
@@ -213,9 +192,9 @@ def letters(
     printing = _printing()
     people_module = importlib.import_module("pb.voting.people")
     base = str(current_app.config.get("BASE_URL") or "http://127.0.0.1:5000")
-    with _domain():
+    with refusals_as_errors(ValueError):  # the printing and people modules refuse so
         session = get_session()
-        process = _process_named(slug)
+        process = process_named(slug)
         try:
             people = people_module.read_people(
                 people_file, areas=[a.name for a in process.areas], default_language="sv",
@@ -273,9 +252,9 @@ def revoke(slug: str, code_texts: tuple[str, ...], batch_id: int | None) -> None
     """Revoke unused codes, one by one (--code) or by batch (--batch)."""
     if not code_texts and batch_id is None:
         raise click.UsageError("give --code or --batch")
-    with _domain():
+    with refusals_as_errors(ValueError):  # the printing and people modules refuse so
         session = get_session()
-        process = _process_named(slug)
+        process = process_named(slug)
         n = 0
         for text in code_texts:
             services.revoke_code(session, process, text, None)
@@ -291,9 +270,9 @@ def revoke(slug: str, code_texts: tuple[str, ...], batch_id: int | None) -> None
 @with_appcontext
 def batches(slug: str) -> None:
     """List the batches of codes issued for a process (never the codes)."""
-    with _domain():
+    with refusals_as_errors(ValueError):  # the printing and people modules refuse so
         session = get_session()
-        process = _process_named(slug)
+        process = process_named(slug)
         rows = session.scalars(
             sa.select(CodeBatch).where(CodeBatch.process_id == process.id).order_by(CodeBatch.id)
         )
@@ -309,9 +288,9 @@ def batches(slug: str) -> None:
 @with_appcontext
 def mix(slug: str) -> None:
     """Move held ballots into the count: a full batch during voting, all once it closed."""
-    with _domain():
+    with refusals_as_errors(ValueError):  # the printing and people modules refuse so
         session = get_session()
-        process = _process_named(slug)
+        process = process_named(slug)
         n = services.mix_due(session, process, utcnow())
         session.commit()
         if n:
