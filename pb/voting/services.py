@@ -447,7 +447,9 @@ def _content(
 ) -> dict[str, Any]:
     """A held ballot's content. ``paper`` is always false: once mixed, a paper ballot looks
     like any other (see ``cast``)."""
-    district = next((p.area for p in parts if p.area is not None), None)
+    # The district voted in: not the whole-municipality area every voter also votes in.
+    whole = {a.slug for a in process.areas if a.whole_municipality}
+    district = next((p.area for p in parts if p.area is not None and p.area not in whole), None)
     return {
         "day": now.astimezone(_tz()).date().isoformat(),
         "area": district,

@@ -265,6 +265,12 @@ def test_a_ballot_in_a_process_with_districts(client: Any, make_process: Any) ->
                     data={"code": free, "district": "norra-faladen", "pick": ["hela-lund|h1", "norra-faladen|n1"],
                           "action": "cast"})  # fmt: skip
     assert r.status_code == 200 and _receipt(r.get_data(as_text=True))
+    from pb.db import get_session
+    from pb.voting.models import HeldBallot
+
+    with app.app_context():  # the district is recorded, not the whole-municipality area
+        held = get_session().scalars(sa.select(HeldBallot)).all()
+        assert [h.content["area"] for h in held] == ["norra-faladen"]
     # A code bound to a district shows that district only; another district's project is refused.
     html = client.post("/p/omraden/vote?lang=en", data={"code": bound}).get_data(as_text=True)
     assert "Projects in Klostergården" in html and 'id="district"' not in html
