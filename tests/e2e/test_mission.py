@@ -322,6 +322,7 @@ def _mission(app: Any, base: str, people: People, shots: Shots, smtp: Any) -> No
     admin.goto(f"{base}/p/{SLUG}/results")
     shots(admin, "results-pending")
     admin.get_by_role("link", name="Räkna och förhandsgranska").click()
+    admin.wait_for_url("**/results/preview*")  # before asking whether the page has a button
     mix = admin.get_by_role("button", name="Blanda in de väntande röstsedlarna och räkna")
     if mix.count():
         shots(admin, "results-mix")
@@ -368,6 +369,7 @@ def _mission(app: Any, base: str, people: People, shots: Shots, smtp: Any) -> No
 def _choose_district(page: Any) -> None:
     """The process has one district (Linero); the ballot still asks for it (see the
     report of issue #10's journey); an e-mailed code is bound to its district already."""
+    page.wait_for_load_state()  # the ballot page, before asking whether it has the choice
     district = page.get_by_label("Området du röstar i")
     if not district.count():
         return
