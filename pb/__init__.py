@@ -68,6 +68,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     accounts.init_app(app)
     errors.init_app(app)
 
+    from pb.accounts.data_routes import bp as privacy_bp
     from pb.accounts.routes import bp as accounts_bp
     from pb.mail.routes import bp as mail_bp
     from pb.main import bp as main_bp
@@ -93,6 +94,25 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(results_bp)  # results: pages, downloads
     app.register_blueprint(results_api_bp)
     app.register_blueprint(followup_bp)  # results: following projects, feedback
+    app.register_blueprint(privacy_bp)  # the privacy page; download your data, delete account
+
+    # Each package's share of a person's data (pb/accounts/privacy.py), lowest layer first.
+    from pb.accounts import privacy
+    from pb.moderation import privacy as moderation_privacy
+    from pb.processes import privacy as processes_privacy
+    from pb.proposals import privacy as proposals_privacy
+    from pb.results import privacy as results_privacy
+    from pb.voting import privacy as voting_privacy
+
+    privacy.register(
+        app,
+        *privacy.CORE_PARTS,
+        processes_privacy.PART,
+        proposals_privacy.PART,
+        moderation_privacy.PART,
+        voting_privacy.PART,
+        results_privacy.PART,
+    )
 
     from pb.text import paragraphs
 

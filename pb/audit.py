@@ -23,6 +23,7 @@ class AuditAction(enum.StrEnum):
     USER_LOGIN = "user.login"
     USER_PASSWORD = "user.password"  # noqa: S105 - an event name, not a secret
     USER_ROLE = "user.role"
+    USER_DELETE = "user.delete"  # the account was emptied at its owner's request
     PROCESS_CREATE = "process.create"
     PROCESS_UPDATE = "process.update"
     PROCESS_FREEZE = "process.freeze"
@@ -59,6 +60,7 @@ ACTION_LABELS = {
     AuditAction.USER_LOGIN: _l("Logged in"),
     AuditAction.USER_PASSWORD: _l("Password changed"),
     AuditAction.USER_ROLE: _l("Role changed"),
+    AuditAction.USER_DELETE: _l("Account deleted by its owner"),
     AuditAction.PROCESS_CREATE: _l("Process created"),
     AuditAction.PROCESS_UPDATE: _l("Process changed"),
     AuditAction.PROCESS_FREEZE: _l("Rules frozen as voting opened"),

@@ -45,6 +45,7 @@ APP_COMMANDS: dict[str, str] = {
     "publish": "pb.results.cli:publish_command",
     "export-pb": "pb.results.cli:export_pb_command",
     "import-pb": "pb.results.cli:import_pb_command",
+    "privacy": "pb.results.privacy:privacy_command",
 }
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -179,6 +179,43 @@ SETTINGS: tuple[Setting, ...] = (
         "alone (nothing is loaded from other sites).",
     ),
     Setting(
+        "PRIVACY_CONTROLLER",
+        "",
+        str,
+        "Who is responsible for the personal data (GDPR's controller), named on the privacy "
+        "page: the municipality, e.g. `Lunds kommun`.",
+    ),
+    Setting(
+        "PRIVACY_CONTACT",
+        "",
+        str,
+        "Where people ask about their data (the data protection officer's address), shown "
+        "on the privacy page.",
+    ),
+    Setting(
+        "PRIVACY_CODE_EMAIL_DAYS",
+        30,
+        int,
+        "Days after a process's results are published until `pb privacy purge` deletes the "
+        "record of which e-mail addresses got a voting code (the time to raise doubts about "
+        "the vote).",
+    ),
+    Setting(
+        "PRIVACY_FOLLOW_DAYS",
+        730,
+        int,
+        "Days after a process's results are published until `pb privacy purge` deletes the "
+        "addresses that follow its projects without an account (the follow-up of building "
+        "them; they can stop following at any time).",
+    ),
+    Setting(
+        "PRIVACY_SENT_MAIL_DAYS",
+        30,
+        int,
+        "Days an e-mail (address, subject, text) stays in the outbox after it was sent or "
+        "given up, until `pb privacy purge` deletes it.",
+    ),
+    Setting(
         "MAP_CENTER",
         "55.7047,13.1910",
         str,

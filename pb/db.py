@@ -100,3 +100,9 @@ def get_session() -> Session:
         session = current_app.extensions["pb.sessionmaker"]()
         g.pb_session = session
     return session
+
+
+def rows_changed(session: Session, statement: Any) -> int:
+    """Run a bulk DELETE or UPDATE and return how many rows it changed."""
+    result: Any = session.execute(statement)
+    return int(result.rowcount or 0)

@@ -20,10 +20,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.wrappers import Response
 
-from pb.db import Base, UTCDateTime, get_engine, utcnow
+from pb.db import Base, UTCDateTime, get_engine, rows_changed, utcnow
 
 if TYPE_CHECKING:  # the core knows accounts only as a type; pb.accounts loads users
     from pb.accounts.models import User
@@ -241,3 +241,8 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.login_message = lazy_gettext("Please log in to continue.")
     login_manager.login_message_category = "info"
+
+
+def prune_rate_limits(session: Session, now: dt.datetime) -> int:
+    """Delete the hits older than any limit looks back (they hold addresses)."""
+    return rows_changed(session, sa.delete(_hits).where(_hits.c.at < now - MAX_WINDOW))

@@ -84,3 +84,13 @@ class ChangePasswordForm(FlaskForm):
         _l("New password again"),
         validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
+
+
+class DeleteAccountForm(FlaskForm):
+    """Deleting one's account: the password, and a tick that one understands."""
+
+    password = PasswordField(_l("Your password"), validators=[InputRequired(), Length(max=200)])
+    understood = BooleanField(
+        _l("I understand that my account cannot be brought back."),
+        validators=[InputRequired(message=_l("Tick the box to confirm."))],
+    )

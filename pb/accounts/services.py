@@ -188,12 +188,17 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-def change_password(session: Session, user: User, current: str, new: str) -> None:
-    """Raises ``WrongPassword``. Ends the account's other sessions."""
+def check_password(user: User, password: str) -> None:
+    """Raises ``WrongPassword`` unless ``password`` is the account's password."""
     try:
-        _hasher().verify(user.password_hash, current)
+        _hasher().verify(user.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError) as exc:
         raise WrongPassword() from exc
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """Raises ``WrongPassword``. Ends the account's other sessions."""
+    check_password(user, current)
     user.password_hash = hash_password(new)
     user.session_version += 1
     record(session, AuditAction.USER_PASSWORD, actor=user, subject=user)
