@@ -26,12 +26,30 @@ from pb.accounts.privacy import DataPart
 from pb.db import rows_changed
 from pb.errors import Invalid
 from pb.processes.models import Process
-from pb.voting.models import EmailClaim
+from pb.voting.models import CodeBatch, EmailClaim, PaperEntry
 from pb.voting.selfservice import address_key
 
 
-def export(session: Session, user: Any) -> list[str]:
-    """The processes (slugs) in which the account's address got a voting code by e-mail."""
+def export(session: Session, user: Any) -> dict[str, Any]:
+    """Whether the account's address got a voting code by e-mail (by process), and, for an
+    official, how many code batches they issued and paper ballots they entered (never which
+    codes or what the ballots said)."""
+    batches = session.scalar(
+        sa.select(sa.func.count()).select_from(CodeBatch).where(CodeBatch.issued_by_id == user.id)
+    )
+    entries = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(PaperEntry)
+        .where(PaperEntry.entered_by_id == user.id)
+    )
+    return {
+        "codes_by_email_in_processes": _claimed(session, user),
+        "code_batches_issued": int(batches or 0),
+        "paper_ballots_entered": int(entries or 0),
+    }
+
+
+def _claimed(session: Session, user: Any) -> list[str]:
     found = []
     for process in session.scalars(
         sa.select(Process).where(Process.id.in_(sa.select(EmailClaim.process_id).distinct()))
@@ -53,4 +71,4 @@ def purge_email_claims(session: Session, process_ids: Collection[int]) -> int:
     return rows_changed(session, stmt)
 
 
-PART = DataPart("voting_codes_by_email", export)
+PART = DataPart("voting", export)

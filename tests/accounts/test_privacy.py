@@ -180,7 +180,27 @@ def test_a_person_downloads_everything_stored_about_their_account(
     assert [r["note"] for r in data["reports"]] == ["dubblett"]
     assert len(data["results"]["project_follows"]) == 1
     assert [e["action"] for e in data["audit_log"]] == ["user.register", "user.login"]
-    assert data["voting_codes_by_email"] == [] and data["official_of_processes"] == []
+    assert data["voting"] == {"codes_by_email_in_processes": [], "code_batches_issued": 0,
+                              "paper_ballots_entered": 0}  # fmt: skip
+    assert data["official_of_processes"] == []
+    # The record that the address got a code by e-mail (a keyed HMAC, no address) is found.
+    from pb.db import get_session
+    from pb.voting.models import EmailClaim
+    from pb.voting.selfservice import address_key
+
+    with app.app_context():
+        session = get_session()
+        key = address_key(vote.process(session), "Participant@example.org")
+        session.add(EmailClaim(process_id=vote.process_id, address_key=key))
+        session.add(EmailClaim(process_id=vote.process_id, address_key="f" * 64))
+        session.commit()
+    again = json.loads(client.get("/account/data.json").data)
+    assert again["voting"]["codes_by_email_in_processes"] == [vote.slug]
+    official = app.test_client()
+    login(official, "official")
+    theirs = json.loads(official.get("/account/data.json").data)
+    assert theirs["official_of_processes"] == [vote.slug]
+    assert theirs["voting"]["codes_by_email_in_processes"] == []
     # Another person's data is not in it.
     assert "Någon annans" not in json.dumps(data["proposals"]["proposals"])
     assert "participant2@example.org" not in r.text
