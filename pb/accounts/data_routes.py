@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
@@ -40,8 +39,7 @@ def mine() -> Any:
 @bp.get("/account/data.json")
 @login_required
 def download() -> Any:
-    data = privacy.export(get_session(), current_user._get_current_object())
-    body = json.dumps(data, ensure_ascii=False, indent=1)
+    body = privacy.as_json(privacy.export(get_session(), current_user._get_current_object()))
     stamp = utcnow().strftime("%Y-%m-%d")
     return current_app.response_class(
         body,

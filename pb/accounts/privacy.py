@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -47,8 +48,8 @@ UNUSABLE_PASSWORD = "!deleted"  # noqa: S105 - not a hash: no password verifies 
 class DataPart:
     """One package's share of a person's data.
 
-    ``export(session, user)`` returns JSON-able data (dicts, lists, str, int, bool, None;
-    dates as ISO text); ``erase(session, user)`` deletes or unlinks it and returns counts
+    ``export(session, user)`` returns data ``as_json`` can write (dicts, lists, str, int,
+    float, bool, None, dates, enums); ``erase(session, user)`` deletes or unlinks it and returns counts
     of what it changed. Both run before the account itself is emptied, so ``user.email``
     and ``user.id`` are still the person's."""
 
@@ -67,18 +68,6 @@ def parts() -> list[DataPart]:
     """The registered parts, in the order they were registered (lowest layer first)."""
     registry: dict[str, DataPart] = current_app.extensions.get("pb.privacy", {})
     return list(registry.values())
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
 
 
 def _account(session: Session, user: User) -> dict[str, Any]:
@@ -146,14 +135,27 @@ CORE_PARTS = (
 
 
 def export(session: Session, user: User) -> dict[str, Any]:
-    """Everything pb holds about the account, by part, as JSON-able data."""
+    """Everything pb holds about the account, by part (``as_json`` writes it)."""
     data: dict[str, Any] = {
         "about": "Everything this site stores about your account, by part. "
         "See the privacy page for why each is kept and for how long.",
     }
     for part in parts():
-        data[part.name] = jsonable(part.export(session, user))
+        data[part.name] = part.export(session, user)
     return data
+
+
+def as_json(data: dict[str, Any]) -> str:
+    """The export as JSON text: dates in ISO 8601, enums by value."""
+
+    def other(value: Any) -> Any:
+        if isinstance(value, dt.datetime | dt.date):
+            return value.isoformat()
+        if isinstance(value, enum.Enum):
+            return value.value
+        raise TypeError(f"not JSON: {type(value).__name__}")
+
+    return json.dumps(data, ensure_ascii=False, indent=1, default=other)
 
 
 class LastAdmin(NotAllowed):
