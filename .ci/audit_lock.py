@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 TIMEOUT = 20  # seconds per HTTP request
+PYPI_LATEST = "PyPI project JSON (newest releases only)"
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
 
 
@@ -110,7 +111,7 @@ def from_pypi_latest(wanted: dict[str, str], fetch: object = None) -> Audit | st
     """Check each pin that is its project's newest release against the vulnerabilities PyPI
     lists for that release."""
     get = fetch or _get_json
-    audit = Audit("PyPI project JSON (newest releases only)")
+    audit = Audit(PYPI_LATEST)
     for name, version in sorted(wanted.items()):
         try:
             data = get(f"https://pypi.org/pypi/{name}/json")  # type: ignore[operator]
@@ -179,6 +180,12 @@ def main(argv: list[str]) -> int:
     print(
         f"vulnerability check: {audit.source}: {len(audit.checked)} of {len(wanted)} pins checked"
     )
+    if audit.source == PYPI_LATEST:
+        banner([
+            "pip-audit could not check the lock here (see the lines above); the check used",
+            f"{audit.source}: it sees only advisories PyPI lists for each project's newest",
+            "release, so a pin behind the newest release is NOT checked (listed below).",
+        ])  # fmt: skip
     for f in audit.findings:
         fix = ", ".join(f.fixed_in) or "no fixed release yet"
         print(f"  {f.name} {f.version}: {f.id} (fixed in: {fix})")

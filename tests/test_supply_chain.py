@@ -124,3 +124,15 @@ def test_audit_says_loudly_that_it_did_not_run_when_no_service_answers(monkeypat
     out = capsys.readouterr().out
     assert "THE VULNERABILITY CHECK DID NOT RUN" in out
     assert "no known vulnerability" not in out
+
+
+def test_audit_fails_ci_on_a_fixable_vulnerability_found_by_the_fallback(monkeypatch, capsys):
+    audit = _audit_module()
+    found = audit.Audit(audit.PYPI_LATEST, checked={"flask"}, unchecked={"nh3": "behind"})
+    found.findings.append(audit.Finding("flask", "3.1.3", "PYSEC-1", ["3.1.4"]))
+    monkeypatch.setattr(audit, "run_pip_audit", lambda lock, service: f"{service} unreachable")
+    monkeypatch.setattr(audit, "from_pypi_latest", lambda wanted: found)
+    assert audit.main(["audit_lock.py", str(LOCK)]) == 1
+    out = capsys.readouterr().out
+    assert "flask 3.1.3: PYSEC-1 (fixed in: 3.1.4)" in out and "FAIL" in out
+    assert "is NOT checked" in out and "nh3: behind" in out
