@@ -116,7 +116,9 @@ class Walk:
         page.wait_for_load_state("load")
         self.n += 1
         where = f"[{self.tag}] {name} ({page.url.removeprefix(self.base)})"
-        page.screenshot(path=str(SHOTS / f"{self.tag}-{self.n:02d}-{name}.png"), full_page=True)
+        page.screenshot(
+            path=str(SHOTS / f"{self.tag}-{self.n:02d}-{name}.jpeg"), full_page=True, quality=70
+        )
         scroll, client = page.evaluate(WIDTH_JS)
         if scroll > client:
             self.failures.append(f"{where}: scrolls sideways ({scroll} px in {client} px)")
@@ -233,6 +235,7 @@ def _participant(w: Walk, first: bool) -> None:
     w.check("participant-own-proposal")
     page.locator("#withdraw-link").click()
     w.check("participant-withdraw-asks-first")
+    assert page.locator("main form button.danger").count() == 1  # asks, nothing done yet
     w.go(f"/p/{LUND}/proposals/mine", "participant-mine")
     w.go("/account/password", "participant-account")
 
