@@ -9,6 +9,7 @@ outside development and tests.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import warnings
 from collections.abc import Callable, Mapping
@@ -221,6 +222,26 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "Latitude,longitude where the map opens (Lund).",
     ),
+    Setting(
+        "MUNICIPALITY_NAME",
+        "Lunds kommun",
+        str,
+        "The municipality running pb, shown in the header, the footer and page titles.",
+    ),
+    Setting(
+        "MUNICIPALITY_LOGO",
+        "",
+        str,
+        "Path of the municipality's logo (SVG or PNG), shown in the header and served from "
+        "pb itself. Empty: the name alone.",
+    ),
+    Setting(
+        "BRAND_COLOUR",
+        "#005a9c",
+        str,
+        "Main colour (`#rrggbb`) of the header, buttons and links. It must reach a contrast "
+        "of 4.5:1 with white text (WCAG 2.1 AA), or pb refuses to start.",
+    ),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
@@ -315,7 +336,31 @@ def load(
         config["SESSION_COOKIE_SECURE"] = env == "production"
     if config["DEFAULT_LOCALE"] not in {"sv", "en"}:
         raise ConfigError("DEFAULT_LOCALE must be sv or en")
+    colour = str(config["BRAND_COLOUR"]).strip().lower()
+    if not re.fullmatch(r"#[0-9a-f]{6}", colour):
+        raise ConfigError(f"BRAND_COLOUR must be written #rrggbb, not {colour!r}")
+    if contrast(colour, "#ffffff") < 4.5:
+        raise ConfigError(
+            f"BRAND_COLOUR {colour} is too light: white text on it has a contrast of "
+            f"{contrast(colour, '#ffffff'):.2f}:1, WCAG 2.1 AA needs 4.5:1. Choose a darker shade."
+        )
+    config["BRAND_COLOUR"] = colour
     return config
+
+
+def _luminance(colour: str) -> float:
+    def channel(hex2: str) -> float:
+        c = int(hex2, 16) / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(colour[i : i + 2]) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2.1 contrast ratio of two ``#rrggbb`` colours (1 to 21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
 
 
 def init_secrets(instance_path: Path) -> list[str]:

@@ -65,6 +65,33 @@ def when(value: dt.datetime | dt.date | None, fmt: str = "long") -> str:
     return str(format_date(value, "d MMMM y"))
 
 
+def _day(day: dt.date, today: dt.date) -> str:
+    return str(format_date(day, "d MMMM" if day.year == today.year else "d MMMM y"))
+
+
+def last_day(ends_at: dt.datetime | None, now: dt.datetime | None = None) -> str:
+    """The last day of a period that ends at ``ends_at``, as people say it: a phase that ends
+    at midnight before 4 January has 3 January as its last day ("3 januari", the year only
+    when it is not this year). An end during the day keeps its time: "4 januari 17:00"."""
+    if ends_at is None:
+        return ""
+    tz = local_tz()
+    local = ends_at.astimezone(tz)
+    today = (now or dt.datetime.now(dt.UTC)).astimezone(tz).date()
+    if local.time() == dt.time(0, 0):
+        return _day(local.date() - dt.timedelta(days=1), today)
+    return f"{_day(local.date(), today)} {local:%H:%M}"
+
+
+def first_day(starts_at: dt.datetime | None, now: dt.datetime | None = None) -> str:
+    """The first day of a period, "1 december" (the year only when it is not this year)."""
+    if starts_at is None:
+        return ""
+    tz = local_tz()
+    today = (now or dt.datetime.now(dt.UTC)).astimezone(tz).date()
+    return _day(starts_at.astimezone(tz).date(), today)
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(
         app,
@@ -75,6 +102,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LOCALE"])
     app.jinja_env.filters["sek"] = sek
     app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["last_day"] = last_day
+    app.jinja_env.filters["first_day"] = first_day
 
     @app.context_processor
     def _i18n_globals() -> dict[str, Any]:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
@@ -17,6 +28,41 @@ from pb.security import is_safe_redirect
 
 bp = Blueprint("main", __name__)
 
+LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
+
+
+@bp.app_context_processor
+def _municipality() -> dict[str, Any]:
+    """The municipality that runs this pb: its name and whether it has a logo (settings)."""
+    return {
+        "MUNICIPALITY_NAME": current_app.config["MUNICIPALITY_NAME"],
+        "MUNICIPALITY_LOGO": bool(current_app.config["MUNICIPALITY_LOGO"]),
+    }
+
+
+@bp.get("/brand.css")
+def brand_css() -> Response:
+    """The municipality's main colour as a stylesheet (the CSP allows no inline styles);
+    BRAND_COLOUR is checked for contrast with white when pb starts."""
+    colour = current_app.config["BRAND_COLOUR"]
+    body = f":root {{ --brand: {colour}; --brand-tint: color-mix(in srgb, {colour} 10%, #fff); }}\n"
+    response = Response(body, mimetype="text/css")
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
+
+
+@bp.get("/brand/logo")
+def brand_logo() -> Response:
+    path = Path(current_app.config["MUNICIPALITY_LOGO"] or "")
+    kind = LOGO_TYPES.get(path.suffix.lower())
+    if not current_app.config["MUNICIPALITY_LOGO"] or kind is None or not path.is_file():
+        abort(404)
+    response = Response(path.read_bytes(), mimetype=kind)
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
+
 
 @bp.get("/")
 def home() -> str:
@@ -27,7 +73,8 @@ def home() -> str:
     if not (current_user.is_authenticated and current_user.is_admin):
         stmt = stmt.where(Process.published.is_(True))
     processes = list(get_session().scalars(stmt))
-    return render_template("home.html", groups=group_by_phase(processes, utcnow()))
+    now = utcnow()
+    return render_template("home.html", groups=group_by_phase(processes, now), now=now)
 
 
 @bp.post("/lang")

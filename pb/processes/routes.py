@@ -51,6 +51,7 @@ def show(slug: str) -> str:
         current=process.current_phase(now),
         upcoming=process.next_phase(now),
         frozen=process.is_frozen(now),
+        now=now,
         vocab=vocab,
         locale=locale_code(),
         PhaseKind=PhaseKind,

@@ -21,6 +21,9 @@ from pb.proposals.similarity import fold, like_escape
 
 PER_PAGE = 20
 SORTS = ("newest", "supported", "random")
+ALL = "all"  # the status filter that lists withdrawn and merged proposals too
+# Left out of the list unless asked for: they are no longer in the running.
+SET_ASIDE = (ProposalStatus.WITHDRAWN, ProposalStatus.MERGED)
 _PRIME = 2147483647  # 2**31 - 1: products stay inside 64-bit integers on both databases
 
 
@@ -50,12 +53,17 @@ class ListQuery:
         return cls(
             area=valid_id(args.get("area")),
             category=valid_id(args.get("category")),
-            status=status if status in PUBLIC_STATUSES else None,
+            status=status if status in PUBLIC_STATUSES or status == ALL else None,
             q=(args.get("q") or "").strip()[:100],
             sort=sort if sort in SORTS else "newest",
             page=min(max(page, 1), 100000),
             seed=(_int(args.get("seed")) or seed) % _PRIME,
         )
+
+    @property
+    def filtered(self) -> bool:
+        """Has the visitor narrowed the list (beyond the default of proposals in the running)?"""
+        return bool(self.area or self.category or self.status or self.q)
 
     def args(self, **changes: Any) -> dict[str, Any]:
         """The query string for a link (defaults left out)."""
@@ -107,8 +115,12 @@ def public_list(session: Session, process_id: int, query: ListQuery,
         where.append(Proposal.area_id == query.area)
     if query.category:
         where.append(Proposal.category_id == query.category)
-    if query.status:
+    if query.status == ALL:
+        pass
+    elif query.status:
         where.append(Proposal.status == query.status)
+    else:
+        where.append(Proposal.status.not_in(SET_ASIDE))
     if query.q:
         where.extend(search_terms(query.q))
     total = session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(*where)) or 0
@@ -129,6 +141,12 @@ def public_list(session: Session, process_id: int, query: ListQuery,
         .options(raiseload(Proposal.author), defer(Proposal.search_text))
     )
     return Page(items=list(session.scalars(stmt)), total=total, page=page, pages=pages)
+
+
+def any_public(session: Session, process_id: int) -> bool:
+    """Is there any public proposal at all (to tell "none yet" from "none match")?"""
+    stmt = sa.select(Proposal.id).where(*public_filter(process_id)).limit(1)
+    return session.scalar(stmt) is not None
 
 
 def public_all(session: Session, process_id: int) -> list[Proposal]:

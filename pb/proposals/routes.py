@@ -118,6 +118,7 @@ def index(slug: str) -> Any:
         process=process,
         query=query,
         page=page,
+        any_proposal=bool(page.total) or queries.any_public(get_session(), process.id),
         areas={a.id: a for a in process.areas},
         categories={c.id: c for c in process.categories},
         statuses=vocab.STATUSES,

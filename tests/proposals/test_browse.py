@@ -42,7 +42,7 @@ def many(app: Any, users: Any, proc: Any) -> dict[str, int]:
 
 
 def _titles(html: str) -> list[str]:
-    return re.findall(r'<h3><a href="/p/parker/proposals/\d+">([^<]+)</a></h3>', html)
+    return re.findall(r'<h2><a href="/p/parker/proposals/\d+">([^<]+)</a></h2>', html)
 
 
 @pytest.mark.parametrize("lang,heading,count", [("en", "Proposals", "3 proposals"),
@@ -79,6 +79,39 @@ def test_filters_search_and_sorting(client: Any, many: Any, proc: Any) -> None:
     assert len(titles("status=published")) == 3
     # Nonsense in the query string falls back to defaults rather than failing.
     assert len(titles("area=x&category=&status=<b>&sort=evil&page=-4")) == 3
+
+
+def test_withdrawn_and_merged_wait_behind_the_status_filter(
+    app: Any, client: Any, many: Any
+) -> None:
+    from pb.db import get_session
+    from pb.proposals.models import Proposal, ProposalStatus
+
+    with app.app_context():
+        session = get_session()
+        session.get(Proposal, many["swings"]).status = ProposalStatus.WITHDRAWN
+        session.get(Proposal, many["lights"]).status = ProposalStatus.MERGED
+        session.commit()
+
+    def titles(query: str) -> list[str]:
+        return _titles(client.get(f"/p/parker/proposals?lang=en&{query}").get_data(as_text=True))
+
+    assert titles("") == ["Bänkar vid dammen"]  # by default: the ones still in the running
+    assert len(titles("status=all")) == 3
+    assert titles("status=withdrawn") == ["Nya gungor i Fäladsparken"]
+    assert titles("status=merged") == ["Belysning på cykelvägen"]
+
+
+def test_empty_list_says_none_yet_or_none_match(client: Any, proc: Any, many: Any) -> None:
+    html = client.get("/p/parker/proposals?lang=sv&q=inget-sådant").get_data(as_text=True)
+    assert "Inga förslag matchar" in html and "Det finns inga förslag ännu" not in html
+    assert '<details class="filter-box" open>' in html  # a filter is set: the filters show
+
+
+def test_empty_list_without_proposals(client: Any, proc: Any) -> None:
+    html = client.get("/p/parker/proposals?lang=sv").get_data(as_text=True)
+    assert "Det finns inga förslag ännu" in html and "Inga förslag matchar" not in html
+    assert '<details class="filter-box">' in html  # folded away behind a button
 
 
 def test_random_order_is_stable_per_visitor(app: Any, users: Any, proc: Any) -> None:

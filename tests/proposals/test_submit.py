@@ -4,6 +4,7 @@ in English and Swedish."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
@@ -326,7 +327,8 @@ def test_map_only_when_tiles_are_configured(make_app: Any, users: Any, make_proc
     client = plain.test_client()
     login(client, "participant")
     r = client.get("/p/parker/proposals/new?lang=en")
-    assert 'data-tiles=""' in r.get_data(as_text=True)  # no map: the address field is it
+    html = r.get_data(as_text=True)  # no map: the address field alone, no coordinates asked
+    assert "map-picker" not in html and 'name="latitude"' not in html
     assert "img-src 'self' data:;" in r.headers["Content-Security-Policy"]
     assert 'name="address"' in r.get_data(as_text=True)
     tiles = make_app(MAP_TILE_URL="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
@@ -337,3 +339,23 @@ def test_map_only_when_tiles_are_configured(make_app: Any, users: Any, make_proc
     csp = r.headers["Content-Security-Policy"]
     assert "img-src 'self' data: https://tile.openstreetmap.org;" in csp
     assert "script-src 'self';" in csp
+
+
+def test_without_a_map_a_point_given_earlier_is_kept(
+    app: Any, client: Any, users: Any, proc: Any
+) -> None:
+    """No map: the form asks for no coordinates, yet saving keeps a point the proposal has."""
+    from pb.proposals.models import Proposal
+
+    pid = make_proposal(app, proc.process, users["participant"], category_id=proc.parks,
+                        latitude=55.71, longitude=13.19)  # fmt: skip
+    login(client, "participant")
+    url = f"/p/parker/proposals/{pid}"
+    form = client.get(url + "/edit?lang=en").get_data(as_text=True)
+    assert 'type="hidden" name="latitude" value="55.71' in form and "Exact point" not in form
+    hidden = dict(re.findall(r'type="hidden" name="(latitude|longitude)" value="([^"]+)"', form))
+    r = client.post(url + "/edit?lang=en",
+                    data=proposal_data(action="save", category=str(proc.parks), **hidden))  # fmt: skip
+    assert r.status_code == 303
+    saved = get(app, Proposal, pid)
+    assert (round(saved.latitude, 2), round(saved.longitude, 2)) == (55.71, 13.19)
