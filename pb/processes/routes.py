@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from pb.accounts.models import User
-from pb.audit import AuditEvent, action_label
+from pb.audit import AuditEvent, action_label, head
 from pb.db import get_session, utcnow
 from pb.errors import Conflict
 from pb.i18n import local_tz, locale_code, when
@@ -54,6 +54,7 @@ def show(slug: str) -> str:
         vocab=vocab,
         locale=locale_code(),
         PhaseKind=PhaseKind,
+        audit_head=head(get_session()),
     )
 
 
