@@ -25,7 +25,8 @@ ballot and receipted codes left unused; ``duplicated`` counts ballots without a 
 and receipts counted twice.
 
 The last line is JSON: {"engine", "kills", "receipts", "counted", "lost", "duplicated",
-"used_codes", "unanswered", "integrity", "audit_verify", "audit_entries", "seconds"}.
+"used_codes", "integrity", "audit_verify", "audit_entries", "unanswered", "refused",
+"audited_requests", "seconds"}.
 ``unanswered`` is how many casts were committed but their answer was lost to a kill (the
 voter saw no receipt; the ballot counts).
 """
@@ -117,9 +118,13 @@ class Tally:
 
 
 def _reconnect(client: Client) -> Client:
+    """A new connection with the same session cookie: the session, its CSRF token and a
+    log-in outlive a restart (they are signed with the instance's secret key)."""
     client.conn.close()
     time.sleep(0.05)
-    return Client(client.conn.port)
+    fresh = Client(client.conn.port)
+    fresh.cookie = client.cookie
+    return fresh
 
 
 def _token(client: Client, path: str) -> str:
@@ -141,7 +146,7 @@ def _voter(port: int, codes: list[str], tally: Tally, stop: threading.Event) -> 
                         "code": code, "pick": picks, "action": "cast", "csrf_token": token,
                     })  # fmt: skip
                 except DOWN:  # the server died under us: reconnect, send the same code again
-                    client, token = _reconnect(client), ""
+                    client = _reconnect(client)
                     continue
                 m = re.search(r'id="receipt">([^<]+)<', html)
                 with tally.lock:
@@ -176,9 +181,11 @@ def _official(port: int, tally: Tally, stop: threading.Event) -> None:
             if client.status == 409:
                 with tally.lock:
                     tally.audited += 1
+            elif client.status < 500:
+                token = ""  # logged out or a stale token: log in again
             time.sleep(0.05)
         except DOWN:
-            client, token = _reconnect(client), ""
+            client = _reconnect(client)
     client.conn.close()
 
 
@@ -266,7 +273,7 @@ def run(
     threads: int = 4,
     seed: int | None = None,
     pg_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-    gap: tuple[float, float] = (0.3, 1.5),
+    gap: tuple[float, float] = (0.5, 3.0),
     codes_per_voter: int = 400,
 ) -> dict[str, Any]:
     """Serve, cast, kill ``kills`` times, restart each time; then check. The result's
