@@ -20,9 +20,9 @@ count; used codes = ballots + held ballots not yet mixed (before and after mixin
 everything); every code whose receipt a client holds is used; no receipt is both held and
 mixed, or mixed twice; the database's integrity check passes (SQLite ``integrity_check``
 and ``foreign_key_check``; PostgreSQL amcheck's ``bt_index_check`` on every index); and
-``pb audit verify`` passes. ``lost`` counts receipts not in the count, used codes without a
-ballot and receipted codes left unused; ``duplicated`` counts ballots without a used code
-and receipts counted twice.
+``pb audit verify`` passes. ``lost`` counts ballots gone (receipts not in the count, or used
+codes without a ballot, whichever is more) and receipted codes left unused; ``duplicated``
+counts ballots without a used code, or receipts held and mixed or mixed twice.
 
 The last line is JSON: {"engine", "kills", "receipts", "counted", "lost", "duplicated",
 "used_codes", "integrity", "audit_verify", "audit_entries", "unanswered", "refused",
@@ -254,8 +254,10 @@ def _check(url: str, instance: Path, tally: Tally) -> dict[str, Any]:
     entries = re.search(r"intact: (\d+) entries", verify.stdout)
     return {
         "counted": after["ballots"],
-        "lost": missing + max(gap, 0) + max(gap_after, 0) + unused,
-        "duplicated": duplicated + max(-gap, 0) + max(-gap_after, 0),
+        # A ballot gone shows as a receipt not counted, a used code without a ballot, or
+        # both: counted once. A receipted code left unused is a loss of its own.
+        "lost": max(missing, gap, gap_after, 0) + unused,
+        "duplicated": max(duplicated, -gap, -gap_after, 0),
         "used_codes": after["used_codes"],
         "integrity": integrity,
         "audit_verify": "ok" if verify.returncode == 0 else (verify.stderr or verify.stdout)[-500:],
