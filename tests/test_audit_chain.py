@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from pb.audit import GENESIS, AuditAction, AuditEvent, record, verify
 from pb.operations import audit_command
-from tests.conftest import PG_URL, empty_postgres
+from tests.conftest import PG_URL, empty_postgres, login
 
 
 def _append(engine: sa.Engine, n: int, tag: str = "r") -> None:
@@ -217,6 +217,10 @@ def test_the_head_is_on_the_process_page(client: Any, make_process: Any, engine:
         ).one()
     page = client.get("/p/parker-2027?lang=en").get_data(as_text=True)
     assert f"latest entry is number {seq}, with the SHA-256 fingerprint {sha}" in page
+    login(client, "admin")
+    seq, sha = _verdict(engine).head  # logging in is an entry too
+    page = client.get("/admin/processes/parker-2027/audit?lang=en").get_data(as_text=True)
+    assert f"is number {seq} with the SHA-256 fingerprint {sha}" in page
 
 
 def _old_log(engine: sa.Engine) -> None:

@@ -215,4 +215,4 @@ def audit(slug: str) -> str:
     actors = {u.id: u for u in session.scalars(sa.select(User).where(User.id.in_(actor_ids)))}
     return render_template("processes/audit.html", process=process, events=events,
                            actors=actors, action_label=action_label, when=when,
-                           locale=locale_code())  # fmt: skip
+                           locale=locale_code(), audit_head=head(session))  # fmt: skip
