@@ -40,6 +40,9 @@ LIGHT_COMMANDS: dict[str, str] = {
 
 # name -> "module:attribute": commands that run with the app (Flask's ScriptInfo).
 APP_COMMANDS: dict[str, str] = {
+    "audit": "pb.operations:audit_command",
+    "backup": "pb.operations:backup_command",
+    "restore": "pb.operations:restore_command",
     "codes": "pb.voting.cli:codes_command",
     "count": "pb.results.cli:count_command",
     "publish": "pb.results.cli:publish_command",

@@ -31,6 +31,13 @@ def _bool(value: str) -> bool:
     raise ValueError(f"not a boolean: {value!r}")
 
 
+def _synchronous(value: str) -> str:
+    v = value.strip().upper()
+    if v not in {"FULL", "NORMAL", "EXTRA"}:
+        raise ValueError(f"not FULL, NORMAL or EXTRA: {value!r}")
+    return v
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -75,6 +82,15 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "SQLAlchemy URL. Default: SQLite file `instance/pb.sqlite3`. PostgreSQL: "
         "`postgresql+psycopg://user@host/db`.",
+    ),
+    Setting(
+        "SQLITE_SYNCHRONOUS",
+        "NORMAL",
+        _synchronous,
+        "SQLite only: `NORMAL` keeps every commit through a crash of pb (tested by "
+        "benchmarks/crash.py) but may lose the last ones to a power cut; `FULL` syncs the "
+        "write-ahead log to disk at every commit, so a receipt shown survives that too, at the "
+        "cost of one disk flush per commit (see docs/operations.md).",
     ),
     Setting("SQL_ECHO", False, _bool, "Log every SQL statement (debugging)."),
     Setting("DEFAULT_LOCALE", "sv", str, "Language when the browser states none we have."),

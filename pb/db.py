@@ -7,6 +7,7 @@ Services receive a session and only flush; the request (or CLI command) commits 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -54,16 +55,24 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA")
+
+
+def _sqlite_pragmas(
+    dbapi_connection: Any, connection_record: Any, synchronous: str = "NORMAL"
+) -> None:
+    assert synchronous in SYNCHRONOUS, synchronous
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.close()
 
 
-def make_engine(url: str, echo: bool = False) -> Engine:
+def make_engine(url: str, echo: bool = False, sqlite_synchronous: str = "NORMAL") -> Engine:
+    """``sqlite_synchronous``: ``NORMAL`` keeps commits through a crash of pb; ``FULL``
+    syncs the write-ahead log at every commit, so they survive a power cut too."""
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 10}
@@ -71,12 +80,14 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         kwargs["pool_pre_ping"] = True
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", functools.partial(
+            _sqlite_pragmas, synchronous=sqlite_synchronous))  # fmt: skip
     return engine
 
 
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"], app.config["SQL_ECHO"])
+    engine = make_engine(app.config["DATABASE_URL"], app.config["SQL_ECHO"],
+                         app.config.get("SQLITE_SYNCHRONOUS", "NORMAL"))  # fmt: skip
     app.extensions["pb.engine"] = engine
     app.extensions["pb.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from alembic.migration import MigrationContext
 import pb.models  # noqa: F401
 from pb.db import Base, make_engine
 from pb.migrate import current, downgrade, upgrade
+from tests.conftest import empty_postgres
 
 PG_URL = os.environ.get("PB_TEST_DATABASE_URL")
 
@@ -47,27 +47,20 @@ def test_migrations_on_empty_sqlite(tmp_path: Path) -> None:
 @pytest.mark.postgres
 @pytest.mark.skipif(not PG_URL, reason="PB_TEST_DATABASE_URL is not set: no PostgreSQL to test on")
 def test_migrations_on_empty_postgresql() -> None:
-    assert PG_URL
-    name = f"pb_mig_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(sa.engine.make_url(PG_URL).set(database=name).render_as_string(False))
-    try:
-        _roundtrip(engine)
-        # The audit log refuses updates in SQL, not only in the ORM.
-        with engine.begin() as conn:
-            conn.execute(sa.text(
-                "INSERT INTO audit_events (at, action, subject_type, reason, data) "
-                "VALUES (now(), 'x', 'y', '', '{}')"
-            ))  # fmt: skip
-        with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
-            conn.execute(sa.text("UPDATE audit_events SET reason = 'changed'"))
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with empty_postgres("pb_mig") as url:
+        engine = make_engine(url)
+        try:
+            _roundtrip(engine)
+            # The audit log refuses updates in SQL, not only in the ORM.
+            with engine.begin() as conn:
+                conn.execute(sa.text(
+                    "INSERT INTO audit_events (at, action, subject_type, reason, data, seq, "
+                    "prev_sha256, sha256) VALUES (now(), 'x', 'y', '', '{}', 1, '', '')"
+                ))  # fmt: skip
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as conn:
+                conn.execute(sa.text("UPDATE audit_events SET reason = 'changed'"))
+        finally:
+            engine.dispose()
 
 
 def _old_ballot_is_renumbered(engine: sa.Engine) -> None:
@@ -118,16 +111,9 @@ def test_0005_renumbers_an_old_ballot_on_sqlite(tmp_path: Path) -> None:
 @pytest.mark.postgres
 @pytest.mark.skipif(not PG_URL, reason="PB_TEST_DATABASE_URL is not set: no PostgreSQL to test on")
 def test_0005_renumbers_an_old_ballot_on_postgresql() -> None:
-    assert PG_URL
-    name = f"pb_mig_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(sa.engine.make_url(PG_URL).set(database=name).render_as_string(False))
-    try:
-        _old_ballot_is_renumbered(engine)
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with empty_postgres("pb_mig") as url:
+        engine = make_engine(url)
+        try:
+            _old_ballot_is_renumbered(engine)
+        finally:
+            engine.dispose()

@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from pb.accounts.models import User
-from pb.audit import AuditEvent, action_label
+from pb.audit import AuditEvent, action_label, head
 from pb.db import get_session, utcnow
 from pb.errors import Conflict
 from pb.i18n import local_tz, locale_code, when
@@ -55,6 +55,7 @@ def show(slug: str) -> str:
         vocab=vocab,
         locale=locale_code(),
         PhaseKind=PhaseKind,
+        audit_head=head(get_session()),
     )
 
 
@@ -215,4 +216,4 @@ def audit(slug: str) -> str:
     actors = {u.id: u for u in session.scalars(sa.select(User).where(User.id.in_(actor_ids)))}
     return render_template("processes/audit.html", process=process, events=events,
                            actors=actors, action_label=action_label, when=when,
-                           locale=locale_code())  # fmt: skip
+                           locale=locale_code(), audit_head=head(session))  # fmt: skip

@@ -56,6 +56,7 @@ def results(slug: str) -> Any:
         "tie_break": snap.tie_break,
         "seed": snap.seed,
         "rules_fingerprint": snap.fingerprint,
+        "audit_head": data.get("audit_head"),
         "ballots": data["ballots"],
         "elections": elections,
         "turnout": {dim: [{"group": k, "ballots": n} for k, n in groups]

@@ -27,7 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from pb import tally
-from pb.audit import AuditAction, record
+from pb.audit import AuditAction, head, record
 from pb.errors import Conflict, Invalid, NotAllowed
 from pb.processes.contract import AreaBudget, Contract
 from pb.processes.models import (
@@ -445,6 +445,10 @@ def publish(session: Session, process: Process, actor: Any, now: dt.datetime) ->
                 ResultFile(process_id=process.id, election=e.key, kind=kind, sha256=sha,
                            content=text)
             )  # fmt: skip
+    # The audit log's head as the result is published: a later edit of any entry up to it
+    # is detectable by anyone holding the result (pb audit verify checks it too).
+    seq, sha = head(session)
+    audit_head = {"seq": seq, "sha256": sha}
     snap = ResultSnapshot(
         process_id=process.id,
         published_at=now,
@@ -462,6 +466,7 @@ def publish(session: Session, process: Process, actor: Any, now: dt.datetime) ->
             ],
             "turnout": counted.turnout,
             "files": files,
+            "audit_head": audit_head,
         },
     )
     session.add(snap)
@@ -470,7 +475,7 @@ def publish(session: Session, process: Process, actor: Any, now: dt.datetime) ->
         process_id=process.id,
         data={"rule": counted.rule, "tie_break": counted.tie_break, "seed": counted.seed_text,
               "ballots": counted.ballots, "files": files,
-              "fingerprint": snap.fingerprint},
+              "fingerprint": snap.fingerprint, "audit_head": audit_head},
     )  # fmt: skip
     session.flush()
     feedback.tell_published(session, process, snap)

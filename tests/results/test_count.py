@@ -109,6 +109,15 @@ def test_publish_freezes_a_snapshot_audited_once(
     assert {f.kind for f in files} == {"pb", "csv", "json"}
     event = db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "results.publish"))
     assert event.data["files"][""]["pb"] == snap.data["files"][""]["pb"]
+    # The audit log's head as it stood before publishing (this transaction's own entries,
+    # e.g. the rules' fingerprint, come after it), frozen into the result and its entry.
+    frozen = snap.data["audit_head"]
+    assert 0 < frozen["seq"] < event.seq
+    before = db.scalar(sa.select(AuditEvent).where(AuditEvent.seq == frozen["seq"]))
+    assert frozen["sha256"] == before.sha256
+    assert event.data["audit_head"] == snap.data["audit_head"]
+    api = app.test_client().get(f"/api/v1/processes/{vote.slug}/results").get_json()
+    assert api["audit_head"] == snap.data["audit_head"]
     r = runner.invoke(publish_command, [vote.slug])
     assert r.exit_code != 0 and "already published" in r.output
     # Changing a ballot after publishing changes nothing shown.
