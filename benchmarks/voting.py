@@ -46,6 +46,7 @@ import time
 import urllib.parse
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -55,6 +56,61 @@ SLUG = "bench-vote"
 PROJECTS = [(f"B{i}", f"Projekt {i}", 10_000 * (i + 1)) for i in range(8)]
 
 
+def throwaway_database(engine: str, pg_url: str, tmp: Path) -> tuple[str, str]:
+    """The URL of a new empty database (a SQLite file in ``tmp``, or a fresh PostgreSQL
+    database on ``pg_url``'s server) and the PostgreSQL database's name ("" for SQLite)."""
+    if engine == "sqlite":
+        return "sqlite:///" + str(tmp / "bench.sqlite3"), ""
+    name = f"pb_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return sa.engine.make_url(pg_url).set(database=name).render_as_string(False), name
+
+
+def drop_database(pg_url: str, name: str) -> None:
+    if not name:
+        return
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def make_process(session: Any, admin: Any, slug: str, current: Any, now: dt.datetime) -> Any:
+    """A published process whose phase ``current`` (a ``PhaseKind``) is under way, with the
+    benchmark's projects on its ballot."""
+    from pb.processes import services as processes
+    from pb.processes.models import PhaseKind
+    from pb.proposals.models import Project
+
+    phases = {}
+    start = now - dt.timedelta(days=10 + 30 * list(PhaseKind).index(current))
+    for kind in PhaseKind:
+        phases[kind] = (start, start + dt.timedelta(days=30))
+        start += dt.timedelta(days=30)
+    changes = processes.ProcessChanges(
+        fields=dict(
+            slug=slug, published=True, title_sv="Bänk", title_en="Bench", purpose_sv="x",
+            purpose_en="x", question_sv="", question_en="", influence_level="co-creation",
+            decision_body_sv="Nämnden", decision_body_en="", decision_date=None,
+            decision_text_sv="x", decision_text_en="", budget=200_000, min_age=12,
+            connections=["lives"], other_connection_sv="", other_connection_en="",
+            area_restricted=False, code_channels=["school"], ballot_type="approval-budget",
+            max_projects=None, min_projects=1, min_budget_share_pct=None, points_total=None,
+            max_points_per_project=None, counting_rule="greedy", tie_break="lexicographic",
+            lottery_seed=None,
+        ),
+        areas=[], categories=[], phases=phases,
+    )  # fmt: skip
+    process = processes.create_process(session, changes, admin)
+    for i, (code, title, cost) in enumerate(PROJECTS):
+        session.add(Project(process_id=process.id, code=code, title=title, cost=cost,
+                            position=i))  # fmt: skip
+    return process
+
+
 def _setup(url: str, instance: Path, ballots: int) -> list[str]:
     os.environ["PB_INSTANCE_PATH"] = str(instance)
     from pb import create_app
@@ -62,9 +118,7 @@ def _setup(url: str, instance: Path, ballots: int) -> list[str]:
     from pb.accounts.models import Role
     from pb.db import get_engine, get_session, utcnow
     from pb.migrate import upgrade
-    from pb.processes import services as processes
     from pb.processes.models import CodeChannel, PhaseKind
-    from pb.proposals.models import Project
     from pb.voting import services
 
     app = create_app({"ENV": "development", "DATABASE_URL": url})
@@ -74,29 +128,7 @@ def _setup(url: str, instance: Path, ballots: int) -> list[str]:
         admin = accounts.register(session, email="bench@example.org", password="bench-pass-123",
                                   display_name="Bench", role=Role.ADMIN)  # fmt: skip
         now = utcnow()
-        phases = {}
-        start = now - dt.timedelta(days=70)
-        for kind in PhaseKind:
-            phases[kind] = (start, start + dt.timedelta(days=30))
-            start += dt.timedelta(days=30)
-        changes = processes.ProcessChanges(
-            fields=dict(
-                slug=SLUG, published=True, title_sv="Bänk", title_en="Bench", purpose_sv="x",
-                purpose_en="x", question_sv="", question_en="", influence_level="co-creation",
-                decision_body_sv="Nämnden", decision_body_en="", decision_date=None,
-                decision_text_sv="x", decision_text_en="", budget=200_000, min_age=12,
-                connections=["lives"], other_connection_sv="", other_connection_en="",
-                area_restricted=False, code_channels=["school"], ballot_type="approval-budget",
-                max_projects=None, min_projects=1, min_budget_share_pct=None, points_total=None,
-                max_points_per_project=None, counting_rule="greedy", tie_break="lexicographic",
-                lottery_seed=None,
-            ),
-            areas=[], categories=[], phases=phases,
-        )  # fmt: skip
-        process = processes.create_process(session, changes, admin)
-        for i, (code, title, cost) in enumerate(PROJECTS):
-            session.add(Project(process_id=process.id, code=code, title=title, cost=cost,
-                                position=i))  # fmt: skip
+        process = make_process(session, admin, SLUG, PhaseKind.VOTING, now)
         issued = services.issue_codes(
             session, process, count=ballots, channel=CodeChannel.SCHOOL, purpose="bench",
             actor=admin, now=now,
@@ -319,16 +351,7 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="pb-bench-vote-"))
     instance = tmp / "instance"
-    admin_engine = None
-    name = ""
-    if args.engine == "sqlite":
-        url = "sqlite:///" + str(tmp / "bench.sqlite3")
-    else:
-        name = f"pb_bench_{uuid.uuid4().hex[:8]}"
-        admin_engine = sa.create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = sa.engine.make_url(args.pg_url).set(database=name).render_as_string(False)
+    url, name = throwaway_database(args.engine, args.pg_url, tmp)
     per_voter = -(-args.ballots // args.voters)
     codes = _setup(url, instance, args.voters * (per_voter + args.warmup))
     # Voter i casts codes i, i + voters, ...: its first ``warmup`` are the untimed ones.
@@ -369,10 +392,7 @@ def main() -> None:
     durability = _durability(url)
     bare, bare_cpu, bare_db_cpu = _bare_inserts(url, args.ballots, args.voters)
     result = _check(url, instance, receipts)
-    if admin_engine is not None:
-        with admin_engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
+    drop_database(args.pg_url, name)
     latencies.sort()
 
     def pct(q: float) -> float:
