@@ -1,19 +1,33 @@
 """Casting ballots through gunicorn on loopback, against a bare durable insert.
 
     .venv/bin/python benchmarks/voting.py [--engine sqlite|postgresql] [--voters 20]
-        [--ballots 600] [--port 5401] [--workers 2] [--pg-url postgresql+psycopg://...]
+        [--ballots 600] [--warmup 2] [--port 5401] [--workers 2] [--threads 2]
+        [--pg-url postgresql+psycopg://...]
 
 It builds a throwaway database with the real migrations (a SQLite file, or a fresh
 PostgreSQL database), a process in its voting phase with projects, and issues real codes.
-Then it serves pb with gunicorn on 127.0.0.1 and ``--voters`` concurrent clients each fetch
-the ballot page (session cookie and CSRF token) and cast ballots with their own codes, one
-HTTP keep-alive connection per client, timing every cast. In the same run it measures a bare
-durable insert: the same number of threads each inserting and committing one row at a time
-into a table of the same engine (same pragmas). Afterwards everything held is mixed, and it
-checks that every receipt handed out is found and that used codes = ballots.
+Then it serves pb with gunicorn (gthread workers) on 127.0.0.1 and ``--voters`` concurrent
+clients each fetch the ballot page (session cookie and CSRF token), cast ``--warmup``
+ballots untimed (templates compiled, statement caches and connection pools filled), and
+then, all at once, cast ``--ballots`` ballots between them with their own codes, back to
+back (no think time: 20 voters means 20 casts in flight), one HTTP keep-alive connection
+per client, timing every cast. The clients run on the same machine, in this process: their
+CPU is part of what the machine spends (reported separately).
+
+In the same run it measures a bare durable insert: as many threads as voters each insert
+and commit one row at a time into a table of the same engine, with the same durability
+(pb's own SQLite pragmas: WAL, synchronous=NORMAL; on PostgreSQL the server's settings,
+which the casts commit under too; both are printed). Afterwards everything held is mixed,
+and it checks that every receipt handed out is found and that used codes = ballots.
+
+Besides the wall-clock figures it reports the CPU spent per cast by gunicorn (master and
+workers), by the clients, by PostgreSQL's backends serving each side, and per bare insert,
+and the load average: the machine may be shared.
 
 The last line is JSON: {"engine", "casts_per_s", "bare_inserts_per_s", "ratio", "p99_ms",
-"ballots", "receipts", "used_codes", "lost"}.
+"ballots", "receipts", "used_codes", "lost"} followed by the details ("p50_ms",
+"voters", "workers", "threads", "app_cpu_ms_per_cast", "client_cpu_ms_per_cast",
+"db_cpu_ms_per_cast", "bare_cpu_ms_per_insert", "load_avg").
 """
 
 from __future__ import annotations
@@ -32,6 +46,7 @@ import time
 import urllib.parse
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -41,6 +56,61 @@ SLUG = "bench-vote"
 PROJECTS = [(f"B{i}", f"Projekt {i}", 10_000 * (i + 1)) for i in range(8)]
 
 
+def throwaway_database(engine: str, pg_url: str, tmp: Path) -> tuple[str, str]:
+    """The URL of a new empty database (a SQLite file in ``tmp``, or a fresh PostgreSQL
+    database on ``pg_url``'s server) and the PostgreSQL database's name ("" for SQLite)."""
+    if engine == "sqlite":
+        return "sqlite:///" + str(tmp / "bench.sqlite3"), ""
+    name = f"pb_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return sa.engine.make_url(pg_url).set(database=name).render_as_string(False), name
+
+
+def drop_database(pg_url: str, name: str) -> None:
+    if not name:
+        return
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def make_process(session: Any, admin: Any, slug: str, current: Any, now: dt.datetime) -> Any:
+    """A published process whose phase ``current`` (a ``PhaseKind``) is under way, with the
+    benchmark's projects on its ballot."""
+    from pb.processes import services as processes
+    from pb.processes.models import PhaseKind
+    from pb.proposals.models import Project
+
+    phases = {}
+    start = now - dt.timedelta(days=10 + 30 * list(PhaseKind).index(current))
+    for kind in PhaseKind:
+        phases[kind] = (start, start + dt.timedelta(days=30))
+        start += dt.timedelta(days=30)
+    changes = processes.ProcessChanges(
+        fields=dict(
+            slug=slug, published=True, title_sv="Bänk", title_en="Bench", purpose_sv="x",
+            purpose_en="x", question_sv="", question_en="", influence_level="co-creation",
+            decision_body_sv="Nämnden", decision_body_en="", decision_date=None,
+            decision_text_sv="x", decision_text_en="", budget=200_000, min_age=12,
+            connections=["lives"], other_connection_sv="", other_connection_en="",
+            area_restricted=False, code_channels=["school"], ballot_type="approval-budget",
+            max_projects=None, min_projects=1, min_budget_share_pct=None, points_total=None,
+            max_points_per_project=None, counting_rule="greedy", tie_break="lexicographic",
+            lottery_seed=None,
+        ),
+        areas=[], categories=[], phases=phases,
+    )  # fmt: skip
+    process = processes.create_process(session, changes, admin)
+    for i, (code, title, cost) in enumerate(PROJECTS):
+        session.add(Project(process_id=process.id, code=code, title=title, cost=cost,
+                            position=i))  # fmt: skip
+    return process
+
+
 def _setup(url: str, instance: Path, ballots: int) -> list[str]:
     os.environ["PB_INSTANCE_PATH"] = str(instance)
     from pb import create_app
@@ -48,9 +118,7 @@ def _setup(url: str, instance: Path, ballots: int) -> list[str]:
     from pb.accounts.models import Role
     from pb.db import get_engine, get_session, utcnow
     from pb.migrate import upgrade
-    from pb.processes import services as processes
     from pb.processes.models import CodeChannel, PhaseKind
-    from pb.proposals.models import Project
     from pb.voting import services
 
     app = create_app({"ENV": "development", "DATABASE_URL": url})
@@ -60,29 +128,7 @@ def _setup(url: str, instance: Path, ballots: int) -> list[str]:
         admin = accounts.register(session, email="bench@example.org", password="bench-pass-123",
                                   display_name="Bench", role=Role.ADMIN)  # fmt: skip
         now = utcnow()
-        phases = {}
-        start = now - dt.timedelta(days=70)
-        for kind in PhaseKind:
-            phases[kind] = (start, start + dt.timedelta(days=30))
-            start += dt.timedelta(days=30)
-        changes = processes.ProcessChanges(
-            fields=dict(
-                slug=SLUG, published=True, title_sv="Bänk", title_en="Bench", purpose_sv="x",
-                purpose_en="x", question_sv="", question_en="", influence_level="co-creation",
-                decision_body_sv="Nämnden", decision_body_en="", decision_date=None,
-                decision_text_sv="x", decision_text_en="", budget=200_000, min_age=12,
-                connections=["lives"], other_connection_sv="", other_connection_en="",
-                area_restricted=False, code_channels=["school"], ballot_type="approval-budget",
-                max_projects=None, min_projects=1, min_budget_share_pct=None, points_total=None,
-                max_points_per_project=None, counting_rule="greedy", tie_break="lexicographic",
-                lottery_seed=None,
-            ),
-            areas=[], categories=[], phases=phases,
-        )  # fmt: skip
-        process = processes.create_process(session, changes, admin)
-        for i, (code, title, cost) in enumerate(PROJECTS):
-            session.add(Project(process_id=process.id, code=code, title=title, cost=cost,
-                                position=i))  # fmt: skip
+        process = make_process(session, admin, SLUG, PhaseKind.VOTING, now)
         issued = services.issue_codes(
             session, process, count=ballots, channel=CodeChannel.SCHOOL, purpose="bench",
             actor=admin, now=now,
@@ -113,7 +159,9 @@ class Client:
         return text
 
 
-def _cast_all(port: int, codes: list[str], voters: int) -> tuple[float, list[float], list[str]]:
+def _cast_all(
+    port: int, codes: list[str], voters: int, warmup: int
+) -> tuple[float, list[float], list[str]]:
     latencies: list[float] = []
     receipts: list[str] = []
     failures: list[str] = []
@@ -124,23 +172,31 @@ def _cast_all(port: int, codes: list[str], voters: int) -> tuple[float, list[flo
     def run(mine: list[str]) -> None:
         client = Client(port)
         page = client.request("GET", f"/p/{SLUG}/vote?lang=en")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-        barrier.wait()
-        for n, code in enumerate(mine):
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        token = found.group(1) if found else ""
+
+        def cast(n: int, code: str) -> float:
             picks = [f"|B{(n + k) % 8}" for k in range(2)]
             started = time.perf_counter()
             html = client.request("POST", f"/p/{SLUG}/vote/ballot?lang=en", {
-                "code": code, "pick": picks, "action": "cast",
-                "csrf_token": token.group(1) if token else "",
+                "code": code, "pick": picks, "action": "cast", "csrf_token": token,
             })  # fmt: skip
             took = time.perf_counter() - started
             m = re.search(r'id="receipt">([^<]+)<', html)
             with lock:
-                latencies.append(took)
                 if m:
                     receipts.append(m.group(1).strip())
                 else:
                     failures.append(f"{client.status}")
+            return took
+
+        for n, code in enumerate(mine[:warmup]):
+            cast(n, code)
+        barrier.wait()
+        for n, code in enumerate(mine[warmup:]):
+            took = cast(n, code)
+            with lock:
+                latencies.append(took)
 
     threads = [threading.Thread(target=run, args=(c,)) for c in chunks]
     for t in threads:
@@ -155,7 +211,58 @@ def _cast_all(port: int, codes: list[str], voters: int) -> tuple[float, list[flo
     return wall, latencies, receipts
 
 
-def _bare_inserts(url: str, total: int, threads: int) -> float:
+def _cpu_seconds(pids: list[int], children: bool = False) -> float:
+    """CPU time (user + system) of processes, with their children if asked (gunicorn's
+    master and workers)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    every = list(pids)
+    if children:
+        for pid in pids:
+            try:
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    every += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                pass
+    total = 0.0
+    for pid in every:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _backends(admin_url: str, database: str) -> list[int]:
+    """The PostgreSQL backends connected to ``database`` (the server runs on this machine)."""
+    engine = sa.create_engine(admin_url)
+    with engine.connect() as conn:
+        pids = conn.execute(
+            sa.text("SELECT pid FROM pg_stat_activity WHERE datname = :d"), {"d": database}
+        ).scalars()
+        out = [int(p) for p in pids]
+    engine.dispose()
+    return out
+
+
+def _durability(url: str) -> str:
+    from pb.db import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+            sync = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+            text = f"journal_mode={mode}, synchronous={sync} (1 = NORMAL)"
+        else:
+            names = ("fsync", "synchronous_commit", "wal_sync_method", "full_page_writes")
+            text = ", ".join(f"{n}={conn.exec_driver_sql(f'SHOW {n}').scalar()}" for n in names)
+    engine.dispose()
+    return text
+
+
+def _bare_inserts(url: str, total: int, threads: int) -> tuple[float, float, float]:
+    """Rows per second, and CPU seconds of this process and of PostgreSQL's backends."""
     from pb.db import make_engine
 
     engine = make_engine(url)
@@ -165,16 +272,21 @@ def _bare_inserts(url: str, total: int, threads: int) -> float:
     engine.dispose()
     engine = sa.create_engine(url, pool_size=threads, max_overflow=0,
                               connect_args={"timeout": 30} if url.startswith("sqlite") else {})  # fmt: skip
-    if url.startswith("sqlite"):
+    postgres = not url.startswith("sqlite")
+    if not postgres:
         from sqlalchemy import event
 
         from pb.db import _sqlite_pragmas
 
         event.listen(engine, "connect", _sqlite_pragmas)
     barrier = threading.Barrier(threads + 1)
+    backends: list[int] = []
 
     def run(n: int) -> None:
         with engine.connect() as conn:
+            if postgres:
+                backends.append(int(conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()))
+                conn.commit()
             barrier.wait()
             for _ in range(n):
                 conn.execute(sa.text(f"INSERT INTO {table} VALUES (:id, :p)"),
@@ -186,14 +298,18 @@ def _bare_inserts(url: str, total: int, threads: int) -> float:
     for t in ts:
         t.start()
     barrier.wait()
+    db_cpu = _cpu_seconds(backends)
+    cpu = time.process_time()
     started = time.perf_counter()
     for t in ts:
         t.join()
     wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    db_cpu = _cpu_seconds(backends) - db_cpu
     with engine.begin() as conn:
         conn.execute(sa.text(f"DROP TABLE {table}"))
     engine.dispose()
-    return per * threads / wall
+    return per * threads / wall, cpu, db_cpu
 
 
 def _check(url: str, instance: Path, receipts: list[str]) -> dict[str, int]:
@@ -226,24 +342,21 @@ def main() -> None:
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--voters", type=int, default=20)
-    parser.add_argument("--ballots", type=int, default=600)
+    parser.add_argument("--ballots", type=int, default=600, help="timed casts")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed casts per voter first")
     parser.add_argument("--port", type=int, default=5401)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="pb-bench-vote-"))
     instance = tmp / "instance"
-    admin_engine = None
-    if args.engine == "sqlite":
-        url = "sqlite:///" + str(tmp / "bench.sqlite3")
-    else:
-        name = f"pb_bench_{uuid.uuid4().hex[:8]}"
-        admin_engine = sa.create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        url = sa.engine.make_url(args.pg_url).set(database=name).render_as_string(False)
-    codes = _setup(url, instance, args.ballots)
+    url, name = throwaway_database(args.engine, args.pg_url, tmp)
+    per_voter = -(-args.ballots // args.voters)
+    codes = _setup(url, instance, args.voters * (per_voter + args.warmup))
+    # Voter i casts codes i, i + voters, ...: its first ``warmup`` are the untimed ones.
+    codes = codes[: args.voters * args.warmup] + codes[args.voters * args.warmup :][: args.ballots]
+    load_before = os.getloadavg()[0]
     env = {**os.environ, "PB_INSTANCE_PATH": str(instance), "PB_DATABASE_URL": url,
            "PB_ENV": "development"}  # fmt: skip
     gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -252,6 +365,7 @@ def main() -> None:
          "-b", f"127.0.0.1:{args.port}", "--log-level", "warning", "pb:create_app()"],
         env=env, cwd=str(Path(__file__).resolve().parent.parent),
     )  # fmt: skip
+    db_cpu = 0.0
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -262,25 +376,57 @@ def main() -> None:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("gunicorn did not start") from None
                 time.sleep(0.3)
-        wall, latencies, receipts = _cast_all(args.port, codes, args.voters)
+        server_cpu = _cpu_seconds([server.pid], children=True)
+        client_cpu = time.process_time()
+        backends = _backends(args.pg_url, name) if name else []
+        db_cpu = _cpu_seconds(backends)
+        wall, latencies, receipts = _cast_all(args.port, codes, args.voters, args.warmup)
+        client_cpu = time.process_time() - client_cpu
+        server_cpu = _cpu_seconds([server.pid], children=True) - server_cpu
+        # Backends opened during the warm-up are counted whole: a slight overestimate.
+        db_cpu = _cpu_seconds(_backends(args.pg_url, name)) - db_cpu if name else 0.0
     finally:
         server.terminate()
         server.wait(timeout=30)
-    bare = _bare_inserts(url, args.ballots, args.voters)
+    load_after = os.getloadavg()[0]
+    durability = _durability(url)
+    bare, bare_cpu, bare_db_cpu = _bare_inserts(url, args.ballots, args.voters)
     result = _check(url, instance, receipts)
-    if admin_engine is not None:
-        with admin_engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
+    drop_database(args.pg_url, name)
     latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
-    casts = len(receipts) / wall
-    print(f"{len(receipts)} casts by {args.voters} clients in {wall:.2f} s; "
-          f"bare inserts {bare:.0f}/s", file=sys.stderr)  # fmt: skip
+
+    def pct(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(len(latencies) * q))] * 1000
+
+    timed = len(latencies)
+    casts = timed / wall
+    per_cast = {
+        "app": server_cpu / timed * 1000,
+        "client": client_cpu / timed * 1000,
+        "db": db_cpu / timed * 1000,
+    }
+    bare_ms = (bare_cpu + bare_db_cpu) / args.ballots * 1000
+    print(f"{timed} timed casts by {args.voters} clients (after {args.warmup} each untimed) "
+          f"in {wall:.2f} s against gunicorn {args.workers} workers x {args.threads} threads; "
+          f"latency ms p50 {pct(0.5):.1f} p90 {pct(0.9):.1f} p99 {pct(0.99):.1f} "
+          f"max {latencies[-1] * 1000:.1f}", file=sys.stderr)  # fmt: skip
+    print(f"bare inserts {bare:.0f}/s by {args.voters} threads; durability of both: "
+          f"{durability}", file=sys.stderr)  # fmt: skip
+    print(f"CPU ms per cast: app {per_cast['app']:.2f}, clients {per_cast['client']:.2f}, "
+          f"PostgreSQL {per_cast['db']:.2f}; per bare insert {bare_ms:.3f} (this process, "
+          f"SQLite in it, and PostgreSQL); load average {load_before:.1f} before, "
+          f"{load_after:.1f} after, on {os.cpu_count()} CPUs", file=sys.stderr)  # fmt: skip
     print(json.dumps({
         "engine": args.engine, "casts_per_s": round(casts, 1),
         "bare_inserts_per_s": round(bare, 1), "ratio": round(casts / bare, 3),
-        "p99_ms": round(p99, 1), **result,
+        "p99_ms": round(pct(0.99), 1), **result,
+        "p50_ms": round(pct(0.5), 1), "voters": args.voters, "workers": args.workers,
+        "threads": args.threads,
+        "app_cpu_ms_per_cast": round(per_cast["app"], 2),
+        "client_cpu_ms_per_cast": round(per_cast["client"], 2),
+        "db_cpu_ms_per_cast": round(per_cast["db"], 2),
+        "bare_cpu_ms_per_insert": round(bare_ms, 3),
+        "load_avg": round(max(load_before, load_after), 1),
     }))  # fmt: skip
 
 

@@ -40,7 +40,7 @@ from pb.processes.contract import Contract
 from pb.processes.models import Connection, PhaseKind, Process
 from pb.processes.present import ballot_lines
 from pb.processes.services import load_process
-from pb.security import RateLimiter, client_ip, csrf_exempt, limiter
+from pb.security import client_ip, csrf_exempt, hit_counts, limiter
 from pb.voting import codes, selfservice, services
 from pb.voting.issuing_routes import bp as issuing_bp
 from pb.voting.models import AgeBand
@@ -74,8 +74,8 @@ def _status(process: Process) -> dict[str, Any]:
     }
 
 
-def _common(process: Process) -> dict[str, Any]:
-    contract = Contract.of(process)
+def _common(process: Process, contract: Contract | None = None) -> dict[str, Any]:
+    contract = contract or Contract.of(process)
     return {
         "process": process,
         "contract": contract,
@@ -125,13 +125,12 @@ def _limited() -> str | None:
     network = _network()
     per_address = limiter("code.ip")
     overall = limiter("code.all")
+    mine, everyone = hit_counts((per_address, network), (overall, "all"))
     refused = None
-    if not per_address.test(network):
+    if mine >= per_address.limit:
         refused = (per_address, network)
-    elif not overall.test("all"):
-        clean = RateLimiter(per_address.name, 1, per_address.window)  # no wrong attempt
-        if not clean.test(network):
-            refused = (overall, "all")
+    elif everyone >= overall.limit and mine:  # only addresses with a wrong attempt lately
+        refused = (overall, "all")
     if refused is None:
         return None
     rl, key = refused
@@ -261,7 +260,7 @@ def _ballot_page(
     return (
         render_template(
             template,
-            **_common(process),
+            **_common(process, paper.contract),
             code=code,
             receipt=receipt,
             ballot=ballot,
@@ -371,11 +370,13 @@ def ballot(slug: str) -> ResponseReturnValue:
                             receipt=receipt_in)  # fmt: skip
     # The code is checked again at every step (the hidden field may have been changed).
     code_area = None
+    state = None
     try:
         if receipt_in:
             code_area = services.code_area_for_replacement(session, process, code, receipt_in)
         else:
-            code_area = services.look_up_code(session, process, code).area
+            state = services.look_up_code(session, process, code)
+            code_area = state.area
     except codes.CodeTypo as exc:
         return _code_error(process, code, str(exc), 400)
     except DomainError as exc:
@@ -404,29 +405,37 @@ def ballot(slug: str) -> ResponseReturnValue:
                             code_area=code_area, receipt=receipt_in)  # fmt: skip
     now = utcnow()
     receipt: str | None = None
+    due = True
     # Two replacements of one ballot at once: the held table's unique receipt refuses one.
     with attempt(session, also=(IntegrityError,), as_error=lambda _e: services.Busy()) as done:
         if receipt_in:
             services.replace(session, process, code, receipt_in, choice, now)
             receipt = codes.pretty(receipt_in)
         else:
-            receipt = services.cast(session, process, code, choice, now, on_ballot=paper)
+            receipt = services.cast(session, process, code, choice, now, on_ballot=paper,
+                                    looked_up=state)  # fmt: skip
+        due = services.mix_is_due(session, process, now)
     if done.error:
         problems = getattr(done.error, "problems", None) or [done.message]
         return _ballot_page(process, code, choice, problems=problems, status=done.status,
                             template="voting/review.html", code_area=code_area,
                             receipt=receipt_in)  # fmt: skip
-    _mix_after(process)
+    if due:
+        _mix_after(process)
+    # The receipt page shows none of the rules (``_common``'s ballot lines cost more than
+    # the page itself): only what it uses.
     return render_template(
-        "voting/receipt.html", **_common(process), receipt=receipt, replaced=bool(receipt_in),
-        code=code, by_email=selfservice.offers_email(process),
+        "voting/receipt.html", process=process, locale=locale_code(), receipt=receipt,
+        replaced=bool(receipt_in), code=code,
+        by_email=selfservice.offers_email(process, paper.contract),
     )  # fmt: skip
 
 
 def _mix_after(process: Process) -> None:
     """Mix in a transaction of its own (never the casting one). A concurrent mixer wins, and
     a database error here must not cost the voter the receipt of a ballot already cast: the
-    next cast (or ``pb codes mix``) mixes instead."""
+    next cast (or ``pb codes mix``) mixes instead. After a cast, only when
+    ``services.mix_is_due`` says so (a full batch, or the fingerprint to take)."""
     session = get_session()
     moved = 0
     with attempt(session, also=(SQLAlchemyError,)) as done:
@@ -435,7 +444,7 @@ def _mix_after(process: Process) -> None:
         current_app.logger.info("mixing deferred to the next cast")
     elif moved:
         with attempt(session, also=(SQLAlchemyError,)):
-            services.forget_held(get_engine())
+            services.forget_held_soon(get_engine())
 
 
 # -- receipts and changing one's mind --------------------------------------------------

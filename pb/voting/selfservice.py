@@ -94,8 +94,8 @@ def address_key(process: Process, address: str) -> str:
     return codes.keyed(services.pepper(), "email", str(process.id), normalize(address))
 
 
-def offers_email(process: Process) -> bool:
-    return CodeChannel.EMAIL in Contract.of(process).eligibility.code_channels
+def offers_email(process: Process, contract: Contract | None = None) -> bool:
+    return CodeChannel.EMAIL in (contract or Contract.of(process)).eligibility.code_channels
 
 
 def _check_open(process: Process, now: dt.datetime) -> None:

@@ -19,7 +19,10 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import threading
+import time
 import typing
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -56,6 +59,44 @@ MIX_BATCH = 20
 """Held ballots are moved only in batches at least this large (all of them once voting closed)."""
 ISSUE_CHUNK = 5000
 MAX_ISSUE = 1_000_000
+
+# The statements of a cast, built once (Core, bound parameters): building a SQLAlchemy
+# statement and its cache key costs more than SQLite takes to run it.
+_codes = typing.cast(sa.Table, VotingCode.__table__)
+_held = typing.cast(sa.Table, HeldBallot.__table__)
+_ballots = typing.cast(sa.Table, Ballot.__table__)
+_records = typing.cast(sa.Table, VotingRecord.__table__)
+_projects = typing.cast(sa.Table, Project.__table__)
+_LOOK_UP = sa.select(_codes.c.process_id, _codes.c.area_id, _codes.c.used, _codes.c.revoked).where(
+    _codes.c.digest == sa.bindparam("digest")
+)
+_MARK_USED = (
+    sa.update(_codes)
+    .where(
+        _codes.c.digest == sa.bindparam("b_digest"),
+        _codes.c.process_id == sa.bindparam("b_process"),
+        _codes.c.used.is_(False),
+        _codes.c.revoked.is_(False),
+    )
+    .values(used=True, receipt_bind=sa.bindparam("b_bind"))
+)
+_HOLD = sa.insert(_held)
+_DUE = sa.select(
+    sa.select(sa.func.count())
+    .select_from(_held)
+    .where(_held.c.process_id == sa.bindparam("process"))
+    .scalar_subquery(),
+    sa.select(sa.func.count())
+    .select_from(_records)
+    .where(_records.c.process_id == sa.bindparam("process"), _records.c.fingerprint.is_not(None))
+    .scalar_subquery(),
+)
+_ON_BALLOT = (
+    sa.select(_projects.c.code, _projects.c.title, _projects.c.cost, _projects.c.area_id,
+              _projects.c.proposal_id)
+    .where(_projects.c.process_id == sa.bindparam("process"))
+    .order_by(_projects.c.position, _projects.c.code)
+)  # fmt: skip
 
 
 # -- errors ------------------------------------------------------------------------------
@@ -235,11 +276,7 @@ def _tz() -> ZoneInfo:
 def ballotpaper(session: Session, process: Process) -> Ballotpaper:
     """The projects on the ballot (accepted in review), by area."""
     slugs = {a.id: a.slug for a in process.areas}
-    rows = session.scalars(
-        sa.select(Project)
-        .where(Project.process_id == process.id)
-        .order_by(Project.position, Project.code)
-    )
+    rows = session.execute(_ON_BALLOT, {"process": process.id})
     paper = Ballotpaper(process, Contract.of(process))
     for row in rows:
         area = slugs.get(row.area_id) if row.area_id is not None else None
@@ -428,10 +465,7 @@ def look_up_code(session: Session, process: Process, text: str) -> CodeState:
     (``CodeTypo``, no look-up), then unknown, revoked or used."""
     canonical = codes.normalize(text)
     digest = codes.digest_canonical(pepper(), canonical)
-    row = session.execute(
-        sa.select(VotingCode.process_id, VotingCode.area_id, VotingCode.used, VotingCode.revoked)
-        .where(VotingCode.digest == digest)
-    ).first()  # fmt: skip
+    row = session.execute(_LOOK_UP, {"digest": digest}).first()
     if row is None or row.process_id != process.id:
         raise CodeUnknown()
     if row.revoked:
@@ -469,15 +503,22 @@ def cast(
     *,
     paper: bool = False,
     on_ballot: Ballotpaper | None = None,
+    looked_up: CodeState | None = None,
 ) -> str | None:
     """Cast a ballot with a code; returns the voter's receipt code (None for paper).
 
     In one transaction (the caller's): the ballot is checked, a conditional UPDATE marks
     the code used (``WHERE digest=? AND NOT used AND NOT revoked``, exactly one row, so two
     simultaneous casts give one ballot and one ``CodeAlreadyUsed``), and the sealed ballot
-    goes into the holding table. Nothing is consumed if anything fails."""
+    goes into the holding table. Nothing is consumed if anything fails.
+
+    ``looked_up``: the caller's own ``look_up_code`` of this very code in this request (the
+    ballot route checks the code before anything else), so it is not read twice; whatever
+    happened since, the conditional UPDATE is what decides."""
     _check_open(process, now)
-    state = look_up_code(session, process, code_text)
+    state = looked_up
+    if state is None or state.canonical != codes.normalize(code_text):
+        state = look_up_code(session, process, code_text)
     _check_declared(process, ballot)
     parts = check_ballot(on_ballot or ballotpaper(session, process), ballot, state.area)
     receipt = None if paper else codes.generate()
@@ -487,28 +528,21 @@ def cast(
     # missing bind or receipt digest, would tie each paper ballot to its code).
     unheld = None if receipt else codes.generate()
     bind = codes.keyed(pepper(), "bind", state.canonical, codes.normalize(receipt or unheld or ""))
-    result = session.execute(
-        sa.update(VotingCode)
-        .where(
-            VotingCode.digest == state.digest,
-            VotingCode.process_id == process.id,
-            VotingCode.used.is_(False),
-            VotingCode.revoked.is_(False),
-        )
-        .values(used=True, receipt_bind=bind)
-        .execution_options(synchronize_session=False)
+    conn = session.connection()
+    result = conn.execute(
+        _MARK_USED, {"b_digest": state.digest, "b_process": process.id, "b_bind": bind}
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise CodeAlreadyUsed()
-    session.add(
-        HeldBallot(
-            id=random_id(),
-            process_id=process.id,
-            receipt_digest=codes.digest(pepper(), receipt or unheld or "", purpose="receipt"),
-            content=_content(process, parts, ballot, now),
-        )
+    conn.execute(
+        _HOLD,
+        {
+            "id": random_id(),
+            "process_id": process.id,
+            "receipt_digest": codes.digest(pepper(), receipt or unheld or "", purpose="receipt"),
+            "content": _content(process, parts, ballot, now),
+        },
     )
-    session.flush()
     return receipt
 
 
@@ -657,8 +691,9 @@ def mix(
                 "receipt_digest": r.receipt_digest,
             }
         )
-    for v in values:  # one statement per row, in the shuffled order
-        session.execute(sa.insert(Ballot).values(**v))
+    # One executemany in the shuffled order: SQLite inserts row by row in that order (so
+    # rowids are the shuffled order), PostgreSQL's batched VALUES lists keep it in the heap.
+    session.connection().execute(sa.insert(_ballots), values)
     session.flush()
     return len(values)
 
@@ -677,6 +712,80 @@ def forget_held(engine: sa.Engine) -> bool:
         finally:
             conn.exec_driver_sql("PRAGMA busy_timeout = 10000")
     return not busy
+
+
+FORGET_EVERY = 1.0
+"""Seconds between two truncations of SQLite's write-ahead log by one app process."""
+
+
+@dataclass
+class _Forgetting:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    last: float = -FORGET_EVERY
+    timer: threading.Timer | None = None
+
+
+_FORGETTING: weakref.WeakKeyDictionary[sa.Engine, _Forgetting] = weakref.WeakKeyDictionary()
+_FORGETTING_LOCK = threading.Lock()
+
+
+def forget_held_soon(engine: sa.Engine) -> None:
+    """After a mix on the web: ``forget_held`` now, unless this process truncated the log
+    less than ``FORGET_EVERY`` seconds ago; then (or if the database was busy) once that
+    time has passed, in a timer thread of this process.
+
+    Why not after every mix: a truncating checkpoint holds SQLite's write lock while it
+    copies the log into the database and syncs the file to disk, and every cast waits for
+    it (about 20 ms here, 200 ms on a busy disk). During a rush a batch is mixed many times
+    a second; one truncation a second per app process forgets every mixed batch at most
+    ``FORGET_EVERY`` seconds later (while it is held, a ballot is in the database anyway,
+    see docs/voting.md) and keeps those stalls off most casts."""
+    if engine.dialect.name != "sqlite":
+        return
+    with _FORGETTING_LOCK:
+        state = _FORGETTING.setdefault(engine, _Forgetting())
+    with state.lock:
+        wait = state.last + FORGET_EVERY - time.monotonic()
+        if wait > 0 or state.timer is not None:
+            _forget_later(engine, state, wait)
+            return
+        state.last = time.monotonic()
+    if not forget_held(engine):
+        with state.lock:
+            _forget_later(engine, state, FORGET_EVERY)
+
+
+def _forget_later(engine: sa.Engine, state: _Forgetting, wait: float) -> None:
+    """Schedule one truncation (hold ``state.lock``); at most one is pending per engine."""
+    if state.timer is not None:
+        return
+
+    def run() -> None:
+        with state.lock:
+            state.timer = None
+            state.last = time.monotonic()
+        try:
+            done = forget_held(engine)
+        except sa.exc.SQLAlchemyError:  # the database went away (a test's, a restart)
+            return
+        if not done:
+            with state.lock:
+                _forget_later(engine, state, FORGET_EVERY)
+
+    state.timer = threading.Timer(max(wait, 0.0), run)
+    state.timer.daemon = True
+    state.timer.start()
+
+
+def mix_is_due(session: Session, process: Process, now: dt.datetime) -> bool:
+    """Is there mixing (or the rules' fingerprint) to do after this cast? One statement,
+    read in the casting transaction (a read ties nothing): a full batch held, voting
+    closed, or no fingerprint yet. Most casts then need no second transaction at all."""
+    voting = process.phase(PhaseKind.VOTING)
+    if voting is not None and now >= voting.ends_at:
+        return True
+    held, taken = session.execute(_DUE, {"process": process.id}).one()
+    return bool(held >= MIX_BATCH or not taken)
 
 
 def mix_due(session: Session, process: Process, now: dt.datetime) -> int:

@@ -343,6 +343,35 @@ def test_mixing_on_the_web_leaves_no_held_ballot_in_the_sqlite_log(app: Any, vot
     assert b'"day"' not in path.read_bytes()
 
 
+def test_a_truncation_put_off_after_a_quick_second_mix_still_happens(
+    app: Any, vote: Vote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two batches mixed on the web within FORGET_EVERY of each other: the second
+    truncation of the log is put off to a timer (a checkpoint stalls every cast), but it
+    happens; no held ballot stays in the log."""
+    import time
+    from pathlib import Path
+
+    from pb.db import get_engine
+    from pb.voting import services
+
+    with app.app_context():
+        engine = get_engine()
+        if engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's write-ahead log")
+        path = Path(str(engine.url.database))
+    monkeypatch.setattr(services, "FORGET_EVERY", 2.0)
+    client = app.test_client()
+    for code in issue(app, vote, 40):
+        assert _cast(client, vote, code, "p1", "p5").status_code == 200
+    wal = Path(f"{path}-wal")
+    deadline = time.monotonic() + 30  # a wait for the timer, not a measure of speed
+    while wal.exists() and b'"day"' in wal.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not wal.exists() or b'"day"' not in wal.read_bytes()
+    assert b'"day"' not in path.read_bytes()
+
+
 def test_the_overall_limit_stops_guessers_not_the_vote(app: Any, vote: Vote) -> None:
     """Guessing from many addresses fills the overall limit; then every address that has
     guessed wrong is refused, but a voter who has not (another address) still votes: the
