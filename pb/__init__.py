@@ -94,9 +94,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(results_api_bp)
     app.register_blueprint(followup_bp)  # results: following projects, feedback
 
+    from pb.forms import error_links
     from pb.text import paragraphs
 
     app.jinja_env.filters["paragraphs"] = paragraphs
+    app.jinja_env.globals["error_links"] = error_links
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

@@ -70,7 +70,7 @@ PHASES: Mapping[PhaseKind, Label] = {
             "Officials check whether each proposal is feasible and what it costs, and answer in public."
         ),
     ),
-    PhaseKind.VOTING: (_l("Voting"), _l("People vote with their voting codes.")),
+    PhaseKind.VOTING: (_l("Voting"), _l("You vote with your voting code.")),
     PhaseKind.COUNTING: (_l("Counting"), _l("The ballots are counted by the published rule.")),
     PhaseKind.RESULTS: (
         _l("Results"),

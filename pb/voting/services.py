@@ -188,6 +188,11 @@ class BallotProject:
     cost: int
     area: str | None
     proposal_id: int | None
+    easy_sv: str = ""  # the easy-to-read summary, shown first where filled in
+    easy_en: str = ""
+
+    def easy(self, locale: str) -> str:
+        return (self.easy_en if locale == "en" and self.easy_en else self.easy_sv) or ""
 
 
 @dataclass
@@ -244,7 +249,9 @@ def ballotpaper(session: Session, process: Process) -> Ballotpaper:
     for row in rows:
         area = slugs.get(row.area_id) if row.area_id is not None else None
         paper.projects.setdefault(area, []).append(
-            BallotProject(row.code, row.title, row.cost, area, row.proposal_id)
+            BallotProject(
+                row.code, row.title, row.cost, area, row.proposal_id, row.easy_sv, row.easy_en
+            )
         )
     return paper
 

@@ -124,7 +124,7 @@ def test_proposal_page_for_visitors(client: Any, many: Any, lang: str, texts: li
     html = client.get(f"/p/parker/proposals/{many['swings']}?lang={lang}").get_data(as_text=True)
     missing = [t for t in texts if t not in html]
     assert not missing
-    assert client.get(f"/p/parker/proposals/{many['hidden']}").status_code == 404
+    assert client.get(f"/p/parker/proposals/{many['hidden']}").status_code == 410
     assert client.get(f"/p/parker/proposals/{many['draft']}").status_code == 404
     assert client.get("/p/parker/proposals/999999").status_code == 404
     assert client.get(f"/p/other/proposals/{many['swings']}").status_code == 404

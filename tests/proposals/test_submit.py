@@ -259,10 +259,12 @@ def test_too_large_image_is_refused(make_app: Any, users: Any, make_process: Any
 YES = {"confirm": "yes"}  # what the confirmation page sends
 
 
-@pytest.mark.parametrize("lang,text", [("en", "Your proposal is withdrawn."),
-                                       ("sv", "Ditt förslag är återkallat.")])  # fmt: skip
+@pytest.mark.parametrize("lang,text,note", [
+    ("en", "Your proposal is withdrawn.", "The author has withdrawn this proposal."),
+    ("sv", "Ditt förslag är återkallat.", "Den som skrev förslaget har dragit tillbaka det."),
+])  # fmt: skip
 def test_author_withdraws_before_the_vote(
-    app: Any, client: Any, users: Any, proc: Any, db: Any, lang: str, text: str
+    app: Any, client: Any, users: Any, proc: Any, db: Any, lang: str, text: str, note: str
 ) -> None:
     from pb.proposals.models import Proposal
 
@@ -276,6 +278,8 @@ def test_author_withdraws_before_the_vote(
     assert get(app, Proposal, pid).status.value == "withdrawn"
     html = client.get(f"/p/parker/proposals/{pid}?lang={lang}").get_data(as_text=True)
     assert text in html
+    # Everyone reading it is told it was withdrawn.
+    assert note in other.get(f"/p/parker/proposals/{pid}?lang={lang}").get_data(as_text=True)
     # Twice is refused with a message.
     client.post(f"/p/parker/proposals/{pid}/withdraw?lang=en", data=YES)
     html = client.get(f"/p/parker/proposals/{pid}?lang=en").get_data(as_text=True)
