@@ -138,7 +138,7 @@ class ProcessForm(FlaskForm):
     min_age = WholeNumberField(
         _l("Minimum age"), default=12, validators=[InputRequired()], min=0, max=120
     )
-    connections = MultiCheckboxField(_l("Who counts as a citizen (any of these)"), choices=[])
+    connections = MultiCheckboxField(_l("Who may take part (at least one of these)"), choices=[])
     other_connection_sv = StringField(
         _l("Other connection (Swedish)"), validators=[Optional(), Length(max=300)]
     )

@@ -203,8 +203,8 @@ def test_proposal_from_idea_to_ballot_in_swedish(
     official.goto(url)
     official.get_by_role("link", name="Granska förslaget", exact=True).click()
     official.wait_for_url(f"{base}/p/stadsparken/review/{pid}")
-    official.get_by_label("Genomförbarhet", exact=True).select_option(label="Genomförbart")
-    official.get_by_label("Officiell kostnadsuppskattning (kr)").fill("52 000")
+    official.get_by_label("Går det att göra?", exact=True).select_option(label="Går att göra")
+    official.get_by_label("Kostnad enligt kommunen (kr)").fill("52 000")
     official.get_by_label("Offentligt svar", exact=True).fill(
         "Vi kan bygga den vid dammen nästa vår."
     )
@@ -218,7 +218,7 @@ def test_proposal_from_idea_to_ballot_in_swedish(
     visitor.goto(url)
     assert "På röstsedeln" in visitor.locator(".proposal .meta").inner_text()
     answer = visitor.locator("#answer").inner_text()
-    for text in ("Genomförbart", "52\u00a0000\u00a0kr", "Vi kan bygga den vid dammen nästa vår."):
+    for text in ("Går att göra", "52\u00a0000\u00a0kr", "Vi kan bygga den vid dammen nästa vår."):
         assert text in answer, text
     history = visitor.locator("#history li").all_inner_texts()
     assert [h.split(": ", 1)[1].strip() for h in history] == [

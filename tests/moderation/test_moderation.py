@@ -29,7 +29,7 @@ def _report(app: Any, key: str, url: str, reason: str = "spam", lang: str = "en"
 
 
 @pytest.mark.parametrize("lang,thanks", [("en", "An official will look at your report."),
-                                         ("sv", "En tjänsteperson kommer att titta på din anmälan.")])  # fmt: skip
+                                         ("sv", "Tack. Någon på kommunen tittar på din anmälan.")])  # fmt: skip
 def test_report_a_proposal(
     app: Any, users: Any, proc: Any, db: Any, lang: str, thanks: str
 ) -> None:

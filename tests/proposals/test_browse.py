@@ -117,7 +117,7 @@ def test_pagination(app: Any, users: Any, proc: Any, client: Any) -> None:
 @pytest.mark.parametrize("lang,texts", [
     ("en", ["Official answer", "Not answered yet", "0 people support this proposal.", "History",
             "Submitted", "Log in to support and comment", "Comments"]),
-    ("sv", ["Officiellt svar", "Inte besvarat ännu", "0 personer stöder förslaget.", "Historik",
+    ("sv", ["Officiellt svar", "Inte besvarat än", "0 personer stöder förslaget.", "Historik",
             "Inskickat", "Logga in för att stödja och kommentera", "Kommentarer"]),
 ])  # fmt: skip
 def test_proposal_page_for_visitors(client: Any, many: Any, lang: str, texts: list[str]) -> None:
