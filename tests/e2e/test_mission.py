@@ -228,7 +228,7 @@ def _mission(app: Any, base: str, people: People, shots: Shots, smtp: Any) -> No
         official.get_by_label("Går det att göra?", exact=True).select_option(label="Går att göra")
         official.get_by_label("Kostnad enligt kommunen (kr)").fill(cost)
         official.get_by_label("Offentligt svar", exact=True).fill("Vi kan bygga det i Linero.")
-        official.get_by_label("Ta med på röstsedeln (med den officiella kostnaden)").check()
+        official.get_by_label("Ta med på röstsedeln (med kommunens kostnad)").check()
         if pid == ids[0]:
             shots(official, "official-reviews")
         official.get_by_role("button", name="Spara", exact=True).click()
