@@ -82,15 +82,14 @@ def lund_parks(today: dt.date) -> processes.ProcessChanges:
             decision_body_en="The Technical Services Committee",
             decision_date=decision,
             decision_text_sv=(
-                "Tekniska nämnden genomför de vinnande projekten inom budgeten. Nämnden fattar "
-                "beslut och förklarar öppet varje avvikelse från omröstningens resultat, till "
-                "exempel om ett projekt visar sig inte gå att bygga."
+                "Tekniska nämnden bygger de vinnande projekten för pengarna i budgeten. Det är "
+                "nämnden som bestämmer. Om nämnden inte följer resultatet måste den förklara "
+                "varför. Det kan till exempel hända om ett projekt inte går att bygga."
             ),
             decision_text_en=(
-                "The Technical Services Committee carries out the winning projects within the "
-                "budget. The committee takes the decision and explains in public any departure "
-                "from the result of the vote, for example if a project turns out impossible "
-                "to build."
+                "The Technical Services Committee builds the winning projects with the money in "
+                "the budget. The committee decides. If it does not follow the result, it must "
+                "explain why. That can happen, for example, if a project cannot be built."
             ),
             budget=5_000_000,
             min_age=12,
@@ -158,12 +157,12 @@ def dalby_youth(today: dt.date) -> processes.ProcessChanges:
             decision_body_en="The Culture and Leisure Committee",
             decision_date=phases[PhaseKind.RESULTS][0].date() + dt.timedelta(days=10),
             decision_text_sv=(
-                "Kultur- och fritidsnämnden genomför de projekt som får flest röster inom "
-                "budgeten och redovisar hur arbetet går."
+                "Kultur- och fritidsnämnden gör de projekt som får flest röster, så länge "
+                "pengarna räcker. Nämnden berättar hur arbetet går."
             ),
             decision_text_en=(
-                "The Culture and Leisure Committee carries out the projects with most votes "
-                "within the budget and reports on the progress."
+                "The Culture and Leisure Committee carries out the projects with the most votes, "
+                "as long as the money lasts. The committee tells you how the work is going."
             ),
             budget=300_000,
             min_age=10,
