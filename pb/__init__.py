@@ -114,9 +114,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         results_privacy.PART,
     )
 
+    from pb.forms import error_links
     from pb.text import paragraphs
 
     app.jinja_env.filters["paragraphs"] = paragraphs
+    app.jinja_env.globals["error_links"] = error_links
 
     @app.after_request
     def _security_headers(response: Response) -> Response:

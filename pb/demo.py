@@ -65,6 +65,16 @@ def lund_parks(today: dt.date) -> processes.ProcessChanges:
                 "Norra Fäladen and Klostergården can be improved, then vote for the proposals "
                 "you like most.\n\nThe winning projects are built in 2027–2028."
             ),
+            easy_sv=(
+                "Lunds kommun har 5 miljoner kronor till parker och gator.\n\n"
+                "Du får komma med idéer. Sedan röstar du på de idéer du gillar mest. "
+                "Idéerna med flest röster blir av."
+            ),
+            easy_en=(
+                "The City of Lund has SEK 5 million for parks and streets.\n\n"
+                "You can send in ideas. Then you vote for the ideas you like most. "
+                "The ideas with the most votes are built."
+            ),
             question_sv="Hur vill du göra parker och gator i ditt område bättre?",
             question_en="How would you make the parks and streets in your area better?",
             influence_level="co-creation",
@@ -72,15 +82,14 @@ def lund_parks(today: dt.date) -> processes.ProcessChanges:
             decision_body_en="The Technical Services Committee",
             decision_date=decision,
             decision_text_sv=(
-                "Tekniska nämnden genomför de vinnande projekten inom budgeten. Nämnden fattar "
-                "beslut och förklarar öppet varje avvikelse från omröstningens resultat, till "
-                "exempel om ett projekt visar sig inte gå att bygga."
+                "Tekniska nämnden bygger de vinnande projekten för pengarna i budgeten. Det är "
+                "nämnden som bestämmer. Om nämnden inte följer resultatet måste den förklara "
+                "varför. Det kan till exempel hända om ett projekt inte går att bygga."
             ),
             decision_text_en=(
-                "The Technical Services Committee carries out the winning projects within the "
-                "budget. The committee takes the decision and explains in public any departure "
-                "from the result of the vote, for example if a project turns out impossible "
-                "to build."
+                "The Technical Services Committee builds the winning projects with the money in "
+                "the budget. The committee decides. If it does not follow the result, it must "
+                "explain why. That can happen, for example, if a project cannot be built."
             ),
             budget=5_000_000,
             min_age=12,
@@ -131,6 +140,16 @@ def dalby_youth(today: dt.date) -> processes.ProcessChanges:
                 "of an association there, can vote for up to three projects with the voting "
                 "code they get at school or at the library."
             ),
+            easy_sv=(
+                "Unga i Dalby får bestämma över 300 000 kronor.\n\n"
+                "Är du 10 år eller äldre? Då får du rösta på upp till tre projekt. "
+                "Du får en röstkod i skolan eller på biblioteket."
+            ),
+            easy_en=(
+                "Young people in Dalby decide on SEK 300,000.\n\n"
+                "Are you 10 or older? Then you can vote for up to three projects. "
+                "You get a voting code at school or at the library."
+            ),
             question_sv="Vad saknas för unga i Dalby?",
             question_en="What is missing for young people in Dalby?",
             influence_level="co-creation",
@@ -138,12 +157,12 @@ def dalby_youth(today: dt.date) -> processes.ProcessChanges:
             decision_body_en="The Culture and Leisure Committee",
             decision_date=phases[PhaseKind.RESULTS][0].date() + dt.timedelta(days=10),
             decision_text_sv=(
-                "Kultur- och fritidsnämnden genomför de projekt som får flest röster inom "
-                "budgeten och redovisar hur arbetet går."
+                "Kultur- och fritidsnämnden gör de projekt som får flest röster, så länge "
+                "pengarna räcker. Nämnden berättar hur arbetet går."
             ),
             decision_text_en=(
-                "The Culture and Leisure Committee carries out the projects with most votes "
-                "within the budget and reports on the progress."
+                "The Culture and Leisure Committee carries out the projects with the most votes, "
+                "as long as the money lasts. The committee tells you how the work is going."
             ),
             budget=300_000,
             min_age=10,
@@ -210,13 +229,25 @@ def load_demo(today: dt.date | None = None) -> list[tuple[str, str, str]]:
 
 # The Dalby youth budget is voting now: these projects are on its ballot.
 DALBY_PROJECTS = (
-    ("D1", "Skatepark vid idrottsplatsen", 120_000),
-    ("D2", "Musikstudio på fritidsgården", 90_000),
-    ("D3", "Utegym i Dalby park", 60_000),
-    ("D4", "Graffitivägg vid stationen", 35_000),
-    ("D5", "Wifi och laddning vid busstorget", 45_000),
-    ("D6", "Filmkvällar på biblioteket", 20_000),
-)
+    ("D1", "Skatepark vid idrottsplatsen", 120_000,
+     "En plats att åka skateboard på, nära idrottsplatsen.",
+     "A place to skateboard, near the sports ground."),
+    ("D2", "Musikstudio på fritidsgården", 90_000,
+     "Ett rum på fritidsgården där du kan spela och spela in musik.",
+     "A room at the youth centre where you can play and record music."),
+    ("D3", "Utegym i Dalby park", 60_000,
+     "Redskap i parken där du kan träna gratis, när du vill.",
+     "Equipment in the park where you can work out for free, whenever you like."),
+    ("D4", "Graffitivägg vid stationen", 35_000,
+     "En vägg vid stationen där det är tillåtet att måla graffiti.",
+     "A wall by the station where painting graffiti is allowed."),
+    ("D5", "Wifi och laddning vid busstorget", 45_000,
+     "Gratis wifi och ställen att ladda mobilen medan du väntar på bussen.",
+     "Free wifi and places to charge your phone while you wait for the bus."),
+    ("D6", "Filmkvällar på biblioteket", 20_000,
+     "Gratis film på biblioteket en kväll i månaden.",
+     "Free films at the library one evening a month."),
+)  # fmt: skip
 DEMO_CODES = 5
 
 
@@ -232,11 +263,15 @@ def _load_dalby_ballot(session: sa.orm.Session, admin: User | None) -> list[tupl
     dalby = processes.get_by_slug(session, "ungdomsbudget-dalby-2026")
     if dalby is None:
         return []
-    have = set(session.scalars(sa.select(Project.code).where(Project.process_id == dalby.id)))
-    for position, (code, title, cost) in enumerate(DALBY_PROJECTS):
+    have = {
+        p.code: p for p in session.scalars(sa.select(Project).where(Project.process_id == dalby.id))
+    }
+    for position, (code, title, cost, easy_sv, easy_en) in enumerate(DALBY_PROJECTS):
         if code not in have:
             session.add(Project(process_id=dalby.id, code=code, title=title, cost=cost,
-                                position=position))  # fmt: skip
+                                position=position, easy_sv=easy_sv, easy_en=easy_en))  # fmt: skip
+        else:  # the easy-to-read texts are not rules: a refresh may bring them up to date
+            have[code].easy_sv, have[code].easy_en = easy_sv, easy_en
     session.flush()
     if not dalby.in_phase(PhaseKind.VOTING, utcnow()):
         return []

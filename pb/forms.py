@@ -75,4 +75,32 @@ class Form(wtforms.Form):  # type: ignore[misc]
         pass
 
 
-__all__ = ["FlaskForm", "Form", "multi_line", "single_line"]
+def _messages(errors: Any) -> list[str]:
+    """The messages of a field's own errors (a sub-form's errors are dicts or lists)."""
+    return [str(e) for e in errors or () if not isinstance(e, dict | list | tuple)]
+
+
+def error_links(form: Any) -> list[tuple[str, str, str]]:
+    """(field id, label, message) for each field with an error, in the form's order, sub-forms
+    (areas, phases …) included: the error summary links each message to its field."""
+    out: list[tuple[str, str, str]] = []
+
+    def walk(fields: Any, within: str = "") -> None:
+        for f in fields:
+            label = f"{within}: {f.label.text}" if within else str(f.label.text)
+            if f.type == "FormField":
+                walk(f.form, str(f.label.text))  # "Review: Ends", not just "Ends"
+            elif f.type == "FieldList":
+                out.extend((f.id, label, m) for m in _messages(f.errors))
+                for entry in f.entries:
+                    walk(entry.form if entry.type == "FormField" else [entry], str(f.label.text))
+            else:
+                # A group of choices links to its first box; other fields to themselves.
+                target = f"{f.id}-0" if f.type in ("MultiCheckboxField", "RadioField") else f.id
+                out.extend((target, label, m) for m in _messages(f.errors))
+
+    walk(form)
+    return out
+
+
+__all__ = ["FlaskForm", "Form", "error_links", "multi_line", "single_line"]

@@ -97,7 +97,9 @@ def test_item3_a_taken_address_is_answered_exactly_like_a_new_one(
     assert "sent 2" in result.output, result.output
     owner, newcomer = smtp_server.messages
     assert owner["To"] == "participant@example.org"
-    assert "Den har redan ett konto." in owner.get_content()  # in the owner's language
+    assert (
+        "Det finns redan ett konto med adressen." in owner.get_content()
+    )  # in the owner's language
     assert "/account/login" in owner.get_content() and "/finish/" not in owner.get_content()
     assert newcomer["To"] == "newcomer@example.org"
     assert "/account/register/finish/" in newcomer.get_content()

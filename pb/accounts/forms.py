@@ -18,6 +18,9 @@ from pb.accounts.services import display_name_problem
 from pb.forms import FlaskForm
 
 PASSWORD_MIN = 10
+# What browsers and password managers fill in (WCAG 1.3.5, identify input purpose).
+NEW_PASSWORD = {"autocomplete": "new-password"}
+CURRENT_PASSWORD = {"autocomplete": "current-password"}
 
 
 def strip(value: str | None) -> str | None:
@@ -32,12 +35,22 @@ class RegisterForm(FlaskForm):
         filters=[strip],
         validators=[InputRequired(), Length(max=254), Email(check_deliverability=False)],
         description=_l("We send a link to this address; open it to finish."),
+        render_kw={"autocomplete": "email"},
     )
     locale = SelectField(
         _l("Language for e-mails"),
         choices=[SelectChoice("sv", "Svenska"), SelectChoice("en", "English")],
         default="sv",
     )
+
+
+LANGUAGES = [SelectChoice("sv", "Svenska"), SelectChoice("en", "English")]
+
+
+class LanguageForm(FlaskForm):
+    """The language of the e-mails pb sends you (pages follow the switch in the header)."""
+
+    locale = SelectField(_l("Language for e-mails"), choices=LANGUAGES, default="sv")
 
 
 class FinishRegistrationForm(FlaskForm):
@@ -48,15 +61,18 @@ class FinishRegistrationForm(FlaskForm):
         filters=[strip],
         # InputRequired, not DataRequired: a name of spaces gets the message that says why.
         validators=[InputRequired(), Length(max=80)],
+        render_kw={"autocomplete": "name"},
     )
     password = PasswordField(
         _l("Password"),
         validators=[InputRequired(), Length(min=PASSWORD_MIN, max=200)],
         description=_l("At least %(n)s characters.", n=PASSWORD_MIN),
+        render_kw=NEW_PASSWORD,
     )
     confirm = PasswordField(
         _l("Password again"),
         validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        render_kw=NEW_PASSWORD,
     )
 
     def validate_display_name(self, field: Field) -> None:
@@ -67,22 +83,33 @@ class FinishRegistrationForm(FlaskForm):
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        _l("E-mail address"), filters=[strip], validators=[InputRequired(), Length(max=254)]
+        _l("E-mail address"),
+        filters=[strip],
+        validators=[InputRequired(), Length(max=254)],
+        render_kw={"autocomplete": "email"},
     )
-    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=200)])
+    password = PasswordField(
+        _l("Password"), validators=[InputRequired(), Length(max=200)], render_kw=CURRENT_PASSWORD
+    )
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=200)])
+    current = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(), Length(max=200)],
+        render_kw=CURRENT_PASSWORD,
+    )
     password = PasswordField(
         _l("New password"),
         validators=[InputRequired(), Length(min=PASSWORD_MIN, max=200)],
         description=_l("At least %(n)s characters.", n=PASSWORD_MIN),
+        render_kw=NEW_PASSWORD,
     )
     confirm = PasswordField(
         _l("New password again"),
         validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        render_kw=NEW_PASSWORD,
     )
 
 

@@ -11,7 +11,13 @@ from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from pb.accounts import services
-from pb.accounts.forms import ChangePasswordForm, FinishRegistrationForm, LoginForm, RegisterForm
+from pb.accounts.forms import (
+    ChangePasswordForm,
+    FinishRegistrationForm,
+    LanguageForm,
+    LoginForm,
+    RegisterForm,
+)
 from pb.audit import AuditAction, record
 from pb.db import get_session
 from pb.errors import user_error
@@ -148,6 +154,22 @@ def logout() -> Any:
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("main.home"), code=303)
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def me() -> Any:
+    """Your page: who you are, the language of your e-mails, your proposals and what you
+    follow (the packages above add those sections), and a way to change your password."""
+    user = current_user._get_current_object()
+    form = LanguageForm(locale=user.locale or "sv")
+    if form.validate_on_submit():
+        with attempt() as done:
+            services.set_locale(user, form.locale.data or "sv")
+        if done.ok:
+            flash(_("Saved. E-mails to you will be in this language."), "success")
+            return redirect(url_for("accounts.me"), code=303)
+    return render_template("accounts/me.html", form=form, user=user), 400 if form.errors else 200
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -205,6 +205,11 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     session.flush()
 
 
+def set_locale(user: User, locale: str) -> None:
+    """The language of the e-mails the account gets (Swedish unless it is English)."""
+    user.locale = locale if locale in ("sv", "en") else "sv"
+
+
 def set_role(session: Session, user: User, role: Role, actor: User | None = None) -> None:
     old = user.role
     user.role = role

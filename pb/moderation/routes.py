@@ -279,7 +279,7 @@ def _moderate(process: Process, content: Proposal | Comment, action: str) -> Any
                 "hide": _("Hidden. The author can see the reason."),
                 "restore": _("Shown again."),
                 "dismiss": _("The reports are closed; the content stays as it is."),
-                "seen": _("Marked as looked at."),
+                "seen": _("Marked as seen."),
             }[action],
             "success",
         )

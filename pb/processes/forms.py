@@ -36,6 +36,7 @@ from pb.processes.services import AreaChange, phase_problem
 
 SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 BUDGET_MAX = 10**12
+EASY_MAX = 1500
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -89,6 +90,14 @@ class ProcessForm(FlaskForm):
         _l("Purpose (Swedish)"), validators=[InputRequired(), Length(max=5000)]
     )
     purpose_en = TextAreaField(_l("Purpose (English)"), validators=[Optional(), Length(max=5000)])
+    easy_sv = TextAreaField(
+        _l("Easy-to-read summary (Swedish)"),
+        validators=[Optional(), Length(max=EASY_MAX)],
+        description=_l("Optional. A few short sentences with everyday words; shown first."),
+    )
+    easy_en = TextAreaField(
+        _l("Easy-to-read summary (English)"), validators=[Optional(), Length(max=EASY_MAX)]
+    )
     question_sv = StringField(
         _l("Question asked (Swedish)"), validators=[Optional(), Length(max=300)]
     )
@@ -120,20 +129,23 @@ class ProcessForm(FlaskForm):
         type(
             "PhasesForm",
             (Form,),
-            {k.value.replace("-", "_"): FormField(PhaseForm) for k in PhaseKind},
+            {
+                k.value.replace("-", "_"): FormField(PhaseForm, label=vocab.PHASES[k][0])
+                for k in PhaseKind
+            },
         )
     )
     min_age = WholeNumberField(
         _l("Minimum age"), default=12, validators=[InputRequired()], min=0, max=120
     )
-    connections = MultiCheckboxField(_l("Who counts as a citizen (any of these)"), choices=[])
+    connections = MultiCheckboxField(_l("Who may take part (at least one of these)"), choices=[])
     other_connection_sv = StringField(
         _l("Other connection (Swedish)"), validators=[Optional(), Length(max=300)]
     )
     other_connection_en = StringField(
         _l("Other connection (English)"), validators=[Optional(), Length(max=300)]
     )
-    area_restricted = BooleanField(_l("People vote only in the area they are connected to"))
+    area_restricted = BooleanField(_l("Each voter votes only in the area they belong to"))
     code_channels = MultiCheckboxField(_l("How voting codes are handed out"), choices=[])
     ballot_type = SelectField(_l("Ballot"), choices=[], validators=[InputRequired()])
     max_projects = WholeNumberField(
@@ -159,6 +171,7 @@ class ProcessForm(FlaskForm):
     lottery_seed = StringField(
         _l("Lottery seed (published before voting)"),
         validators=[Optional(), Length(max=64), Regexp(r"^[A-Za-z0-9-]+$")],
+        render_kw={"autocomplete": "off"},
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -97,6 +97,9 @@ class Process(Base):
     title_en: Mapped[str] = mapped_column(sa.String(200), default="")
     purpose_sv: Mapped[str] = mapped_column(sa.Text)
     purpose_en: Mapped[str] = mapped_column(sa.Text, default="")
+    # An optional easy-to-read (lättläst) summary, shown first where filled in.
+    easy_sv: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    easy_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     question_sv: Mapped[str] = mapped_column(sa.String(300), default="")
     question_en: Mapped[str] = mapped_column(sa.String(300), default="")
 

@@ -15,8 +15,8 @@ from pb.accounts.models import User
 from pb.audit import AuditEvent, action_label, head
 from pb.db import get_session, utcnow
 from pb.errors import Conflict
-from pb.i18n import local_tz, locale_code, when
-from pb.processes import services, vocab
+from pb.i18n import local_tz, locale_code
+from pb.processes import auditlog, services, vocab
 from pb.processes.contract import Contract
 from pb.processes.forms import ProcessForm
 from pb.processes.models import PhaseKind, Process
@@ -97,7 +97,7 @@ def _form_from_process(process: Process) -> ProcessForm:
 
 def _changes(form: ProcessForm) -> services.ProcessChanges:
     fields = {name: getattr(form, name).data for name in services.EDITABLE_FIELDS}
-    for text_field in ("title_en", "purpose_en", "question_sv", "question_en", "decision_body_en",
+    for text_field in ("title_en", "purpose_en", "easy_sv", "easy_en", "question_sv", "question_en", "decision_body_en",
                        "decision_text_en", "other_connection_sv", "other_connection_en"):  # fmt: skip
         fields[text_field] = (fields[text_field] or "").strip()
     return services.ProcessChanges(
@@ -212,8 +212,9 @@ def audit(slug: str) -> str:
             .limit(500)
         )
     )
-    actor_ids = {ev.actor_id for ev in events if ev.actor_id is not None}
-    actors = {u.id: u for u in session.scalars(sa.select(User).where(User.id.in_(actor_ids)))}
-    return render_template("processes/audit.html", process=process, events=events,
-                           actors=actors, action_label=action_label, when=when,
-                           locale=locale_code(), audit_head=head(session))  # fmt: skip
+    ids = auditlog.people(events)
+    names = {u.id: u.display_name for u in session.scalars(sa.select(User).where(User.id.in_(ids)))}
+    context = auditlog.Context(names)
+    lines = [(ev, auditlog.present(ev, context)) for ev in events]
+    return render_template("processes/audit.html", process=process, lines=lines,
+                           action_label=action_label, locale=locale_code(), audit_head=head(session))  # fmt: skip

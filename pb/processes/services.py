@@ -38,7 +38,7 @@ EDITABLE_FIELDS = (
     "decision_text_sv", "decision_text_en", "budget", "min_age", "connections",
     "other_connection_sv", "other_connection_en", "area_restricted", "code_channels",
     "ballot_type", "max_projects", "min_projects", "min_budget_share_pct", "points_total",
-    "max_points_per_project", "counting_rule", "tie_break", "lottery_seed",
+    "max_points_per_project", "counting_rule", "tie_break", "lottery_seed", "easy_sv", "easy_en",
 )  # fmt: skip
 
 

@@ -70,7 +70,7 @@ PHASES: Mapping[PhaseKind, Label] = {
             "Officials check whether each proposal is feasible and what it costs, and answer in public."
         ),
     ),
-    PhaseKind.VOTING: (_l("Voting"), _l("People vote with their voting codes.")),
+    PhaseKind.VOTING: (_l("Voting"), _l("You vote with your voting code.")),
     PhaseKind.COUNTING: (_l("Counting"), _l("The ballots are counted by the published rule.")),
     PhaseKind.RESULTS: (
         _l("Results"),
@@ -128,8 +128,8 @@ COUNTING_RULES: Mapping[CountingRule, Label] = {
     CountingRule.GREEDY: (
         _l("Most votes first"),
         _l(
-            "Projects are ranked by their votes. Starting from the top, each project is funded "
-            "if the money left covers it; a project that does not fit is skipped and the next "
+            "The project with the most votes gets money first, then the next, as long as the "
+            "money lasts. A project that costs more than what is left is skipped, and the next "
             "one is tried."
         ),
     ),

@@ -101,6 +101,7 @@ class ProposalForm(FlaskForm):
         filters=[strip],
         validators=[Length(max=ADDRESS_MAX, message=_l("Use at most %(max)d characters."))],
         description=_l("For example: the playground on Vildandsvägen, Norra Fäladen."),
+        render_kw={"autocomplete": "street-address"},
     )
     latitude = DecimalNumberField(
         _l("Latitude"),
@@ -175,3 +176,22 @@ class CommentForm(FlaskForm):
         ],
     )
     parent_id = IntegerField(validators=[Optional()])  # hidden; the service checks it
+
+
+EASY_MAX = 1500
+
+
+class ProjectEasyForm(FlaskForm):
+    """An official's easy-to-read (lättläst) summary of one ballot project."""
+
+    easy_sv = TextAreaField(
+        _l("Easy-to-read summary (Swedish)"),
+        filters=[strip],
+        validators=[Optional(), Length(max=EASY_MAX)],
+        description=_l("Optional. A few short sentences with everyday words; shown first."),
+    )
+    easy_en = TextAreaField(
+        _l("Easy-to-read summary (English)"),
+        filters=[strip],
+        validators=[Optional(), Length(max=EASY_MAX)],
+    )

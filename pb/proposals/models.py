@@ -256,7 +256,14 @@ class Project(Base):
     title: Mapped[str] = mapped_column(sa.String(200))
     cost: Mapped[int] = mapped_column(sa.BigInteger)
     position: Mapped[int] = mapped_column(default=0)
+    # An optional easy-to-read (lättläst) summary, shown first on the ballot where filled in.
+    easy_sv: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    easy_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     area: Mapped[Area | None] = relationship()
     proposal: Mapped[Proposal | None] = relationship()
+
+    def easy(self, locale: str) -> str:
+        """The easy-to-read summary in the reader's language, falling back to Swedish."""
+        return (self.easy_en if locale == "en" and self.easy_en else self.easy_sv) or ""

@@ -107,6 +107,20 @@ def ballot(session: Session, process: Process, area: Area | None = None) -> list
     return list(session.scalars(query.order_by(Project.position, Project.id)))
 
 
+def set_easy(session: Session, process: Process, project: Project, easy_sv: str, easy_en: str,
+             now: dt.datetime) -> bool:  # fmt: skip
+    """Set a project's easy-to-read summaries (until the ballot freezes: then voters may
+    already have read them). Returns whether anything changed. Raises ``BallotFrozen``."""
+    _check_open(process, now)
+    _check_project(process, project)
+    easy_sv, easy_en = easy_sv.strip(), easy_en.strip()
+    if (project.easy_sv, project.easy_en) == (easy_sv, easy_en):
+        return False
+    project.easy_sv, project.easy_en = easy_sv, easy_en
+    session.flush()
+    return True
+
+
 def add_from_proposal(
     session: Session,
     process: Process,

@@ -167,3 +167,20 @@ def mine(session: Session, process_id: int, user_id: int) -> list[Proposal]:
         .order_by(Proposal.id.desc())
     )
     return list(session.scalars(stmt))
+
+
+def of_person(session: Session, user_id: int) -> tuple[list[Any], list[Any]]:
+    """A person's own proposals (drafts included) and the public ones they follow, in every
+    process, newest first, each as (proposal, process): the sections of their page."""
+    from pb.processes.models import Process
+    from pb.proposals.models import Follow
+
+    both = sa.select(Proposal, Process).join(Process, Process.id == Proposal.process_id)
+    own = both.where(Proposal.author_id == user_id).order_by(Proposal.id.desc())
+    followed = (
+        both.join(Follow, Follow.proposal_id == Proposal.id)
+        .where(Follow.user_id == user_id, Proposal.author_id.is_distinct_from(user_id))
+        .where(Proposal.status.in_(PUBLIC_STATUSES), Proposal.hidden.is_(False))
+        .order_by(Proposal.id.desc())
+    )
+    return [tuple(r) for r in session.execute(own)], [tuple(r) for r in session.execute(followed)]

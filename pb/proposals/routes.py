@@ -19,6 +19,7 @@ from flask import (
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -34,8 +35,8 @@ from pb.db import get_session, utcnow
 from pb.i18n import locale_code
 from pb.processes.models import PhaseKind, Process, ProcessOfficial
 from pb.processes.services import load_process
-from pb.proposals import images, queries, services, similarity, vocab
-from pb.proposals.forms import CommentForm, ProposalForm
+from pb.proposals import images, projects, queries, services, similarity, vocab
+from pb.proposals.forms import CommentForm, ProjectEasyForm, ProposalForm
 from pb.proposals.models import (
     MAX_ID,
     Comment,
@@ -58,6 +59,7 @@ def _helpers() -> dict[str, Any]:
         "status_name": lambda s: vocab.name(vocab.STATUSES, s),
         "feasibility_name": lambda f: vocab.name(vocab.FEASIBILITY, f),
         "event_name": lambda k: vocab.name(vocab.EVENTS, k),
+        "account_proposals": lambda user: queries.of_person(get_session(), user.id),
     }
 
 
@@ -75,7 +77,7 @@ def _map_csp() -> None:
 
 def load_proposal(process: Process, pid: int) -> Proposal:
     """The proposal, or 404. Drafts exist for their author only; hidden proposals for
-    their author and the process's officials."""
+    their author and the process's officials (others get a 410 page that says it is hidden)."""
     if not 1 <= pid <= MAX_ID:
         abort(404)
     proposal = get_session().get(Proposal, pid)
@@ -85,7 +87,10 @@ def load_proposal(process: Process, pid: int) -> Proposal:
     if proposal.is_private and not is_author:
         abort(404)
     if proposal.hidden and not (is_author or process.is_official(current_user)):
-        abort(404)
+        # Say so (410, gone for now) rather than "not found": a reader who followed a link,
+        # from a mail or a page, learns why it is not there and that it may come back.
+        page = render_template("proposals/hidden.html", process=process, locale=locale_code())
+        abort(make_response(page, 410))
     return proposal
 
 
@@ -126,6 +131,46 @@ def index(slug: str) -> Any:
         can_propose=process.in_phase(PhaseKind.PROPOSALS, now),
         locale=locale_code(),
     )
+
+
+@bp.route("/p/<slug>/projects", methods=["GET", "POST"])
+@login_required
+def ballot_projects(slug: str) -> Any:
+    """Officials: the ballot's projects, each with its easy-to-read summary to write (until
+    the ballot freezes)."""
+    process = load_process(slug)
+    if not process.is_official(current_user):
+        abort(403)
+    db = get_session()
+    rows = projects.ballot(db, process)
+    status = 200
+    failed: tuple[str, ProjectEasyForm] | None = None
+    if request.method == "POST":
+        project = next((p for p in rows if p.code == request.form.get("project")), None)
+        if project is None:
+            abort(404)
+        form = ProjectEasyForm(prefix=project.code)
+        if form.validate_on_submit():
+            with attempt(db) as done:
+                changed = projects.set_easy(db, process, project, form.easy_sv.data or "",
+                                            form.easy_en.data or "", utcnow())  # fmt: skip
+            if done.ok:
+                flash(_("Saved.") if changed else _("Nothing was changed."), "success")
+                return redirect(url_for(".ballot_projects", slug=slug) + f"#project-{project.code}",
+                                code=303)  # fmt: skip
+            form.form_errors.append(done.message)
+            status = done.status
+        else:
+            status = 400
+        failed = (project.code, form)
+    forms = []
+    for p in rows:
+        if failed and failed[0] == p.code:
+            forms.append((p, failed[1]))
+        else:
+            forms.append((p, ProjectEasyForm(formdata=None, obj=p, prefix=p.code)))
+    return render_template("proposals/projects.html", process=process, forms=forms,
+                           frozen=process.is_frozen(utcnow()), locale=locale_code()), status  # fmt: skip
 
 
 @bp.get("/p/<slug>/proposals/mine")

@@ -93,7 +93,7 @@ _DUE = sa.select(
 )
 _ON_BALLOT = (
     sa.select(_projects.c.code, _projects.c.title, _projects.c.cost, _projects.c.area_id,
-              _projects.c.proposal_id)
+              _projects.c.proposal_id, _projects.c.easy_sv, _projects.c.easy_en)
     .where(_projects.c.process_id == sa.bindparam("process"))
     .order_by(_projects.c.position, _projects.c.code)
 )  # fmt: skip
@@ -229,6 +229,11 @@ class BallotProject:
     cost: int
     area: str | None
     proposal_id: int | None
+    easy_sv: str = ""  # the easy-to-read summary, shown first where filled in
+    easy_en: str = ""
+
+    def easy(self, locale: str) -> str:
+        return (self.easy_en if locale == "en" and self.easy_en else self.easy_sv) or ""
 
 
 @dataclass
@@ -281,7 +286,9 @@ def ballotpaper(session: Session, process: Process) -> Ballotpaper:
     for row in rows:
         area = slugs.get(row.area_id) if row.area_id is not None else None
         paper.projects.setdefault(area, []).append(
-            BallotProject(row.code, row.title, row.cost, area, row.proposal_id)
+            BallotProject(
+                row.code, row.title, row.cost, area, row.proposal_id, row.easy_sv, row.easy_en
+            )
         )
     return paper
 

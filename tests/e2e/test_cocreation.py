@@ -159,11 +159,11 @@ def test_proposal_from_idea_to_ballot_in_swedish(
     neighbour.wait_for_url(f"{url}#comments")
     assert "Din kommentar är publicerad." in neighbour.content()
     neighbour.get_by_role("link", name="Anmäl förslaget").click()
-    neighbour.get_by_label("Hör inte hit: handlar inte om den här processen").check()
+    neighbour.get_by_label("Hör inte hit: handlar inte om den här medborgarbudgeten").check()
     neighbour.get_by_label("Något som moderatorerna bör veta (frivilligt)").fill("Finns redan.")
     neighbour.get_by_role("button", name="Skicka anmälan").click()
     neighbour.wait_for_url(url)
-    assert "Tack. En tjänsteperson kommer att titta på din anmälan." in neighbour.content()
+    assert "Tack. Någon på kommunen tittar på din anmälan." in neighbour.content()
 
     # -- the author replies, and reports the comment (it has a phone number in it) --------
     author.goto(url)
@@ -189,26 +189,26 @@ def test_proposal_from_idea_to_ballot_in_swedish(
     reported = official.locator("#reported")
     assert "Finns redan." in reported.inner_text()
     item = reported.locator(f"#proposal-{pid}")
-    item.get_by_label("Skäl (författaren ser det)").fill("Förslaget hör till processen.")
-    item.get_by_role("button", name="Behåll och stäng anmälningarna").click()
+    item.get_by_label("Skäl (den som skrev det ser det)").fill("Förslaget hör till processen.")
+    item.get_by_role("button", name="Låt det vara kvar och stäng anmälningarna").click()
     official.wait_for_url(re.compile(r"/moderation#proposal-\d+$"))
     item = official.locator("#reported li.queue-item", has_text="Bra idé!")
-    item.get_by_label("Skäl (författaren ser det)").fill("Inga telefonnummer i kommentarer.")
+    item.get_by_label("Skäl (den som skrev det ser det)").fill("Inga telefonnummer i kommentarer.")
     item.get_by_role("button", name="Dölj").click()
     official.wait_for_url(re.compile(r"/moderation#comment-\d+$"))
-    assert "Dolt. Författaren kan se skälet." in official.content()
+    assert "Dolt. Den som skrev det kan se skälet." in official.content()
     assert "Inga telefonnummer" in official.locator("#hidden").inner_text()
 
     # -- and reviews it in the open: feasible, official cost, answer; onto the ballot -----
     official.goto(url)
     official.get_by_role("link", name="Granska förslaget", exact=True).click()
     official.wait_for_url(f"{base}/p/stadsparken/review/{pid}")
-    official.get_by_label("Genomförbarhet", exact=True).select_option(label="Genomförbart")
-    official.get_by_label("Officiell kostnadsuppskattning (kr)").fill("52 000")
+    official.get_by_label("Går det att göra?", exact=True).select_option(label="Går att göra")
+    official.get_by_label("Kostnad enligt kommunen (kr)").fill("52 000")
     official.get_by_label("Offentligt svar", exact=True).fill(
         "Vi kan bygga den vid dammen nästa vår."
     )
-    official.get_by_label("Ta med på röstsedeln (med den officiella kostnaden)").check()
+    official.get_by_label("Ta med på röstsedeln (med kommunens kostnad)").check()
     official.get_by_role("button", name="Spara", exact=True).click()
     official.wait_for_url(url)
     assert "Granskningen är sparad." in official.content()
@@ -218,7 +218,7 @@ def test_proposal_from_idea_to_ballot_in_swedish(
     visitor.goto(url)
     assert "På röstsedeln" in visitor.locator(".proposal .meta").inner_text()
     answer = visitor.locator("#answer").inner_text()
-    for text in ("Genomförbart", "52\u00a0000\u00a0kr", "Vi kan bygga den vid dammen nästa vår."):
+    for text in ("Går att göra", "52\u00a0000\u00a0kr", "Vi kan bygga den vid dammen nästa vår."):
         assert text in answer, text
     history = visitor.locator("#history li").all_inner_texts()
     assert [h.split(": ", 1)[1].strip() for h in history] == [

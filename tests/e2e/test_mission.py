@@ -184,7 +184,7 @@ def _mission(app: Any, base: str, people: People, shots: Shots, smtp: Any) -> No
     admin.get_by_label("Total budget (kr)").fill("1000000")
     admin.get_by_label("Område 1: namn").fill("Linero")
     admin.get_by_label("Område 1: budget").fill("1000000")
-    admin.get_by_label("Med e-post").check()
+    admin.get_by_label("Med mejl").check()
     start = dt.datetime.now() - dt.timedelta(days=1)
     for i, kind in enumerate(["proposals", "review", "voting"]):
         s = (start + dt.timedelta(days=30 * i)).strftime("%Y-%m-%dT%H:%M")
@@ -225,10 +225,10 @@ def _mission(app: Any, base: str, people: People, shots: Shots, smtp: Any) -> No
     official = people.open("official")
     for pid, (_title, _description, cost) in zip(ids, PROJECTS, strict=True):
         official.goto(f"{base}/p/{SLUG}/review/{pid}")
-        official.get_by_label("Genomförbarhet", exact=True).select_option(label="Genomförbart")
-        official.get_by_label("Officiell kostnadsuppskattning (kr)").fill(cost)
+        official.get_by_label("Går det att göra?", exact=True).select_option(label="Går att göra")
+        official.get_by_label("Kostnad enligt kommunen (kr)").fill(cost)
         official.get_by_label("Offentligt svar", exact=True).fill("Vi kan bygga det i Linero.")
-        official.get_by_label("Ta med på röstsedeln (med den officiella kostnaden)").check()
+        official.get_by_label("Ta med på röstsedeln (med kommunens kostnad)").check()
         if pid == ids[0]:
             shots(official, "official-reviews")
         official.get_by_role("button", name="Spara", exact=True).click()

@@ -42,7 +42,7 @@ def test_a_code_by_email_on_a_phone_in_swedish(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{live_server}/p/{vote.slug}/vote?lang=sv")
-    page.get_by_role("link", name="Ingen kod? Få en via e-post").click()
+    page.get_by_role("link", name="Ingen kod? Få en med mejl").click()
     expect(page.locator("main")).to_contain_text("Innan du röstar")
     _no_sideways_scroll(page)
     page.get_by_label("Din e-postadress").fill("karin@example.org")

@@ -34,7 +34,7 @@ def test_queued_mail_is_delivered_by_pb_mail_send(make_app: Any, smtp_server: An
     url = msg["List-Unsubscribe"].strip("<>")
     body = msg.get_content()
     assert "Svar." in body and url in body
-    assert "För att inte få fler e-brev" in body  # the footer is in the recipient's language
+    assert "Vill du inte få fler mejl" in body  # the footer is in the recipient's language
     # Sent mail is not sent twice.
     result = app.test_cli_runner().invoke(main, ["mail", "send"])
     assert "sent 0" in result.output and len(smtp_server.messages) == 1

@@ -3,6 +3,7 @@ author sees, and the audit log."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -28,7 +29,7 @@ def _report(app: Any, key: str, url: str, reason: str = "spam", lang: str = "en"
 
 
 @pytest.mark.parametrize("lang,thanks", [("en", "An official will look at your report."),
-                                         ("sv", "En tjänsteperson kommer att titta på din anmälan.")])  # fmt: skip
+                                         ("sv", "Tack. Någon på kommunen tittar på din anmälan.")])  # fmt: skip
 def test_report_a_proposal(
     app: Any, users: Any, proc: Any, db: Any, lang: str, thanks: str
 ) -> None:
@@ -114,7 +115,19 @@ def test_three_reports_hide_until_an_official_looks(
     # Gone from the list, search, the API and open data; kept in the database.
     anon = app.test_client()
     assert "Köp billiga bilar" not in anon.get("/p/parker/proposals?q=bilar").get_data(as_text=True)
-    assert anon.get(url).status_code == 404
+    r = anon.get(url + "?lang=en")
+    assert r.status_code == 410  # gone for now, and the page says why, not "not found"
+    page = r.get_data(as_text=True)
+    assert "This proposal is hidden while a moderator looks at it." in page
+    assert "never existed" not in page and "Köp billiga" not in page
+    # The same from the link in a mail, for the follower who is logged in, in Swedish.
+    link = re.search(r"https?://\S+?(/p/parker/proposals/\d+)", mail.body)
+    assert link is not None
+    follower = app.test_client()
+    login(follower, "participant2")
+    r = follower.get(link.group(1) + "?lang=sv")
+    assert r.status_code == 410
+    assert "Förslaget är dolt medan en moderator tittar på det." in r.get_data(as_text=True)
     assert anon.get(f"/api/v1/proposals/{pid}").status_code == 404
     assert "Köp billiga" not in anon.get("/p/parker/proposals.csv").get_data(as_text=True)
     # The author still sees it, with an explanation.
@@ -188,7 +201,7 @@ def test_official_hides_with_a_reason_the_author_sees(
     assert "En moderator har dolt det här förslaget." in html
     assert "Innehåller personangrepp." in html
     assert "Dolt av en moderator" in html  # in its history, for the author
-    assert app.test_client().get(f"/p/parker/proposals/{pid}").status_code == 404
+    assert app.test_client().get(f"/p/parker/proposals/{pid}").status_code == 410
     # The author hears about it by e-mail, in their language, with the reason.
     [mail] = db.scalars(sa.select(OutboxMessage)).all()
     assert mail.to == "participant@example.org"

@@ -27,7 +27,7 @@ def _review(client: Any, pid: int, lang: str = "en", **data: str) -> Any:
 @pytest.mark.parametrize("lang,texts", [
     ("en", ["On the ballot", "Feasible", "SEK\u00a085,000", "Project", "Accepted onto the ballot",
             "We can build this in 2027."]),
-    ("sv", ["På röstsedeln", "Genomförbart", "85\u00a0000\u00a0kr", "Projekt",
+    ("sv", ["På röstsedeln", "Går att göra", "85\u00a0000\u00a0kr", "Projekt",
             "Kom med på röstsedeln", "We can build this in 2027."]),
 ])  # fmt: skip
 def test_accept_onto_the_ballot(

@@ -184,7 +184,7 @@ def test_a_process_whose_ballot_has_projects_without_an_area_gets_no_areas(
             "Whole city covers the whole municipality. You vote there, and in one of the other areas.",
             "Whole municipality"]),
     ("sv", ["Varje område är ett eget val med en egen budget",
-            "Varje projekt på röstsedeln hör till exakt ett område.",
+            "Varje projekt på röstsedeln hör till ett enda område.",
             "Whole city gäller hela kommunen. Där röstar du, och i ett av de andra områdena.",
             "Hela kommunen"]),
 ])  # fmt: skip
@@ -215,7 +215,7 @@ def test_an_area_may_cover_the_whole_municipality(
 def test_the_page_says_each_area_is_its_own_election(client: Any, proc: Any) -> None:
     html = client.get("/p/parker?lang=sv").get_data(as_text=True)
     assert "Varje område är ett eget val med en egen budget" in html
-    assert "Varje projekt på röstsedeln hör till exakt ett område." in html
+    assert "Varje projekt på röstsedeln hör till ett enda område." in html
     assert "gäller hela kommunen" not in html  # no area covers it here
 
 

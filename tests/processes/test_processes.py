@@ -73,8 +73,8 @@ CONTRACT_EN = [
     "Lund citizen budget 2027", "What do you want?", "Improve parks.",
     "Co-creation and co-decision", "You take part in planning and deciding",
     "The committee carries out the winning projects within the budget.",
-    "The final decision is taken by The Technical Committee on 12 June 2027.",
-    "Elected representatives keep the final responsibility",
+    "The Technical Committee takes the final decision on 12 June 2027.",
+    "If the politicians do not follow the result, they must explain why.",
     "SEK\u00a05,000,000", "Norra Fäladen", "SEK\u00a03,000,000", "Parks, Lighting",
     "Proposals", "Review", "Voting", "Europe/Stockholm",
     "at least 12 years old", "You live in the municipality", "You study in the municipality",
@@ -88,8 +88,8 @@ CONTRACT_SV = [
     "Medborgarbudget Lund 2027", "Vad vill du?", "Förbättra parker.",
     "Medskapande och medbestämmande", "Du är med och planerar och bestämmer",
     "Nämnden genomför de vinnande projekten inom budgeten.",
-    "Det slutliga beslutet fattas av Tekniska nämnden den 12 juni 2027.",
-    "Förtroendevalda har det slutliga ansvaret",
+    "Tekniska nämnden fattar det sista beslutet den 12 juni 2027.",
+    "Om politikerna inte följer resultatet måste de förklara varför.",
     "5\u00a0000\u00a0000\u00a0kr", "Norra Fäladen", "3\u00a0000\u00a0000\u00a0kr", "Parker, Belysning",
     "Förslag", "Granskning", "Omröstning", "Europe/Stockholm",
     "minst 12 år", "Du bor i kommunen", "Du studerar i kommunen",
@@ -242,12 +242,27 @@ def test_audit_page_names_the_actor_and_says_what_happened(
 ) -> None:
     login(client, "admin")
     assert create(client).status_code == 303
+    r = client.post(
+        "/admin/processes/lund-2027/edit?lang=en",
+        data=form_data(title_sv="Medborgarbudget Lund 2027: café", min_age="14"),
+    )
+    assert r.status_code == 303
     page = client.get("/admin/processes/lund-2027/audit?lang=sv").get_data(as_text=True)
     admin = users["admin"]
-    assert f"{admin.display_name} <small>(#{admin.id})</small>" in page
+    # Sentences with names, not codes and JSON.
+    assert f"{admin.display_name} skapade processen." in page
+    assert f"{admin.display_name} ändrade processen." in page
     assert "Processen skapad" in page  # the Swedish label
     assert "process.create" in page  # and the code, for machines and searches
+    # Readable values: the changed title with its é, the budget in kronor, dates as dates.
+    assert "Medborgarbudget Lund 2027 → Medborgarbudget Lund 2027: café" in page
+    assert "5\u00a0000\u00a0000\u00a0kr" in page and "12 → 14" in page
+    assert "12 juni 2027" in page
+    assert "\\u00e9" not in page and '{"' not in page and "&#34;" not in page
     page = client.get("/admin/processes/lund-2027/audit?lang=en").get_data(as_text=True)
+    assert f"{admin.display_name} created the process." in page
+    assert f"{admin.display_name} changed the process." in page
+    assert "SEK\u00a05,000,000" in page and "Lowest age" in page
     assert "Process created" in page
     assert "Audit log: Lund citizen budget 2027" in page
     login(client, "participant")

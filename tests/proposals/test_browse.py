@@ -104,13 +104,13 @@ def test_withdrawn_and_merged_wait_behind_the_status_filter(
 
 def test_empty_list_says_none_yet_or_none_match(client: Any, proc: Any, many: Any) -> None:
     html = client.get("/p/parker/proposals?lang=sv&q=inget-sådant").get_data(as_text=True)
-    assert "Inga förslag matchar" in html and "Det finns inga förslag ännu" not in html
+    assert "Inga förslag passar det du valde" in html and "Det finns inga förslag ännu" not in html
     assert '<details class="filter-box" open>' in html  # a filter is set: the filters show
 
 
 def test_empty_list_without_proposals(client: Any, proc: Any) -> None:
     html = client.get("/p/parker/proposals?lang=sv").get_data(as_text=True)
-    assert "Det finns inga förslag ännu" in html and "Inga förslag matchar" not in html
+    assert "Det finns inga förslag ännu" in html and "Inga förslag passar det du valde" not in html
     assert '<details class="filter-box">' in html  # folded away behind a button
 
 
@@ -150,14 +150,14 @@ def test_pagination(app: Any, users: Any, proc: Any, client: Any) -> None:
 @pytest.mark.parametrize("lang,texts", [
     ("en", ["Official answer", "Not answered yet", "0 people support this proposal.", "History",
             "Submitted", "Log in to support and comment", "Comments"]),
-    ("sv", ["Officiellt svar", "Inte besvarat ännu", "0 personer stöder förslaget.", "Historik",
+    ("sv", ["Officiellt svar", "Inte besvarat än", "0 personer stöder förslaget.", "Historik",
             "Inskickat", "Logga in för att stödja och kommentera", "Kommentarer"]),
 ])  # fmt: skip
 def test_proposal_page_for_visitors(client: Any, many: Any, lang: str, texts: list[str]) -> None:
     html = client.get(f"/p/parker/proposals/{many['swings']}?lang={lang}").get_data(as_text=True)
     missing = [t for t in texts if t not in html]
     assert not missing
-    assert client.get(f"/p/parker/proposals/{many['hidden']}").status_code == 404
+    assert client.get(f"/p/parker/proposals/{many['hidden']}").status_code == 410
     assert client.get(f"/p/parker/proposals/{many['draft']}").status_code == 404
     assert client.get("/p/parker/proposals/999999").status_code == 404
     assert client.get(f"/p/other/proposals/{many['swings']}").status_code == 404

@@ -125,7 +125,7 @@ def test_submit_outside_the_proposal_phase_is_refused(
     review = make_proc(app, make_process, slug="granskas", running="review")
     login(client, "participant")
     for lang, text in (("en", "only be submitted and edited while the process is in its proposal"),
-                       ("sv", "bara lämnas in och ändras medan processen är i förslagsfasen")):  # fmt: skip
+                       ("sv", "bara lämna och ändra förslag medan det är dags för förslag")):  # fmt: skip
         r = client.get(f"/p/granskas/proposals/new?lang={lang}")
         assert r.status_code == 403 and text in r.get_data(as_text=True)
         r = _post(client, review, lang)
@@ -147,7 +147,7 @@ def test_limit_per_person_is_configurable(
     assert r.status_code == 403
     assert "already submitted 2 proposals" in r.get_data(as_text=True)
     r = _post(client, proc, "sv", title="Idé nummer 3")
-    assert "redan lämnat in 2 förslag" in r.get_data(as_text=True)
+    assert "redan lämnat 2 förslag" in r.get_data(as_text=True)
     assert len(_proposals(db)) == 3
 
 
@@ -260,10 +260,12 @@ def test_too_large_image_is_refused(make_app: Any, users: Any, make_process: Any
 YES = {"confirm": "yes"}  # what the confirmation page sends
 
 
-@pytest.mark.parametrize("lang,text", [("en", "Your proposal is withdrawn."),
-                                       ("sv", "Ditt förslag är återkallat.")])  # fmt: skip
+@pytest.mark.parametrize("lang,text,note", [
+    ("en", "Your proposal is withdrawn.", "The author has withdrawn this proposal."),
+    ("sv", "Ditt förslag är tillbakadraget.", "Den som skrev förslaget har dragit tillbaka det."),
+])  # fmt: skip
 def test_author_withdraws_before_the_vote(
-    app: Any, client: Any, users: Any, proc: Any, db: Any, lang: str, text: str
+    app: Any, client: Any, users: Any, proc: Any, db: Any, lang: str, text: str, note: str
 ) -> None:
     from pb.proposals.models import Proposal
 
@@ -277,6 +279,8 @@ def test_author_withdraws_before_the_vote(
     assert get(app, Proposal, pid).status.value == "withdrawn"
     html = client.get(f"/p/parker/proposals/{pid}?lang={lang}").get_data(as_text=True)
     assert text in html
+    # Everyone reading it is told it was withdrawn.
+    assert note in other.get(f"/p/parker/proposals/{pid}?lang={lang}").get_data(as_text=True)
     # Twice is refused with a message.
     client.post(f"/p/parker/proposals/{pid}/withdraw?lang=en", data=YES)
     html = client.get(f"/p/parker/proposals/{pid}?lang=en").get_data(as_text=True)

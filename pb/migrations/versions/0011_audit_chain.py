@@ -18,7 +18,7 @@ from pb.db import UTCDateTime
 
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
