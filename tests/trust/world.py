@@ -95,15 +95,18 @@ def build(app: Any, make_process: Any, users: dict[str, Any]) -> World:
         w.ids["comment"] = c.id if isinstance(c, Comment) else c
 
     vote = make_vote(app, make_process, slug=SLUGS["V"],
-                     code_channels=["letter", "school", "email"])  # fmt: skip
-    w.codes = issue(app, vote, 12)
-    w.voter_code, w.used_code = w.codes.pop(), w.codes.pop()
+                     code_channels=["letter", "school", "library", "email"])  # fmt: skip
+    # The first batch (the one the tables revoke) holds the cast code; the codes voters use
+    # are in a second batch of their own.
+    w.used_code = issue(app, vote, 2)[0]
+    w.codes = issue(app, vote, 40, channel="library", purpose="Stadsbiblioteket")
+    w.voter_code = w.codes.pop()
     with app.test_request_context("/?lang=en"):
         session = get_session()
         w.receipt = cast(session, vote.process(session), w.used_code, ballot("p1", "p2"), utcnow())
         session.commit()
         w.ids["batch"] = session.scalar(
-            sa.select(CodeBatch.id).where(CodeBatch.process_id == vote.process_id)
+            sa.select(sa.func.min(CodeBatch.id)).where(CodeBatch.process_id == vote.process_id)
         )
         w.tokens["voting-email"] = tokens.dumps("voting-email", {"p": vote.process_id, "k": "x"})
 
