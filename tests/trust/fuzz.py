@@ -228,7 +228,8 @@ def _enum_values() -> list[str]:
     for name, module in list(sys.modules.items()):
         if name.startswith("pb."):
             for obj in vars(module).values():
-                if inspect.isclass(obj) and issubclass(obj, enum.Enum) and obj is not enum.Enum:
+                if (inspect.isclass(obj) and issubclass(obj, enum.Enum)
+                        and obj.__module__.startswith("pb.")):  # fmt: skip
                     values.update(str(m.value) for m in obj)
     return sorted(values)
 
@@ -302,11 +303,16 @@ def _file() -> st.SearchStrategy[Any]:
 
 @st.composite
 def requests(
-    draw: st.DrawFn, target: Target, world: World, keys: tuple[str, ...]
+    draw: st.DrawFn,
+    target: Target,
+    world: World,
+    keys: tuple[str, ...],
+    value: st.SearchStrategy[str],
+    good: dict[str, list[str]],
 ) -> dict[str, Any]:
-    """One request to the target: path, query string and (for a POST) a body."""
-    value = values(world)
-    good = good_values(world)
+    """One request to the target: path, query string and (for a POST) a body. ``value`` and
+    ``good`` are made once a run (``values``, ``good_values``): hypothesis needs the same
+    strategies for every example."""
     fill = dict(draw(st.sampled_from(target.fills)))
 
     def part(m: re.Match[str]) -> str:
@@ -481,6 +487,7 @@ def run(app: Any, world: World, clients: dict[str, Any], n: int, seed_value: int
     handler = _Errors(outcome)
     app.logger.addHandler(handler)
     keys = query_keys()
+    value, good = values(world), good_values(world)
     # Forms are drawn twice as often as pages, and the ballot's own steps (where a code is
     # spent) three times more.
     all_targets = [
@@ -495,7 +502,7 @@ def run(app: Any, world: World, clients: dict[str, Any], n: int, seed_value: int
     def one(data: st.DataObject) -> None:
         role = data.draw(st.sampled_from(ROLES), label="role")
         target = data.draw(st.sampled_from(all_targets), label="target")
-        request = data.draw(requests(target, world, keys), label="request")
+        request = data.draw(requests(target, world, keys, value, good), label="request")
         address = f"10.{outcome.requests // 65536 % 256}.{outcome.requests // 256 % 256}." \
                   f"{outcome.requests % 256}"  # fmt: skip
         if target.method == "POST" and target.has_page and data.draw(st.integers(0, 3)) == 0:
