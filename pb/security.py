@@ -51,7 +51,11 @@ class RateLimitHit(Base):
 _hits = cast(sa.Table, RateLimitHit.__table__)
 
 # Paths whose pages are personal even when the answer is a log-in redirect or an error.
-PERSONAL_PATHS = ("/account", "/admin", "/moderation")
+PERSONAL_PATHS = ("/account", "/admin", "/moderation", "/mail")
+
+# The Content-Security-Policy of a stored file served as it is (an image): nothing loads from
+# it, and no other site may frame it.
+FILE_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 # No limit looks further back than this; older hits are deleted as new ones arrive.
 MAX_WINDOW = dt.timedelta(days=1)
@@ -184,12 +188,15 @@ def is_safe_redirect(target: str | None) -> TypeGuard[str]:
 
 
 def no_store_when_personal(response: Response) -> Response:
-    """Pages made for a logged-in person (their drafts, the moderation queue, admin) are never
-    kept by the browser or a proxy: after log-out, Back or a shared computer's cache must not
-    show them. Responses that set their own caching (static files, images) keep it."""
+    """Pages made for a logged-in person (their drafts, the moderation queue, admin) and pages
+    reached by a personal signed link (an unsubscribe or follow link carries the address it
+    was sent to) are never kept by the browser or a proxy: after log-out, Back or a shared
+    computer's cache must not show them. Responses that set their own caching (static files,
+    images) keep it."""
     if request.endpoint == "static" or "Cache-Control" in response.headers:
         return response
-    if current_user.is_authenticated or request.path.startswith(PERSONAL_PATHS):
+    by_link = bool(request.view_args and "token" in request.view_args)
+    if current_user.is_authenticated or by_link or request.path.startswith(PERSONAL_PATHS):
         response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -142,8 +142,7 @@ def db(app: Any) -> Iterator[Any]:
     session.close()
 
 
-@pytest.fixture
-def users(app: Any) -> dict[str, Any]:
+def create_users(app: Any) -> dict[str, Any]:
     """One account per role (plus a second official without a process), committed."""
     from pb.accounts import services
     from pb.accounts.models import Role
@@ -162,6 +161,11 @@ def users(app: Any) -> dict[str, Any]:
             out[key] = user
         session.commit()
     return out
+
+
+@pytest.fixture
+def users(app: Any) -> dict[str, Any]:
+    return create_users(app)
 
 
 def login(client: Any, key: str) -> Any:
@@ -204,8 +208,8 @@ def process_changes(**fields: Any) -> Any:
     return ProcessChanges(fields=base, areas=areas, categories=categories, phases=phases)
 
 
-@pytest.fixture
-def make_process(app: Any, users: dict[str, Any]) -> Any:
+def process_factory(app: Any, users: dict[str, Any]) -> Any:
+    """Make a process (``process_changes``), with the ``official`` account its official."""
     from pb.db import get_session
     from pb.processes import services
 
@@ -218,6 +222,11 @@ def make_process(app: Any, users: dict[str, Any]) -> Any:
             return process
 
     return factory
+
+
+@pytest.fixture
+def make_process(app: Any, users: dict[str, Any]) -> Any:
+    return process_factory(app, users)
 
 
 def csrf_token(html: str) -> str:

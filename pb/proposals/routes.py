@@ -47,7 +47,7 @@ from pb.proposals.models import (
     ProposalStatus,
     valid_id,
 )
-from pb.security import extend_csp, login_required
+from pb.security import FILE_CSP, extend_csp, login_required
 from pb.web import attempt, status_for
 
 bp = Blueprint("proposals", __name__)
@@ -316,7 +316,7 @@ def image(name: str) -> Any:
     ext = name.rsplit(".", 1)[-1]
     response = Response(path.read_bytes(), mimetype=images.MIMETYPES[ext])
     response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    response.headers["Content-Security-Policy"] = FILE_CSP
     response.headers["Content-Disposition"] = "inline"
     return response
 

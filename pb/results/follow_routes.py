@@ -23,7 +23,7 @@ from pb.processes.services import load_process
 from pb.proposals import images
 from pb.results import feedback, followup
 from pb.results.models import ProjectUpdate
-from pb.security import csrf_exempt, login_required
+from pb.security import FILE_CSP, csrf_exempt, login_required
 from pb.web import attempt
 
 bp = Blueprint("followup", __name__)
@@ -181,7 +181,7 @@ def photo(slug: str, name: str) -> Any:
     if path is None or row is None or row.project_id not in funded:
         abort(404)
     response = Response(path.read_bytes(), mimetype=images.MIMETYPES[name.rsplit(".", 1)[-1]])
-    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    response.headers["Content-Security-Policy"] = FILE_CSP
     response.headers["Content-Disposition"] = "inline"
     return response
 
