@@ -59,8 +59,12 @@ if _mesc is not None and getattr(_mesc, "VERSION", None) != _MESC_VERSION:  # pr
     _mesc = None
 
 TOL = 1e-9
-# add1 tries to pass over steps (see add1) once its steps have taken this many CPU seconds.
+# add1 tries to pass over steps (see add1) once its steps have taken this many CPU seconds,
+# or from the start where each voter's start budget is at least TINY_UNIT currency units, and
+# only after UNCHANGED steps in a row with the same cost.
 SKIP_AFTER = 0.5
+TINY_UNIT = 10_000
+UNCHANGED = 4
 # run_cost uses its lean loop on Python lists when every project has at most SMALL_SUPPORTERS
 # supporter groups (then Python's per-element cost is below numpy's per-call cost).
 SMALL_GROUPS = 2000
@@ -659,8 +663,10 @@ def add1(
     Steps are computed one by one, except that a stretch of steps may be passed over when it is
     proved that every run in it funds the same projects as the run at its start, so costs the
     same, within budget (:func:`_replay` with ``lo``). That is tried once the steps have taken
-    :data:`SKIP_AFTER` CPU seconds (then a try is cheap beside them) and the cost has not
-    changed for 8 steps; ``skip=False`` computes every step.
+    :data:`SKIP_AFTER` CPU seconds (then a try is cheap beside them), or from the start where
+    the unit is tiny (each voter's start is at least :data:`TINY_UNIT` units: decided from the
+    data, so the steps computed do not depend on the machine), and the cost has not changed for
+    :data:`UNCHANGED` steps; ``skip=False`` computes every step.
     """
     b0 = Fraction(budget, voters)
     supported = [j for j in range(problem.m) if problem.utot[j] > 0]
@@ -676,22 +682,31 @@ def add1(
     k = 0
     skipper = _Skipper(problem, budget, step, voters)
     problem.skipped = 0
+    # A tiny unit (each voter's start is TINY_UNIT units or more): tens of thousands of steps
+    # are coming, so skipping is tried from the start. Decided from the data alone, so the
+    # steps computed, and the time taken, do not depend on the machine's speed.
+    eager = budget >= TINY_UNIT * step
     began = time.process_time()
-    trying = 0.0  # CPU seconds in tries
     unchanged = 0  # steps in a row with the same cost
+    changed_at = 0  # the last step whose cost differs from the step before
     while True:
         if progress is not None:
             progress(k, last_cost)
-        now = time.process_time()
-        if skip and unchanged >= 8 and now - began >= SKIP_AFTER:
-            computed = k + 1 - skipper.skipped
-            k = skipper.skip(k, (now - began - trying) / computed)
-            trying += time.process_time() - now
+        if (
+            skip
+            and unchanged >= UNCHANGED
+            and (eager or time.process_time() - began >= SKIP_AFTER)
+            and skipper.due(k, changed_at)
+        ):
+            k = skipper.skip(k)
             problem.skipped = skipper.skipped
         cost = problem.cost_at(budget + (k + 1) * step, voters)
         if cost > budget:
             return problem.run(b0 + k * unit, record=record), k, False
-        unchanged = unchanged + 1 if cost == last_cost else 0
+        if cost == last_cost:
+            unchanged += 1
+        else:
+            unchanged, changed_at = 0, k + 1
         last_cost, k = cost, k + 1
 
 
@@ -849,13 +864,26 @@ class _Skipper:
     """Passes over add1 steps whose runs provably fund what the current step's run funds.
 
     From step k it runs MES once (the winners), replays it at k, then proves stretches
-    ``gap`` steps ahead, starting with 8 steps, doubling ``gap`` after each proof (except the
-    first proof after a failure: the provable length is then near) and halving it after each
-    failure, each proof starting where the last one ended; below 2 steps it stops, and the
+    ``gap`` steps ahead, starting with 8 steps, doubling ``gap`` after each proof while no proof
+    of this try failed, and after :data:`STREAK` proofs in a row since the last failure (the
+    provable length is then near: doubling sooner fails every third replay), and halving it
+    after each failure, each proof starting where the last one ended; below 2 steps it stops, and the
     next steps are computed one by one (the winners are about to change) until it tries
     again. (A failed proof costs a replay and passes over nothing, so the stretch starts small
     and grows, rather than starting large and failing down.)
+
+    When to try again is decided by counting, never by timing: a replay costs about what a
+    step costs, a run of MES with records about :data:`RUN_COST` steps. A try that passed over
+    more steps than it cost is followed by another soon; one that did not waits longer. And
+    since a try ends where the proofs stop (in practice a few steps before the winners change),
+    the next one waits for the cost to change (the sign that the winners did) or for
+    :data:`RETRY` steps, whichever comes first: trying again with the same winners just before
+    their change mostly fails.
     """
+
+    RUN_COST = 3
+    RETRY = 12
+    STREAK = 4  # proofs in a row, after a failure, before gap doubles again
 
     def __init__(self, problem: MESProblem, budget: int, step: int, voters: int) -> None:
         self.problem = problem
@@ -864,37 +892,45 @@ class _Skipper:
         self.voters = voters
         self.wait = 4  # steps computed one by one before the next try
         self.next_try = 0
+        self.ended = -1  # where the last try ended
         self.skipped = 0  # steps passed over (for tests and benchmarks)
+        self.replays = 0  # replays made (for tests and benchmarks)
 
     def start(self, k: int) -> Fraction:
         return Fraction(self.budget + k * self.step, self.voters)
 
-    def skip(self, k: int, step_seconds: float) -> int:
-        """The last step of a proved stretch from ``k`` (``k`` itself when none is);
-        ``step_seconds`` is what a step computed one by one takes."""
+    def due(self, k: int, changed_at: int) -> bool:
+        """Whether to try at step ``k``; ``changed_at`` is the last step whose cost differs
+        from the step before it."""
         if k < self.next_try:
-            return k
-        began = time.process_time()
+            return False
+        return self.ended < 0 or changed_at > self.ended or k >= self.ended + self.RETRY
+
+    def skip(self, k: int) -> int:
+        """The last step of a proved stretch from ``k`` (``k`` itself when none is)."""
         problem = self.problem
         funded = problem.run(self.start(k)).funded
         lo = _replay(problem, funded, self.start(k))
-        position, gap, failed = k, 8, False
+        replays = 1
+        position, gap, streak = k, 8, self.STREAK
         while lo is not None and gap >= 2:
             up = _replay(problem, funded, self.start(position + gap), lo)
+            replays += 1
             if up is not None:
-                # Right after a failure the provable length is near: keep the stretch once.
                 position, lo = position + gap, up
-                gap = gap if failed else gap * 2
-                failed = False
+                streak += 1
+                if streak >= self.STREAK:
+                    gap = gap * 2
             else:
                 gap //= 2
-                failed = True
+                streak = 0
         skipped = position - k
         self.skipped += skipped
-        # Worth it (the steps passed over would have taken longer than the try): try again
+        self.replays += replays
+        # Worth it (the steps passed over outnumber what the try cost, in steps): try again
         # soon. Little or nothing gained: wait longer, much longer when the try cost more
-        # than it saved (cheap steps, or a unit not small enough for the bound).
-        saved = skipped * step_seconds - (time.process_time() - began)
+        # than it saved (a unit not small enough for the bound).
+        saved = skipped - replays - self.RUN_COST
         if saved <= 0:
             self.wait = min(4 * self.wait, 1024)
         elif skipped >= 32:
@@ -902,4 +938,5 @@ class _Skipper:
         else:
             self.wait = min(2 * self.wait, 32)
         self.next_try = position + self.wait
+        self.ended = position
         return position

@@ -9,6 +9,7 @@ skipping (forced from the first step) against plain 1-unit stepping, step for st
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from fractions import Fraction
 
 import pytest
@@ -229,3 +230,41 @@ def test_skipping_equals_plain_stepping_on_random_elections(
         add1_both(small, tie_break)
     finally:
         mes.SKIP_AFTER = previous
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_tiny_unit_skips_from_the_start_with_the_outcome_of_plain_stepping(seed: int) -> None:
+    # Each voter starts with over mes.TINY_UNIT units: skipping is tried from the first steps,
+    # whatever the time taken (no SKIP_AFTER patched here), and must not change the outcome.
+    election = look_alike(300 + seed, voters=150 + 30 * seed, projects=7 + seed, scale=40_000)
+    ctx = _Context(election, "cheaper-first" if seed % 2 else "lexicographic", None)
+    assert ctx.budget >= mes.TINY_UNIT * ctx.scale * ctx.n
+    steps, skipped = add1_both(election, ctx.tie_break)
+    assert steps > 10_000
+    assert skipped > steps // 2
+
+
+def test_which_steps_are_computed_does_not_depend_on_timing() -> None:
+    # Where the unit is tiny the schedule of tries is decided by counting: two counts of the
+    # same election pass over exactly the same steps with the same replays.
+    election = look_alike(310, voters=180, projects=9, scale=40_000)
+    seen = []
+    for _ in range(2):
+        ctx = _Context(election, "lexicographic", None)
+        counted: list[int] = []
+        original = ctx.problem.cost_at
+
+        def cost_at(
+            numerator: int,
+            denominator: int,
+            original: Callable[[int, int], int] = original,
+            counted: list[int] = counted,
+        ) -> int:
+            counted.append(numerator)
+            return original(numerator, denominator)
+
+        ctx.problem.cost_at = cost_at  # type: ignore[method-assign]
+        run, k, _ = mes.add1(ctx.problem, ctx.budget, ctx.n, ctx.scale)
+        seen.append((k, run.funded, ctx.problem.skipped, counted))
+    assert seen[0] == seen[1]
+    assert seen[0][2] > 0
