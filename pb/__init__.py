@@ -24,7 +24,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # library researchers use) loads no web framework.
     from flask import Flask, Response
 
-    from pb.wrappers import PBRequest
+    from pb.wrappers import PBRequest, RowIdConverter
 
     instance_path = Path(os.environ.get("PB_INSTANCE_PATH") or ROOT / "instance").resolve()
     app = Flask(
@@ -34,6 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.request_class = PBRequest
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     settings = pb_config.load(instance_path, test_config)
     app.config.update(settings)
     app.config.update(
