@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
@@ -50,7 +51,17 @@ class Shots:
     def __call__(self, page: Any, name: str) -> None:
         self.n += 1
         path = self.dir / f"{self.n:02d}-{name}.png"
-        page.screenshot(path=str(path), animations="disabled", caret="hide")
+        # Chromium now and then answers "Unable to capture screenshot" on a loaded machine
+        # (seen twice with two test workers beside other work); a picture is documentation,
+        # not a check, so it is tried again a few times before the journey fails.
+        for attempt in range(4):
+            try:
+                page.screenshot(path=str(path), animations="disabled", caret="hide")
+                break
+            except PlaywrightError:
+                if attempt == 3:
+                    raise
+                page.wait_for_timeout(500)
         self.taken.append(path)
 
 
