@@ -67,6 +67,8 @@ class AuditAction(enum.StrEnum):
     VOTING_EXTEND = "voting.extend"
     RESULTS_PUBLISH = "results.publish"  # rule, tie-break, seed, file hashes
     RESULTS_IMPORT = "results.import"  # a process made from a pabulib file
+    FOLLOWUP_STATUS = "followup.status"  # a funded project's status and progress
+    FOLLOWUP_UPDATE = "followup.update"  # a dated update on a funded project
 
 
 # What each action means, for the people who read the log (the code stays in the data).
@@ -104,6 +106,8 @@ ACTION_LABELS = {
     AuditAction.VOTING_EXTEND: _l("Voting extended"),
     AuditAction.RESULTS_PUBLISH: _l("Results counted and published"),
     AuditAction.RESULTS_IMPORT: _l("Process imported from a pabulib file"),
+    AuditAction.FOLLOWUP_STATUS: _l("Follow-up status of a funded project set"),
+    AuditAction.FOLLOWUP_UPDATE: _l("Follow-up update on a funded project written"),
 }
 
 

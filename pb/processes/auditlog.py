@@ -359,6 +359,12 @@ PRESENTERS: dict[str, Presenter] = {
     AuditAction.VOTING_EXTEND: _extend,
     AuditAction.RESULTS_PUBLISH: _publish,
     AuditAction.RESULTS_IMPORT: _simple(_l("%(who)s made the process from a pabulib file.")),
+    AuditAction.FOLLOWUP_STATUS: _simple(
+        _l("%(who)s set the follow-up status of a funded project.")
+    ),
+    AuditAction.FOLLOWUP_UPDATE: _simple(
+        _l("%(who)s wrote a follow-up update on a funded project.")
+    ),
 }
 
 

@@ -139,7 +139,8 @@ def set_status(slug: str, project_id: int) -> Any:
     with attempt(session) as done:
         followup.set_status(session, process, project_id, status=form.get("status", ""),
                             progress=form.get("progress", "")[:20],
-                            reason=form.get("reason", ""), now=utcnow())  # fmt: skip
+                            reason=form.get("reason", ""), actor=current_user,
+                            now=utcnow())  # fmt: skip
     if done.error:
         return _page(process, done.status, errors={project_id: done.message},
                      typed={project_id: form})  # fmt: skip

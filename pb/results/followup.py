@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from pb.audit import AuditAction, record
 from pb.errors import Invalid, NotAllowed
 from pb.mail.services import enqueue, normalize
 from pb.processes.models import Process
@@ -137,9 +138,10 @@ def set_status(
     status: str,
     progress: str,
     reason: str,
+    actor: Any,
     now: dt.datetime,
 ) -> ProjectProgress:
-    """Set a funded project's status and progress, and tell its followers."""
+    """Set a funded project's status and progress (audited), and tell its followers."""
     project = _funded_project(session, process, project_id)
     if status not in STATUSES:
         raise BadStatus()
@@ -151,9 +153,14 @@ def set_status(
     if row is None:
         row = ProjectProgress(project_id=project.id)
         session.add(row)
+    before = (row.status, row.progress)
     row.status, row.progress, row.updated_at = status, percent, now
     row.reason = reason if status == "cancelled" else ""
     session.flush()
+    record(session, AuditAction.FOLLOWUP_STATUS, actor=actor, subject=project,
+           process_id=process.id, reason=row.reason,
+           data={"project": project.code, "status": [before[0], status],
+                 "progress": [before[1], percent]})  # fmt: skip
     tell(session, process, project, "status", row=row)
     return row
 
@@ -177,6 +184,8 @@ def add_update(
                            created_at=now, body=body, image=image)  # fmt: skip
     session.add(update)
     session.flush()
+    record(session, AuditAction.FOLLOWUP_UPDATE, actor=actor, subject=project,
+           process_id=process.id, data={"project": project.code, "photo": bool(image)})  # fmt: skip
     tell(session, process, project, "update", update=update)
     return update
 

@@ -83,6 +83,25 @@ def test_status_progress_updates_page_feed_and_mail(
     contents = [e.findtext(f"{ATOM}content") for e in root.iter(f"{ATOM}entry")]
     assert "The ground is contaminated." in contents
 
+    # Each change is on record: who, which project, before and after (issue #12: every change).
+    from pb.audit import AuditAction, AuditEvent
+
+    events = db.scalars(sa.select(AuditEvent).where(AuditEvent.action.like("followup.%"))
+                        .order_by(AuditEvent.id)).all()  # fmt: skip
+    assert [ev.action for ev in events] == [
+        AuditAction.FOLLOWUP_STATUS,
+        AuditAction.FOLLOWUP_UPDATE,
+        AuditAction.FOLLOWUP_STATUS,
+    ]
+    assert events[0].data == {"project": "p1", "status": [None, "in_progress"],
+                              "progress": [None, 40]}  # fmt: skip
+    assert events[1].data == {"project": "p1", "photo": True}
+    assert events[2].reason == "The ground is contaminated."
+    assert all(ev.actor_id == users["admin"].id and ev.process_id == vote.process_id for ev in events)
+    log = admin.get(f"/admin/processes/{vote.slug}/audit?lang=en").text
+    assert "set the follow-up status of a funded project." in log
+    assert "wrote a follow-up update on a funded project." in log
+
     _send(app)
     by_to: dict[str, list[str]] = {}
     for msg in smtp_server.messages:
@@ -143,6 +162,10 @@ def test_bad_follow_up_changes_nothing(
     assert r.status_code == 403
     assert db.scalar(sa.select(sa.func.count()).select_from(ProjectProgress)) == 0
     assert db.scalar(sa.select(sa.func.count()).select_from(ProjectUpdate)) == 0
+    from pb.audit import AuditEvent
+
+    refused = sa.select(sa.func.count()).where(AuditEvent.action.like("followup.%"))
+    assert db.scalar(refused) == 0  # a refused change leaves nothing on record
     assert db.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == queued
 
 
