@@ -97,7 +97,9 @@ def test_status_progress_updates_page_feed_and_mail(
                               "progress": [None, 40]}  # fmt: skip
     assert events[1].data == {"project": "p1", "photo": True}
     assert events[2].reason == "The ground is contaminated."
-    assert all(ev.actor_id == users["admin"].id and ev.process_id == vote.process_id for ev in events)
+    assert all(
+        ev.actor_id == users["admin"].id and ev.process_id == vote.process_id for ev in events
+    )
     log = admin.get(f"/admin/processes/{vote.slug}/audit?lang=en").text
     assert "set the follow-up status of a funded project." in log
     assert "wrote a follow-up update on a funded project." in log
