@@ -55,7 +55,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
 
-from benchmarks.voting import SLUG, Client, _setup
+from benchmarks.voting import SLUG, Client, _setup, benchmark_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -208,18 +208,11 @@ def _integrity(engine: sa.Engine) -> str:
 
 
 def _check(url: str, instance: Path, tally: Tally) -> dict[str, Any]:
-    os.environ["PB_INSTANCE_PATH"] = str(instance)
-    from pb import create_app
-    from pb.db import get_engine, get_session
-    from pb.processes import services as processes
+    from pb.db import get_engine
     from pb.voting import codes, services
     from pb.voting.models import Ballot, HeldBallot, VotingCode
 
-    app = create_app({"ENV": "development", "DATABASE_URL": url})
-    with app.test_request_context():
-        session = get_session()
-        process = processes.get_by_slug(session, SLUG)
-        assert process is not None
+    with benchmark_process(url, instance) as (session, process):
         integrity = _integrity(get_engine())
 
         def receipts_in(model: Any) -> list[str]:

@@ -33,6 +33,7 @@ The last line is JSON: {"engine", "casts_per_s", "bare_inserts_per_s", "ratio", 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import http.client
 import json
@@ -45,6 +46,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -312,18 +314,28 @@ def _bare_inserts(url: str, total: int, threads: int) -> tuple[float, float, flo
     return per * threads / wall, cpu, db_cpu
 
 
-def _check(url: str, instance: Path, receipts: list[str]) -> dict[str, int]:
+@contextlib.contextmanager
+def benchmark_process(url: str, instance: Path) -> Iterator[tuple[Any, Any]]:
+    """The benchmark's database session and process, in an app of its own (for the checks
+    after a run; crash.py uses it too)."""
     os.environ["PB_INSTANCE_PATH"] = str(instance)
     from pb import create_app
-    from pb.db import get_engine, get_session
+    from pb.db import get_session
     from pb.processes import services as processes
-    from pb.voting import services
 
     app = create_app({"ENV": "development", "DATABASE_URL": url})
     with app.test_request_context():
         session = get_session()
         process = processes.get_by_slug(session, SLUG)
         assert process is not None
+        yield session, process
+
+
+def _check(url: str, instance: Path, receipts: list[str]) -> dict[str, int]:
+    from pb.db import get_engine
+    from pb.voting import services
+
+    with benchmark_process(url, instance) as (session, process):
         services.mix(session, process.id, everything=True)
         session.commit()
         found = sum(1 for r in receipts if services.receipt_found(session, process, r))
