@@ -203,11 +203,24 @@ def _role(ev: AuditEvent, ctx: Context) -> Line:
                   who=_who(ev, ctx), whom=ctx.person(ev.subject_id), old=old, new=new))  # fmt: skip
 
 
+_EASY = frozenset({"easy_sv", "easy_en"})
+
+
 def _update(ev: AuditEvent, ctx: Context) -> Line:
     data = ev.data or {}
     if not data:
         return Line(_("%(who)s saved the process without changes.", who=_who(ev, ctx)))
+    if set(data) <= _EASY:
+        return Line(_("%(who)s changed the easy-to-read summary of the process.",
+                      who=_who(ev, ctx)), _changes(data))  # fmt: skip
     return Line(_("%(who)s changed the process.", who=_who(ev, ctx)), _changes(data))
+
+
+def _project_easy(ev: AuditEvent, ctx: Context) -> Line:
+    data = dict(ev.data or {})
+    project = data.pop("project", None) or "—"
+    return Line(_("%(who)s changed the easy-to-read summary of project %(project)s.",
+                  who=_who(ev, ctx), project=project), _changes(data))  # fmt: skip
 
 
 def _create(ev: AuditEvent, ctx: Context) -> Line:
@@ -338,6 +351,7 @@ PRESENTERS: dict[str, Presenter] = {
     AuditAction.PROPOSAL_REJECT: _simple(_l("%(who)s said no to proposal #%(id)s.")),
     AuditAction.PROPOSAL_MERGE: _merge,
     AuditAction.PROJECT_MOVE: _move,
+    AuditAction.PROJECT_EASY: _project_easy,
     AuditAction.PROJECT_REORDER: _simple(
         _l("%(who)s changed the order of the ballot."), details=False
     ),

@@ -186,9 +186,13 @@ def _snapshot(process: Process) -> dict[str, Any]:
         for a in process.areas
     ]
     snap["categories"] = [[c.name_sv, c.name_en] for c in process.categories]
+    # In UTC: a time read back from the database and the same time from the form (in
+    # Stockholm's zone) are one moment, and must not read as a change.
     snap["phases"] = {
-        p.kind.value: [p.starts_at.isoformat(), p.ends_at.isoformat()] for p in process.phases
-    }
+        p.kind.value: [p.starts_at.astimezone(dt.UTC).isoformat(),
+                       p.ends_at.astimezone(dt.UTC).isoformat()]
+        for p in process.phases
+    }  # fmt: skip
     return snap
 
 

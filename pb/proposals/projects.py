@@ -108,15 +108,22 @@ def ballot(session: Session, process: Process, area: Area | None = None) -> list
 
 
 def set_easy(session: Session, process: Process, project: Project, easy_sv: str, easy_en: str,
-             now: dt.datetime) -> bool:  # fmt: skip
+             actor: Any, now: dt.datetime) -> bool:  # fmt: skip
     """Set a project's easy-to-read summaries (until the ballot freezes: then voters may
-    already have read them). Returns whether anything changed. Raises ``BallotFrozen``."""
+    already have read them). A change is audited with each changed text before and after;
+    a save that changes nothing records nothing. Returns whether anything changed. Raises
+    ``BallotFrozen``."""
     _check_open(process, now)
     _check_project(process, project)
-    easy_sv, easy_en = easy_sv.strip(), easy_en.strip()
-    if (project.easy_sv, project.easy_en) == (easy_sv, easy_en):
+    after = {"easy_sv": easy_sv.strip(), "easy_en": easy_en.strip()}
+    diff = {k: [getattr(project, k), v] for k, v in after.items() if getattr(project, k) != v}
+    if not diff:
         return False
-    project.easy_sv, project.easy_en = easy_sv, easy_en
+    project.easy_sv, project.easy_en = after["easy_sv"], after["easy_en"]
+    record(
+        session, AuditAction.PROJECT_EASY, actor=actor, subject=project, process_id=process.id,
+        data={"project": project.code, **diff},
+    )  # fmt: skip
     session.flush()
     return True
 

@@ -153,7 +153,8 @@ def ballot_projects(slug: str) -> Any:
         if form.validate_on_submit():
             with attempt(db) as done:
                 changed = projects.set_easy(db, process, project, form.easy_sv.data or "",
-                                            form.easy_en.data or "", utcnow())  # fmt: skip
+                                            form.easy_en.data or "", current_user,
+                                            utcnow())  # fmt: skip
             if done.ok:
                 flash(_("Saved.") if changed else _("Nothing was changed."), "success")
                 return redirect(url_for(".ballot_projects", slug=slug) + f"#project-{project.code}",
