@@ -1,18 +1,20 @@
 """Voting codes by e-mail (self-service), and receipts by e-mail.
 
-When a process offers the ``email`` code channel, a person asks for a code in two steps:
+When a process offers the ``email`` code channel, a person asks for a code through a short
+question flow (GOV.UK's pattern, ``pb.voting.selfservice_routes``): a start page, one
+question per page — the connection that makes them eligible, their age band, their district
+(``questions``: only where the process has more than one), their address — and a page to
+check the answers. Then:
 
-1. they read the eligibility rules and give their address; ``request_link`` mails them a
-   signed link, valid for two hours, that carries only ``address_key`` (a keyed HMAC of
-   the address under the pepper) — never the address nor anything declared, because links
-   end up in access logs;
-2. through the link they declare the connection that makes them eligible, their age band
-   and (in a process with districts) their district, and type their address again;
-   ``issue_by_email`` checks the address against the link, the declaration with the
-   process's own ``Eligibility.check``, and that the address got no code yet, then issues
-   one code (bound to the district) in the process's e-mail batch for that district,
-   records the keyed claim (``EmailClaim``: no address, no code, no time) and mails the
-   code.
+1. ``request_link`` checks the declaration (``check_declaration``, the process's own
+   ``Eligibility.check``) and mails a signed link, valid for two hours, that carries only
+   ``address_key`` (a keyed HMAC of the address under the pepper) — never the address nor
+   anything declared, because links end up in access logs;
+2. through the link (the answers wait in the person's own session, or are asked again in
+   the browser that opened it) ``issue_by_email`` checks the address against the link, the
+   declaration again, and that the address got no code yet, then issues one code (bound to
+   the district) in the process's e-mail batch for that district, records the keyed claim
+   (``EmailClaim``: no address, no code, no time) and mails the code.
 
 Every mail here is *secret* (``pb.mail.services.enqueue(secret=True)``): wiped from the
 outbox once sent. The declared age band and connection are not stored with the code (see
@@ -122,13 +124,23 @@ def _locale(locale: str | None) -> str:
 
 
 def request_link(
-    session: Session, process: Process, address: str, *, locale: str | None, now: dt.datetime
+    session: Session,
+    process: Process,
+    address: str,
+    declared: Declaration | None = None,
+    *,
+    locale: str | None,
+    now: dt.datetime,
 ) -> str:
-    """Mail a confirmation link to the address; returns its ``address_key``. The answer is
-    the same whether or not the address already has a code (so nobody learns that from
-    the page): the step behind the link says so, to whoever reads that mailbox."""
+    """Mail a confirmation link to the address; returns its ``address_key``. A declaration,
+    when given, is checked first (``check_declaration``), so that nobody waits for a link
+    to learn that they may not vote. The answer is the same whether or not the address
+    already has a code (so nobody learns that from the page): the step behind the link says
+    so, to whoever reads that mailbox."""
     _check_open(process, now)
     normal = normalize(address)
+    if declared is not None:
+        check_declaration(process, declared)
     key = address_key(process, normal)
     token = tokens.dumps("voting-email", {"p": process.id, "k": key})
     url = _absolute("voting.email.confirm", slug=process.slug, token=token)
@@ -162,38 +174,74 @@ def link_key(process: Process, token: str) -> str:
 
 @dataclass(frozen=True)
 class Declaration:
-    """What the person declares to get a code: bands only."""
+    """What the person declares to get a code: bands only. ``none_of_these``: they said
+    that none of the process's connections is theirs."""
 
     connection: Connection | None
     age_band: AgeBand | None
     district: str | None
+    none_of_these: bool = False
 
 
-def check_declaration(process: Process, declared: Declaration) -> str | None:
+def districts(process: Process) -> tuple[str, ...]:
+    """The slugs of the districts a code by e-mail can be bound to (none without areas)."""
+    return tuple(a.slug for a in Contract.of(process).districts)
+
+
+def questions(process: Process) -> tuple[str, ...]:
+    """The questions this process asks, in order. The district is asked only where there
+    is a choice: with one district, that one is the answer (``given_district``)."""
+    asked = ("connection", "age", "district", "address")
+    return asked if len(districts(process)) > 1 else tuple(q for q in asked if q != "district")
+
+
+def given_district(process: Process) -> str | None:
+    """The district a process with exactly one gives everybody, else None."""
+    found = districts(process)
+    return found[0] if len(found) == 1 else None
+
+
+def check_declaration(
+    process: Process, declared: Declaration, *, complete: bool = True
+) -> str | None:
     """Check the declaration with the process's own ``Eligibility.check`` (a band counts
-    as its oldest age); returns the district's slug (None in a process without districts)."""
-    contract = Contract.of(process)
-    eligibility = contract.eligibility
-    if declared.connection is None:
-        raise Invalid(_("Choose what makes you eligible."))
-    if declared.age_band is None:
-        raise Invalid(_("Choose your age."))
-    districts = tuple(a.slug for a in contract.districts)
-    district = declared.district or None
-    if districts and district not in districts:
+    as its oldest age); returns the district's slug (None in a process without districts).
+    With ``complete=False`` (one question answered at a time) only the parts given are
+    checked, so that a person hears at once that an answer rules them out."""
+    eligibility = Contract.of(process).eligibility
+    known = districts(process)
+    district = declared.district or given_district(process)
+    if complete:
+        if declared.connection is None and not declared.none_of_these:
+            raise Invalid(_("Choose what makes you eligible."))
+        if declared.age_band is None:
+            raise Invalid(_("Choose your age."))
+        if known and district not in known:
+            raise Invalid(_("Choose the district you vote in."))
+    elif district is not None and district not in known:
         raise Invalid(_("Choose the district you vote in."))
-    if not districts:
+    if not known:
         district = None
-    for problem in eligibility.check(
-        age=declared.age_band.highest, connections={declared.connection}, area=district,
-        areas=districts,
-    ):  # fmt: skip
+    age = declared.age_band.highest if declared.age_band is not None else None
+    given = {"too_young": age is not None,
+             "no_connection": declared.connection is not None or declared.none_of_these,
+             "no_area": district is not None}  # fmt: skip
+    connections = {declared.connection} if declared.connection is not None else set()
+    for problem in eligibility.check(age=age, connections=connections, area=district,
+                                     areas=known):  # fmt: skip
+        if not complete and not given.get(problem.code, True):
+            continue
         if problem.code == "too_young":
             raise NotAllowed(
                 _("You must be at least %(age)s years old to vote.", age=eligibility.min_age)
             )
         if problem.code == "no_connection":
-            raise NotAllowed(_("Only people with one of the connections listed above may vote."))
+            raise NotAllowed(
+                _(
+                    "You can get a code only if at least one of the connections in "
+                    "the list is true for you."
+                )
+            )
         raise NotAllowed(_("Choose the district you vote in."))
     return district
 

@@ -184,6 +184,7 @@ def demo(app: Any) -> dict[str, Any]:
     """The demo's data, plus one voting code for each walk and the proposal ids."""
     import sqlalchemy as sa
 
+    from pb import tokens
     from pb.accounts.models import User
     from pb.db import get_session, utcnow
     from pb.demo import load_demo
@@ -199,6 +200,9 @@ def demo(app: Any) -> dict[str, Any]:
         lund = get_by_slug(session, LUND)
         assert dalby is not None and lund is not None
         admin = session.scalar(sa.select(User).where(User.email == ADMIN[0]))
+        # Dalby hands out codes at school and the library; for this walk, by e-mail too.
+        dalby.code_channels = [*dalby.code_channels, CodeChannel.EMAIL.value]
+        link = tokens.dumps("voting-email", {"p": dalby.id, "k": "not-this-address"})
         codes = voting.issue_codes(
             session, dalby, count=len(VARIANTS), channel=CodeChannel.SCHOOL,
             purpose="browser test", actor=admin, now=utcnow(),
@@ -210,7 +214,7 @@ def demo(app: Any) -> dict[str, Any]:
             ).order_by(Proposal.id)
         )  # fmt: skip
         session.commit()
-    return {"codes": list(codes), "proposal": proposal}
+    return {"codes": list(codes), "proposal": proposal, "link": link}
 
 
 def _public(w: Walk, proposal: int) -> None:
@@ -240,6 +244,33 @@ def _voter(w: Walk, code: str) -> None:
     page.locator("#cast").click()
     page.wait_for_selector("#receipt")
     w.check("vote-4-receipt")
+
+
+def _email(w: Walk, address: str, link: str) -> None:
+    """A code by e-mail: the start page, one question a page (one with an error), check your
+    answers, the link sent; the mailed link with answers for another address, and in a
+    browser without answers."""
+    page = w.go(f"/p/{DALBY}/vote/email", "email-0-start", action="#start")
+    page.locator("#start").click()
+    w.check("email-1-connection")
+    submit = page.locator("main form button[type=submit]")
+    submit.click()  # nothing chosen
+    w.check("email-1-connection-error")
+    page.locator("input[name=answer]").first.check()
+    submit.click()
+    w.check("email-2-age")
+    page.locator("input[name=answer][value='16-17']").check()
+    submit.click()
+    w.check("email-3-address")
+    page.fill("#answer", address)
+    submit.click()
+    w.check("email-4-check-your-answers")
+    page.locator("#send").click()
+    page.wait_for_selector("#email-sent")
+    w.check("email-5-sent")
+    w.go(f"/p/{DALBY}/vote/email/{link}", "email-6-link-other-address")
+    w.context.clear_cookies()
+    w.go(f"/p/{DALBY}/vote/email/{link}", "email-7-link-no-answers")
 
 
 def _participant(w: Walk, first: bool) -> None:
@@ -300,6 +331,7 @@ def test_every_page_fits_a_phone_reads_in_order_and_passes_axe(
         try:
             _public(w, demo["proposal"])
             _voter(w, demo["codes"][i])
+            _email(w, f"walk{i}@example.org", demo["link"])
             _participant(w, first=i == 0)
             _official(w)
             _admin(w)

@@ -1,6 +1,8 @@
 """A voting code by e-mail in a real headless Chromium on a 390 px phone, in Swedish: the
-rules and the address, the mailed link (through a real SMTP server on loopback), the
-declaration, the mailed code's link to the ballot, the cast, and the receipt by e-mail."""
+start page, one question per page, "check your answers" with a change, the mailed link
+(through a real SMTP server on loopback) opened in another browser (the mail app's), where
+the questions come again, the mailed code's link to the ballot, the cast, and the receipt by
+e-mail. No JavaScript is needed for any of it (the first browser has it turned off)."""
 
 from __future__ import annotations
 
@@ -36,27 +38,57 @@ def test_a_code_by_email_on_a_phone_in_swedish(
     browser: Any, live_server: str, app: Any, make_process: Any, smtp_server: Any
 ) -> None:
     vote = make_vote(app, make_process, slug="epost-e2e", code_channels=["school", "email"])
-    context = browser.new_context(locale="sv-SE", viewport={"width": 390, "height": 844},
-                                  is_mobile=True, has_touch=True)  # fmt: skip
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    phone = {"locale": "sv-SE", "viewport": {"width": 390, "height": 844}, "is_mobile": True,
+             "has_touch": True}  # fmt: skip
+    # The browser asking for the code runs no JavaScript at all.
+    asking = browser.new_context(java_script_enabled=False, **phone)
+    page = asking.new_page()
     page.goto(f"{live_server}/p/{vote.slug}/vote?lang=sv")
     page.get_by_role("link", name="Ingen kod? Få en med mejl").click()
-    expect(page.locator("main")).to_contain_text("Innan du röstar")
+    expect(page.locator("main")).to_contain_text("Vem får rösta")
+    expect(page.locator("main")).to_contain_text("Det här behöver du")
     _no_sideways_scroll(page)
-    page.get_by_label("Din e-postadress").fill("karin@example.org")
+    page.get_by_role("button", name="Börja nu").click()
+    expect(page.locator("h1")).to_have_text("Vad har du för koppling till kommunen?")
+    page.get_by_role("button", name="Fortsätt").click()  # nothing chosen: the error links to it
+    expect(page.locator(".error-summary")).to_contain_text("Välj det som ger dig rätt att rösta")
+    page.locator(".error-summary a").first.click()
+    page.get_by_label("Du bor i kommunen").check()
+    page.get_by_role("button", name="Fortsätt").click()
+    page.get_by_label("16–17").check()
+    page.get_by_role("button", name="Fortsätt").click()
+    page.get_by_label("Vilken e-postadress har du?").fill("karin@example.org")
+    _no_sideways_scroll(page)
+    page.get_by_role("button", name="Fortsätt").click()
+    expect(page.locator("h1")).to_have_text("Kontrollera dina svar")
+    _no_sideways_scroll(page)
+    # Change one answer: back to the question, then straight back here.
+    page.locator("#change-age").click()
+    expect(page.get_by_label("16–17")).to_be_checked()
+    page.get_by_label("18–25").check()
+    page.get_by_role("button", name="Fortsätt").click()
+    expect(page.locator("main")).to_contain_text("18–25")
     page.get_by_role("button", name="Skicka länken till mig").click()
     expect(page.locator("#email-sent")).to_contain_text("Vi skickar en länk till karin@example.org")
+    asking.close()
     _send(app)
     link = re.search(r"http://\S+", smtp_server.messages[0].get_content())
     assert link
+    # The mail app opens the link in a browser of its own: the answers are not there.
+    context = browser.new_context(**phone)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(live_server + link.group(0).split("127.0.0.1:5000", 1)[1])
-    expect(page.get_by_label("Det som ger dig rätt att rösta")).to_be_visible()
-    _no_sideways_scroll(page)
-    page.get_by_label("Det som ger dig rätt att rösta").select_option("lives")
-    page.get_by_label("Din ålder").select_option("16-17")
-    page.get_by_label("Din e-postadress, en gång till").fill("karin@example.org")
+    expect(page.locator("#answers-lost")).to_contain_text("Den här webbläsaren har inte dina svar")
+    page.get_by_role("link", name="Fortsätt").click()
+    page.get_by_label("Du bor i kommunen").check()
+    page.get_by_role("button", name="Fortsätt").click()
+    page.get_by_label("18–25").check()
+    page.get_by_role("button", name="Fortsätt").click()
+    page.get_by_label("Vilken e-postadress har du?").fill("karin@example.org")
+    page.get_by_role("button", name="Fortsätt").click()
+    expect(page.locator("h1")).to_have_text("Kontrollera dina svar")
     page.get_by_role("button", name="Skicka min röstkod till mig").click()
     expect(page.locator("h1")).to_contain_text("Din kod är på väg")
     _send(app)

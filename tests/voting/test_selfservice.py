@@ -65,13 +65,39 @@ def _outbox(db: Any) -> list[Any]:
     return list(db.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
-def _ask(client: Any, vote: Vote, address: str = ADDRESS) -> Any:
-    return client.post(f"/p/{vote.slug}/vote/email?lang=en", data={"email": address})
+def _checked(html: str, value: str) -> bool:
+    return re.search(rf'<input checked [^>]*value="{re.escape(value)}"', html) is not None
 
 
-def _confirm(client: Any, path: str, address: str = ADDRESS, **declared: str) -> Any:
-    data = {"email": address, "connection": "lives", "age_band": "16-17", **declared}
-    return client.post(path + "?lang=en", data=data)
+def _answer(client: Any, slug: str, step: str, value: str, **extra: str) -> Any:
+    return client.post(f"/p/{slug}/vote/email/{step}?lang=en", data={"answer": value, **extra})
+
+
+def _walk(client: Any, vote: Vote, address: str = ADDRESS, connection: str = "lives",
+          age: str = "16-17", district: str | None = None) -> None:  # fmt: skip
+    """Start, and answer every question (each answer goes on to the next page)."""
+    r = client.post(f"/p/{vote.slug}/vote/email?lang=en")
+    assert r.status_code == 303 and r.headers["Location"].endswith("/vote/email/connection")
+    steps = [("connection", connection), ("age", age)]
+    steps += [("district", district)] if district else []
+    for step, value in [*steps, ("address", address)]:
+        r = _answer(client, vote.slug, step, value)
+        assert r.status_code == 303, (step, r.get_data(as_text=True))
+        assert value.lower() not in r.headers["Location"].lower()  # no answer in a URL
+    assert r.headers["Location"].endswith("/vote/email/check")
+
+
+def _ask(client: Any, vote: Vote, address: str = ADDRESS, **answers: Any) -> Any:
+    """Walk the questions and send the link from "check your answers"."""
+    _walk(client, vote, address, **answers)
+    return client.post(f"/p/{vote.slug}/vote/email/check?lang=en")
+
+
+def _confirm(client: Any, path: str) -> Any:
+    """Through the mailed link in the same browser: check the answers, get the code."""
+    r = client.get(path + "?lang=en")
+    assert r.status_code == 303 and r.headers["Location"].endswith("/vote/email/check")
+    return client.post(r.headers["Location"] + "?lang=en")
 
 
 def test_a_code_by_email_from_the_rules_to_the_receipt(
@@ -83,9 +109,28 @@ def test_a_code_by_email_from_the_rules_to_the_receipt(
     app = client.application
     start = client.get(f"/p/{evote.slug}/vote?lang=en").get_data(as_text=True)
     assert "Get one by e-mail" in start
+    # The start page: what this is, who may vote, what you need, and one button.
     page = client.get(f"/p/{evote.slug}/vote/email?lang=en").get_data(as_text=True)
-    assert page.index("Before you vote") < page.index('name="email"')
-    r = _ask(client, evote)
+    assert page.index("Who may vote") < page.index('id="start"') < page.index("What you need")
+    assert "We ask 3 short questions" in page and 'name="csrf_token"' in page
+    # One question per page, each with a way back.
+    r = client.post(f"/p/{evote.slug}/vote/email?lang=en")
+    assert r.status_code == 303
+    page = client.get(r.headers["Location"] + "?lang=en").get_data(as_text=True)
+    assert "What connects you to the municipality?" in page and "Question 1 of 3" in page
+    assert 'type="radio"' in page and 'value="none"' in page
+    assert f'href="/p/{evote.slug}/vote/email" class="back-link"' in page
+    _walk(client, evote)
+    page = client.get(f"/p/{evote.slug}/vote/email/address?lang=en").get_data(as_text=True)
+    assert 'autocomplete="email"' in page and f'value="{ADDRESS.lower()}"' in page
+    assert f'href="/p/{evote.slug}/vote/email/age" class="back-link"' in page
+    # Check your answers, each with a link to change it.
+    page = client.get(f"/p/{evote.slug}/vote/email/check?lang=en").get_data(as_text=True)
+    for text in ("You live in the municipality", "16–17", ADDRESS.lower(), "Send me the link"):
+        assert text in page
+    for step in ("connection", "age", "address"):
+        assert f'href="/p/{evote.slug}/vote/email/{step}?change=1"' in page
+    r = client.post(f"/p/{evote.slug}/vote/email/check?lang=en")
     assert r.status_code == 200 and "We are sending a link to" in r.get_data(as_text=True)
     [row] = _outbox(db)
     assert row.secret and row.to == ADDRESS.lower()
@@ -98,11 +143,19 @@ def test_a_code_by_email_from_the_rules_to_the_receipt(
     [row] = _outbox(db)
     assert row.sent_at is not None and (row.to, row.subject, row.body) == ("", "", "")
 
-    form = client.get(path + "?lang=en").get_data(as_text=True)
-    assert "What makes you eligible" in form and "Before you vote" in form
-    r = _confirm(client, path)
+    # The link, in the same browser: the answers are waiting; one button gets the code.
+    r = client.get(path + "?lang=en")
+    assert r.status_code == 303
+    page = client.get(r.headers["Location"] + "?lang=en").get_data(as_text=True)
+    assert "Check your answers" in page and "Send me my voting code" in page
+    r = client.post(f"/p/{evote.slug}/vote/email/check?lang=en")
     assert r.status_code == 200, r.get_data(as_text=True)
     assert "Your code is on its way" in r.get_data(as_text=True)
+    # Done: the session no longer holds the answers (a shared computer shows nothing).
+    r = client.get(f"/p/{evote.slug}/vote/email/check?lang=en")
+    assert r.status_code == 303 and r.headers["Location"].endswith("/connection")
+    page = client.get(r.headers["Location"] + "?lang=en").get_data(as_text=True)
+    assert "We do not have your answers" in page and "checked" not in page
     assert _send(app).sent == 1
     code_mail = smtp_server.messages[1]
     code = _code(code_mail)
@@ -144,22 +197,54 @@ def test_a_code_by_email_from_the_rules_to_the_receipt(
         assert secret.lower() not in logged
 
 
-def test_receipts_are_mailed_only_for_codes_that_came_by_email(
-    client: Any, evote: Vote, smtp_server: Any, db: Any
+def test_the_link_in_another_browser_asks_the_questions_there(
+    app: Any, evote: Vote, smtp_server: Any, db: Any
 ) -> None:
-    from tests.voting.conftest import issue
+    from pb.voting.models import VotingCode
 
-    [code] = issue(client.application, evote)  # a school card
-    r = client.post(f"/p/{evote.slug}/vote/ballot?lang=en",
-                    data={"code": code, "pick": ["|p1"], "action": "cast"})  # fmt: skip
-    receipt = re.search(r'id="receipt">([^<]+)<', r.get_data(as_text=True)).group(1).strip()  # type: ignore[union-attr]
-    r = client.post(f"/p/{evote.slug}/vote/receipt-mail?lang=en",
-                    data={"code": code, "receipt": receipt, "email": ADDRESS})  # fmt: skip
-    assert r.status_code == 403 and "received their code by e-mail" in r.get_data(as_text=True)
-    r = client.post(f"/p/{evote.slug}/vote/receipt-mail?lang=en",
-                    data={"code": code, "receipt": code, "email": ADDRESS})  # fmt: skip
-    assert r.status_code == 400 and "does not belong to this code" in r.get_data(as_text=True)
-    assert _outbox(db) == []
+    assert _ask(app.test_client(), evote).status_code == 200
+    _send(app)
+    path = _link(smtp_server.messages[0])
+    phone = app.test_client()  # the mail app's browser: no answers in its session
+    r = phone.get(path + "?lang=en")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "This browser does not have your answers" in html
+    assert f'href="/p/{evote.slug}/vote/email/connection"' in html
+    for step, value in (("connection", "studies"), ("age", "18-25")):
+        assert _answer(phone, evote.slug, step, value).status_code == 303
+    page = phone.get(f"/p/{evote.slug}/vote/email/address?lang=en").get_data(as_text=True)
+    assert "The address the link was sent to" in page
+    r = _answer(phone, evote.slug, "address", "other@example.org")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "not the address the link was sent to" in html
+    assert 'href="#answer"' in html and 'value="other@example.org"' in html  # linked, kept
+    assert _answer(phone, evote.slug, "address", ADDRESS).status_code == 303
+    page = phone.get(f"/p/{evote.slug}/vote/email/check?lang=en").get_data(as_text=True)
+    assert "You study in the municipality" in page and "Send me my voting code" in page
+    r = phone.post(f"/p/{evote.slug}/vote/email/check?lang=en")
+    assert r.status_code == 200 and "Your code is on its way" in r.get_data(as_text=True)
+    assert db.scalar(sa.select(sa.func.count()).select_from(VotingCode)) == 1
+
+
+def test_change_links_and_back_keep_the_answers(client: Any, evote: Vote) -> None:
+    _walk(client, evote)
+    page = client.get(f"/p/{evote.slug}/vote/email/age?change=1&lang=en").get_data(as_text=True)
+    assert _checked(page, "16-17") and 'name="change" value="1"' in page
+    assert f'href="/p/{evote.slug}/vote/email/check" class="back-link"' in page
+    r = _answer(client, evote.slug, "age", "26-39", change="1")
+    assert r.status_code == 303 and r.headers["Location"].endswith("/vote/email/check")
+    page = client.get(f"/p/{evote.slug}/vote/email/check?lang=en").get_data(as_text=True)
+    assert "26–39" in page and "You live in the municipality" in page and ADDRESS.lower() in page
+    # Going back through the pages shows each answer as given.
+    page = client.get(f"/p/{evote.slug}/vote/email/connection?lang=en").get_data(as_text=True)
+    assert _checked(page, "lives")
+    # Answering again without "change" goes on to the next page, as the first time.
+    r = _answer(client, evote.slug, "connection", "works")
+    assert r.headers["Location"].endswith("/vote/email/age")
+    # "Start now" begins afresh.
+    client.post(f"/p/{evote.slug}/vote/email?lang=en")
+    r = client.get(f"/p/{evote.slug}/vote/email/check?lang=en")
+    assert r.status_code == 303 and r.headers["Location"].endswith("/connection")
 
 
 def test_one_code_per_address(client: Any, evote: Vote, smtp_server: Any, db: Any) -> None:
@@ -172,52 +257,84 @@ def test_one_code_per_address(client: Any, evote: Vote, smtp_server: Any, db: An
     assert _confirm(client, path).status_code == 200
     # Asking again looks the same (nobody learns from the page whether an address has a
     # code); the step behind the link, which only the mailbox's reader sees, says so.
-    r = _ask(client, evote, " karin.lind@example.ORG ")
+    r = _ask(client, evote, " karin.lind@example.ORG ", age="18-25")
     assert r.status_code == 200 and "We are sending a link" in r.get_data(as_text=True)
     _send(app)
     second = _link(smtp_server.messages[-1])
-    r = _confirm(client, second, age_band="18-25")
+    r = _confirm(client, second)
     assert r.status_code == 409 and "already received a code" in r.get_data(as_text=True)
-    r = _confirm(client, path)  # the first link again
+    r = client.post(path + "?lang=en")  # the first link again
     assert r.status_code == 409
     assert db.scalar(sa.select(sa.func.count()).select_from(VotingCode)) == 1
 
 
-def test_refusals_are_clear_and_issue_nothing(
+def test_refusals_are_clear_linked_and_issue_nothing(
     client: Any, smtp_server: Any, db: Any, make_process: Any
 ) -> None:
     from pb.voting.models import EmailClaim, VotingCode
 
     app = client.application
     evote = make_vote(app, make_process, slug="vuxen", code_channels=["email"], min_age=18)
-    r = _ask(client, evote, "not an address")
-    assert r.status_code == 400 and "valid e-mail address" in r.get_data(as_text=True)
-    assert 'value="not an address"' in r.get_data(as_text=True)  # what was typed is kept
-    _ask(client, evote)
+    slug = evote.slug
+    client.post(f"/p/{slug}/vote/email?lang=en")
+    # Nothing chosen, a value not offered, a connection that does not count, too young.
+    r = _answer(client, slug, "connection", "")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "Choose what makes you eligible." in html
+    assert 'href="#answer-0"' in html  # the error summary links to the first choice
+    assert _answer(client, slug, "connection", "nonsense").status_code == 400
+    r = _answer(client, slug, "connection", "none")
+    assert r.status_code == 403 and "at least one of the connections" in r.get_data(as_text=True)
+    r = _answer(client, slug, "connection", "other")  # not one of this process's connections
+    assert r.status_code == 400
+    assert _answer(client, slug, "connection", "lives").status_code == 303
+    r = _answer(client, slug, "age", "16-17")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 403 and "at least 18 years old" in html
+    assert _checked(html, "16-17") and 'href="#answer-0"' in html
+    assert _answer(client, slug, "age", "26-39").status_code == 303
+    r = _answer(client, slug, "address", "not an address")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "valid e-mail address" in html
+    assert 'value="not an address"' in html and 'href="#answer"' in html  # kept, linked
+    # Sending before every question is answered goes to the one that is not.
+    r = client.post(f"/p/{slug}/vote/email/check?lang=en")
+    assert r.status_code == 303 and r.headers["Location"].endswith("/vote/email/address")
+    assert _outbox(db) == []
+    assert _ask(client, evote, age="26-39").status_code == 200
     _send(app)
     path = _link(smtp_server.messages[0])
-    r = _confirm(client, path, address="other@example.org")
-    assert r.status_code == 400 and "not the address the link was sent to" in r.get_data(
-        as_text=True)  # fmt: skip
-    r = _confirm(client, path, age_band="16-17")  # this vote's minimum age is 18
-    assert r.status_code == 403 and "at least 18 years old" in r.get_data(as_text=True)
-    r = _confirm(
-        client, path, connection="other", age_band="26-39"
-    )  # not one of this process's connections
-    assert r.status_code == 403 and "connections listed" in r.get_data(as_text=True)
-    r = _confirm(client, path, connection="nonsense", age_band="26-39")
-    assert r.status_code == 400 and "from the lists" in r.get_data(as_text=True)
-    r = client.post(path[:-4] + "abcd?lang=en", data={"email": ADDRESS, "connection": "lives",
-                                                      "age_band": "16-17"})  # fmt: skip
+    r = client.post(path[:-4] + "abcd?lang=en")
     assert r.status_code == 400 and "not valid or has expired" in r.get_data(as_text=True)
+    assert client.get(path[:-4] + "abcd?lang=en").status_code == 400
     assert db.scalar(sa.select(sa.func.count()).select_from(VotingCode)) == 0
     assert db.scalar(sa.select(sa.func.count()).select_from(EmailClaim)) == 0
-    # A vote that does not offer the e-mail channel has no such page.
+    # A vote that does not offer the e-mail channel has no such pages.
     plain = make_vote(app, make_process, slug="utan-epost")
-    assert client.get(f"/p/{plain.slug}/vote/email").status_code == 404
-    assert _ask(client, plain).status_code == 404
+    for step in ("", "/connection", "/age", "/address", "/check"):
+        assert client.get(f"/p/{plain.slug}/vote/email{step}").status_code == 404
+    assert client.post(f"/p/{plain.slug}/vote/email").status_code == 404
     html = client.get(f"/p/{plain.slug}/vote?lang=en").get_data(as_text=True)
     assert "Get one by e-mail" not in html
+
+
+def test_a_page_from_before_the_questions_still_works(
+    client: Any, evote: Vote, smtp_server: Any, db: Any
+) -> None:
+    """A link mailed before, and a page with every answer on it opened before, the questions
+    came: the link's POST takes the answers it carries."""
+    from pb.voting.models import VotingCode
+
+    assert _ask(client, evote).status_code == 200
+    _send(client.application)
+    path = _link(smtp_server.messages[0])
+    other = client.application.test_client()
+    r = other.post(path + "?lang=en", data={"connection": "lives", "age_band": "16-17"})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/vote/email/address")
+    r = other.post(path + "?lang=en", data={"email": ADDRESS, "connection": "lives",
+                                            "age_band": "16-17"})  # fmt: skip
+    assert r.status_code == 200 and "Your code is on its way" in r.get_data(as_text=True)
+    assert db.scalar(sa.select(sa.func.count()).select_from(VotingCode)) == 1
 
 
 def test_an_expired_link_is_refused(
@@ -230,8 +347,22 @@ def test_an_expired_link_is_refused(
     path = _link(smtp_server.messages[0])
     real = time.time
     monkeypatch.setattr(time, "time", lambda: real() + 3 * 3600)
-    r = _confirm(client, path)
+    r = client.get(path + "?lang=en")
     assert r.status_code == 400 and "has expired" in r.get_data(as_text=True)
+
+
+def test_answers_are_kept_two_hours_then_asked_again(
+    client: Any, evote: Vote, monkeypatch: Any
+) -> None:
+    import time
+
+    _walk(client, evote)
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 2 * 3600 + 60)
+    r = client.get(f"/p/{evote.slug}/vote/email/check?lang=en")
+    assert r.status_code == 303 and r.headers["Location"].endswith("/connection")
+    page = client.get(r.headers["Location"] + "?lang=en").get_data(as_text=True)
+    assert "We do not have your answers" in page and "two hours" in page
 
 
 def test_links_are_limited_per_address_and_ip(
@@ -244,7 +375,8 @@ def test_links_are_limited_per_address_and_ip(
     for _i in range(3):
         assert _ask(client, evote).status_code == 200
     r = _ask(client, evote)
-    assert r.status_code == 429 and "try again in" in r.get_data(as_text=True)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 429 and "try again in" in html and ADDRESS.lower() in html
     # The limit rows key the address by its keyed digest, never the address itself.
     keys = " ".join(db.scalars(sa.select(RateLimitHit.key))).lower()
     assert "karin" not in keys and "vote-email.address:" in keys
@@ -270,14 +402,18 @@ def test_a_code_by_email_is_bound_to_the_declared_district(
                      projects=[("n1", "Lekplats", 150_000, "Norra Fäladen"),
                                ("k1", "Belysning", 250_000, "Klostergården"),
                                ("h1", "Cykelväg", 400_000, "Hela Lund")])  # fmt: skip
-    _ask(client, vote)
+    client.post("/p/distrikt/vote/email?lang=en")
+    _answer(client, "distrikt", "connection", "lives")
+    r = _answer(client, "distrikt", "age", "16-17")
+    assert r.headers["Location"].endswith("/vote/email/district")
+    page = client.get("/p/distrikt/vote/email/district?lang=en").get_data(as_text=True)
+    assert "Which district do you vote in?" in page and "Question 3 of 4" in page
+    assert "Klostergården" in page and "hela-lund" not in page and "projects for Hela Lund" in page
+    assert _answer(client, "distrikt", "district", "hela-lund").status_code == 400
+    assert _ask(client, vote, district="klostergarden").status_code == 200
     _send(app)
     path = _link(smtp_server.messages[0])
-    r = _confirm(client, path)
-    assert r.status_code == 400 and "Choose the district" in r.get_data(as_text=True)
-    r = _confirm(client, path, district="hela-lund")
-    assert r.status_code == 400
-    assert _confirm(client, path, district="klostergarden").status_code == 200
+    assert _confirm(client, path).status_code == 200
     _send(app)
     assert "Klostergården" in smtp_server.messages[1].get_content()
     code = _code(smtp_server.messages[1])
@@ -285,6 +421,23 @@ def test_a_code_by_email_is_bound_to_the_declared_district(
     assert "Projects in Klostergården" in html and 'id="district"' not in html
     [batch] = db.scalars(sa.select(CodeBatch)).all()
     assert batch.area_id is not None and batch.count == 1
+
+
+def test_one_district_is_no_question(
+    client: Any, make_process: Any, smtp_server: Any, db: Any
+) -> None:
+    from pb.processes.models import Area
+    from pb.voting.models import CodeBatch
+
+    vote = make_vote(client.application, make_process, slug="ett", code_channels=["email"],
+                     areas=[("Dalby", 300_000)],
+                     projects=[("d1", "Skatepark", 100_000, "Dalby")])  # fmt: skip
+    assert client.get("/p/ett/vote/email/district").status_code == 404
+    assert _ask(client, vote).status_code == 200  # no district asked
+    _send(client.application)
+    assert _confirm(client, _link(smtp_server.messages[0])).status_code == 200
+    [batch] = db.scalars(sa.select(CodeBatch)).all()
+    assert batch.area_id == db.scalar(sa.select(Area.id).where(Area.slug == "dalby"))
 
 
 def test_secret_mail_is_restored_for_a_retry_then_wiped(
@@ -332,7 +485,7 @@ def test_secret_mail_given_up_is_wiped(make_app: Any, smtp_server: Any, db: Any)
     assert plain.to == "ola@example.org" and "Hej" in plain.body
 
 
-def test_an_expired_form_keeps_what_was_typed(
+def test_an_expired_page_says_so_and_keeps_the_answers(
     make_app: Any, make_process: Any, smtp_server: Any, db: Any
 ) -> None:
     from tests.conftest import csrf_token
@@ -340,22 +493,39 @@ def test_an_expired_form_keeps_what_was_typed(
     app = make_app(MAIL_PORT=smtp_server.port, WTF_CSRF_ENABLED=True)
     vote = make_vote(app, make_process, slug="csrf-epost", code_channels=["email"])
     client = app.test_client()
-    r = client.post(f"/p/{vote.slug}/vote/email?lang=en", data={"email": ADDRESS})
+    base = f"/p/{vote.slug}/vote/email"
+    r = client.post(base + "?lang=en")
+    assert r.status_code == 400 and "page had expired" in r.get_data(as_text=True)
+    token = csrf_token(client.get(base + "?lang=en").get_data(as_text=True))
+    assert client.post(base, data={"csrf_token": token}).status_code == 303
+    assert client.post(base + "/connection", data={"answer": "lives",
+                                                   "csrf_token": token}).status_code == 303  # fmt: skip
+    # A page without its token (expired, or from elsewhere): the answer comes back checked
+    # with what happened; the answer before it is still there.
+    r = client.post(base + "/age?lang=en", data={"answer": "16-17", "csrf_token": "stale"})
     html = r.get_data(as_text=True)
-    assert r.status_code == 400 and "form had expired" in html and f'value="{ADDRESS}"' in html
+    assert r.status_code == 400 and "page had expired" in html and "cookies" in html
+    assert _checked(html, "16-17")
+    r = client.post(base + "/age", data={"answer": "16-17", "csrf_token": csrf_token(html)})
+    assert r.status_code == 303
+    assert client.post(base + "/address", data={"answer": ADDRESS,
+                                                "csrf_token": token}).status_code == 303  # fmt: skip
+    r = client.post(base + "/check?lang=en", data={"csrf_token": "stale"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "nothing was sent" in html and ADDRESS.lower() in html
     assert _outbox(db) == []
-    r = client.post(f"/p/{vote.slug}/vote/email?lang=en",
-                    data={"email": ADDRESS, "csrf_token": csrf_token(html)})  # fmt: skip
+    r = client.post(base + "/check?lang=en", data={"csrf_token": csrf_token(html)})
     assert r.status_code == 200 and len(_outbox(db)) == 1
-    _send(app)
-    path = _link(smtp_server.messages[0])
-    r = _confirm(client, path, district="")
+    # The session itself lost (cookies cleared): the page says so and asks again.
+    fresh = app.test_client()
+    r = fresh.post(base + "/address?lang=en", data={"answer": ADDRESS, "csrf_token": token})
     html = r.get_data(as_text=True)
-    assert r.status_code == 400 and "form had expired" in html
-    assert 'value="lives" selected' in html and 'value="16-17" selected' in html
-    r = client.post(path + "?lang=en", data={"email": ADDRESS, "connection": "lives",
-                                             "age_band": "16-17", "csrf_token": csrf_token(html)})  # fmt: skip
-    assert r.status_code == 200 and "Your code is on its way" in r.get_data(as_text=True)
+    assert r.status_code == 400 and "earlier answers were not kept" in html
+    assert f'value="{ADDRESS}"' in html
+    r = fresh.get(base + "/check?lang=en")
+    assert r.status_code == 303
+    assert "We do not have your answers" in fresh.get(r.headers["Location"] + "?lang=en").get_data(
+        as_text=True)  # fmt: skip
 
 
 def test_no_codes_by_email_outside_the_voting_phase(
@@ -364,7 +534,7 @@ def test_no_codes_by_email_outside_the_voting_phase(
     closed = make_vote(client.application, make_process, slug="stangd", running="counting",
                        code_channels=["email"])  # fmt: skip
     page = client.get(f"/p/{closed.slug}/vote/email?lang=en").get_data(as_text=True)
-    assert "Voting closed on" in page and 'name="email"' not in page
+    assert "Voting closed on" in page and 'id="start"' not in page
     r = _ask(client, closed)
     assert r.status_code == 403 and "Voting closed on" in r.get_data(as_text=True)
     assert _outbox(db) == []

@@ -1,0 +1,112 @@
+"""The questions of the e-mail code flow, one form per page (``selfservice_routes``).
+
+The forms carry no CSRF field of their own: the views check the token themselves, so that an
+expired page shows the answer that was sent again instead of an error page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import EmailField, RadioField, SelectChoice
+from wtforms.validators import InputRequired, Length
+
+from pb.forms import FlaskForm
+from pb.processes import vocab
+from pb.processes.contract import Contract
+from pb.processes.models import Process
+from pb.voting.models import AgeBand
+
+NONE_OF_THESE = "none"
+
+AGE_BANDS: dict[AgeBand, Any] = {  # as on the ballot (pb.voting.routes)
+    AgeBand.UNDER_16: _l("15 or younger"),
+    AgeBand.AGE_16_17: "16–17",
+    AgeBand.AGE_18_25: "18–25",
+    AgeBand.AGE_26_39: "26–39",
+    AgeBand.AGE_40_64: "40–64",
+    AgeBand.AGE_65_UP: _l("65 or older"),
+}
+
+
+class Question(FlaskForm):
+    """One question; ``answer`` is its only field."""
+
+    class Meta(FlaskForm.Meta):
+        csrf = False
+
+    answer: Any
+    heading: Any = ""
+    hint: Any = ""
+
+
+class ConnectionQuestion(Question):
+    heading = _l("What connects you to the municipality?")
+    hint = _l(
+        "You may vote if at least one of these is true for you. Choose the one that fits best."
+    )
+    answer = RadioField(heading, choices=[],
+                        validators=[InputRequired(message=_l("Choose what makes you eligible."))])  # fmt: skip
+
+    def __init__(self, process: Process, locale: str, **kw: Any) -> None:
+        super().__init__(**kw)
+        allowed = Contract.of(process).eligibility.connections
+        choices = [
+            SelectChoice(
+                c.value, process.text("other_connection", locale) if c == "other" else label[0]
+            )
+            for c, label in vocab.CONNECTIONS.items()
+            if c in allowed
+        ]
+        self.answer.choices = [*choices, SelectChoice(NONE_OF_THESE, _l("None of these"))]
+
+
+class AgeQuestion(Question):
+    heading = _l("How old are you?")
+    hint = _l("Choose your age group. It is only checked here: it is not kept with your code.")
+    answer = RadioField(heading, choices=[SelectChoice(b.value, label) for b, label in AGE_BANDS.items()],
+                        validators=[InputRequired(message=_l("Choose your age."))])  # fmt: skip
+
+    def __init__(self, process: Process, locale: str, **kw: Any) -> None:
+        super().__init__(**kw)
+
+
+class DistrictQuestion(Question):
+    heading = _l("Which district do you vote in?")
+    hint = _l("Your code is for this district: you vote on its projects.")
+    answer = RadioField(heading, choices=[],
+                        validators=[InputRequired(message=_l("Choose the district you vote in."))])  # fmt: skip
+
+    def __init__(self, process: Process, locale: str, **kw: Any) -> None:
+        super().__init__(**kw)
+        contract = Contract.of(process)
+        self.answer.choices = [SelectChoice(a.slug, a.name) for a in contract.districts]
+        if contract.whole_area is not None:
+            self.hint = _l(
+                "Your code is for this district: you vote on its projects, and on the "
+                "projects for %(area)s.",
+                area=contract.whole_area.name,
+            )
+
+
+class AddressQuestion(Question):
+    heading = _l("What is your e-mail address?")
+    hint = _l("We send a link there, and then your code. We do not keep your address.")
+    answer = EmailField(heading, validators=[
+        InputRequired(message=_l("Enter your e-mail address, like name@example.org.")),
+        Length(max=254),
+    ])  # fmt: skip
+
+    def __init__(self, process: Process, locale: str, *, by_link: bool = False, **kw: Any) -> None:
+        super().__init__(**kw)
+        if by_link:
+            self.hint = _l("The address the link was sent to. We mail your code there.")
+
+
+QUESTIONS: dict[str, type[Question]] = {
+    "connection": ConnectionQuestion,
+    "age": AgeQuestion,
+    "district": DistrictQuestion,
+    "address": AddressQuestion,
+}
