@@ -1,0 +1,69 @@
+"""A process's areas, phases and categories in one statement, for the ballot's requests.
+
+``Contract.of(process)`` and the ballot read the three collections of a process; loaded
+lazily they cost three ORM queries, the most expensive part of a cast after the process
+itself (about 0.6 ms of CPU on SQLite, and three round trips on PostgreSQL). ``preload``
+reads them with one Core ``UNION ALL`` (each part padded with NULLs to the same columns)
+and puts them into the session as if the ORM had loaded them: persistent, clean objects
+in the identity map (an object already there is used as it is), each collection in its
+relationship's order. Changing one afterwards is flushed like any loaded object.
+"""
+
+from __future__ import annotations
+
+import functools
+import typing
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from pb.processes.models import Area, Category, Phase, Process
+
+# (relationship on Process, model, the relationship's order)
+COLLECTIONS: tuple[tuple[str, type[Any], tuple[str, ...]], ...] = (
+    ("areas", Area, ("position", "id")),
+    ("phases", Phase, ("starts_at", "id")),
+    ("categories", Category, ("position", "id")),
+)
+
+
+@functools.cache
+def _statement() -> sa.CompoundSelect[Any]:
+    tables = [typing.cast(sa.Table, model.__table__) for _name, model, _order in COLLECTIONS]
+    parts = []
+    for i, table in enumerate(tables):
+        columns: list[Any] = [sa.literal(i).label("part")]
+        for other in tables:
+            for column in other.c:
+                value = column if other is table else sa.cast(sa.null(), column.type)
+                columns.append(value.label(f"{other.name}_{column.name}"))
+        parts.append(sa.select(*columns).where(table.c.process_id == sa.bindparam("process")))
+    return sa.union_all(*parts)
+
+
+def preload(session: Session, process: Process) -> None:
+    """Load ``process.areas``, ``.phases`` and ``.categories`` with one statement, unless one
+    of them is loaded already (then the others load lazily as before)."""
+    state = sa.inspect(process)
+    names = [name for name, _model, _order in COLLECTIONS]
+    if any(name not in state.unloaded for name in names):
+        return
+    found: list[list[Any]] = [[] for _ in COLLECTIONS]
+    rows = session.connection().execute(_statement(), {"process": process.id})
+    for row in rows:
+        part = row[0]
+        name, model, _order = COLLECTIONS[part]
+        table = typing.cast(sa.Table, model.__table__)
+        values = {c.key: row._mapping[f"{table.name}_{c.name}"] for c in table.c}
+        key = sa.inspect(model).identity_key_from_primary_key([values["id"]])
+        obj = session.identity_map.get(key)
+        if obj is None:
+            obj = model(**values)
+            make_transient_to_detached(obj)
+            session.add(obj)
+        found[part].append(obj)
+    for (name, _model, order), objects in zip(COLLECTIONS, found, strict=True):
+        objects.sort(key=lambda o, order=order: tuple(getattr(o, k) for k in order))
+        set_committed_value(process, name, objects)
