@@ -98,12 +98,15 @@ def translations() -> NullTranslations:
     locale object stays the same: ``force_locale`` and ``refresh`` give a new one, and with
     it a new answer. Templates call it for every ``_()`` (twenty on a short page), and
     Flask-Babel's own look-up walks its context three times and formats the locale."""
+    found: NullTranslations
     if not has_app_context():
-        return get_translations()
+        found = get_translations()
+        return found
     locale = get_locale()
     kept = g.get("_pb_translations")
     if kept is not None and kept[0] is locale:
-        return kept[1]  # type: ignore[no-any-return]
+        found = kept[1]
+        return found
     found = get_translations()
     g._pb_translations = (locale, found)
     return found

@@ -65,5 +65,9 @@ def preload(session: Session, process: Process) -> None:
             session.add(obj)
         found[part].append(obj)
     for (name, _model, order), objects in zip(COLLECTIONS, found, strict=True):
-        objects.sort(key=lambda o, order=order: tuple(getattr(o, k) for k in order))
+        objects.sort(key=functools.partial(_sort_key, order))
         set_committed_value(process, name, objects)
+
+
+def _sort_key(order: tuple[str, ...], obj: Any) -> tuple[Any, ...]:
+    return tuple(getattr(obj, k) for k in order)
