@@ -45,10 +45,13 @@ def _statement() -> sa.CompoundSelect[Any]:
 
 def preload(session: Session, process: Process) -> None:
     """Load ``process.areas``, ``.phases`` and ``.categories`` with one statement, unless one
-    of them is loaded already (then the others load lazily as before)."""
+    of them is loaded already or the session has changes not yet flushed (then they load
+    lazily as before, after the autoflush this statement would skip)."""
     state = sa.inspect(process)
     names = [name for name, _model, _order in COLLECTIONS]
     if any(name not in state.unloaded for name in names):
+        return
+    if session.new or session.dirty or session.deleted:
         return
     found: list[list[Any]] = [[] for _ in COLLECTIONS]
     rows = session.connection().execute(_statement(), {"process": process.id})

@@ -569,7 +569,8 @@ def read_entry(
     ``pb.security.hit_counts``), the code's row if ``code_text`` is given (as
     ``look_up_code``, which ``Entry.code`` then checks; a text that cannot be a code is
     looked up as nothing) and, if ``due``, the held ballots and whether the rules'
-    fingerprint is taken (``Entry.mix_due_after_cast``). Reads only."""
+    fingerprint is taken (``Entry.mix_due_after_cast``). Reads only, on the session's
+    connection (no autoflush: call it before changing anything in the session)."""
     params = hit_params(*limits)
     canonical = digest = ""
     unreadable = None

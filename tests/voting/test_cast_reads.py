@@ -256,3 +256,21 @@ def test_templates_translate_in_the_locale_of_the_moment(app: Any) -> None:
         assert html == "&lt;b&gt;"
     with app.test_request_context("/?lang=sv"):
         assert re.search(r"\bMeny\b", render_template_string('{{ _("Menu") }}'))
+
+
+def test_preload_leaves_a_session_with_unsaved_changes_to_lazy_loading(
+    app: Any, make_process: Any
+) -> None:
+    from sqlalchemy.orm import Session
+
+    from pb.db import get_engine
+    from pb.processes.models import Area, Process
+    from pb.voting.preload import preload
+
+    vote = _districts(app, make_process)
+    with Session(get_engine(app)) as session:
+        process = session.get(Process, vote.process_id)
+        session.add(Area(process_id=process.id, slug="ny", name="Ny", budget=1, position=9))
+        preload(session, process)
+        assert "ny" in [a.slug for a in process.areas]  # autoflushed, then loaded
+        session.rollback()
