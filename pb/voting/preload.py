@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from pb.processes.models import Area, Category, Phase, Process
 
@@ -30,17 +31,25 @@ COLLECTIONS: tuple[tuple[str, type[Any], tuple[str, ...]], ...] = (
 
 
 @functools.cache
-def _statement() -> sa.CompoundSelect[Any]:
+def _statement() -> tuple[sa.CompoundSelect[Any], list[list[tuple[str, int]]]]:
+    """The statement, and for each part the attributes of its model with the index of
+    their column in a row."""
     tables = [typing.cast(sa.Table, model.__table__) for _name, model, _order in COLLECTIONS]
     parts = []
+    layout: list[list[tuple[str, int]]] = []
     for i, table in enumerate(tables):
         columns: list[Any] = [sa.literal(i).label("part")]
+        mine: list[tuple[str, int]] = []
+        mapper = sa.inspect(COLLECTIONS[i][1])
         for other in tables:
             for column in other.c:
+                if other is table:
+                    mine.append((mapper.get_property_by_column(column).key, len(columns)))
                 value = column if other is table else sa.cast(sa.null(), column.type)
                 columns.append(value.label(f"{other.name}_{column.name}"))
         parts.append(sa.select(*columns).where(table.c.process_id == sa.bindparam("process")))
-    return sa.union_all(*parts)
+        layout.append(mine)
+    return sa.union_all(*parts), layout
 
 
 def preload(session: Session, process: Process) -> None:
@@ -53,17 +62,17 @@ def preload(session: Session, process: Process) -> None:
         return
     if session.new or session.dirty or session.deleted:
         return
+    statement, layout = _statement()
     found: list[list[Any]] = [[] for _ in COLLECTIONS]
-    rows = session.connection().execute(_statement(), {"process": process.id})
-    for row in rows:
+    for row in session.connection().execute(statement, {"process": process.id}):
         part = row[0]
-        name, model, _order = COLLECTIONS[part]
-        table = typing.cast(sa.Table, model.__table__)
-        values = {c.key: row._mapping[f"{table.name}_{c.name}"] for c in table.c}
+        model = COLLECTIONS[part][1]
+        values = {key: row[i] for key, i in layout[part]}
         key = sa.inspect(model).identity_key_from_primary_key([values["id"]])
         obj = session.identity_map.get(key)
-        if obj is None:
-            obj = model(**values)
+        if obj is None:  # as the ORM loads a row: a persistent object with nothing changed
+            obj = manager_of_class(model).new_instance()
+            obj.__dict__.update(values)
             make_transient_to_detached(obj)
             session.add(obj)
         found[part].append(obj)
