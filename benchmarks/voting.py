@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/voting.py [--engine sqlite|postgresql] [--voters 20]
         [--ballots 600] [--warmup 2] [--port 5401] [--workers 2] [--threads 2]
-        [--pg-url postgresql+psycopg://...]
+        [--pg-url postgresql+psycopg://...] [--sqlite-synchronous NORMAL|FULL|EXTRA]
 
 It builds a throwaway database with the real migrations (a SQLite file, or a fresh
 PostgreSQL database), a process in its voting phase with projects, and issues real codes.
@@ -15,10 +15,13 @@ per client, timing every cast. The clients run on the same machine, in this proc
 CPU is part of what the machine spends (reported separately).
 
 In the same run it measures a bare durable insert: as many threads as voters each insert
-and commit one row at a time into a table of the same engine, with the same durability
-(pb's own SQLite pragmas: WAL, synchronous=NORMAL; on PostgreSQL the server's settings,
-which the casts commit under too; both are printed). Afterwards everything held is mixed,
-and it checks that every receipt handed out is found and that used codes = ballots.
+and commit one row at a time into a table of the same engine, with the same durability:
+on SQLite pb's own pragmas (WAL) with the ``synchronous`` level the server runs with
+(``--sqlite-synchronous``, by default ``PB_SQLITE_SYNCHRONOUS`` or NORMAL, handed to
+gunicorn as ``PB_SQLITE_SYNCHRONOUS``); on PostgreSQL the server's settings. Each side's
+settings are read back from its own connections and printed, and the run stops if they
+differ. Afterwards everything held is mixed, and it checks that every receipt handed out
+is found and that used codes = ballots.
 
 Besides the wall-clock figures it reports the CPU spent per cast by gunicorn (master and
 workers), by the clients, by PostgreSQL's backends serving each side, and per bare insert,
@@ -27,7 +30,8 @@ and the load average: the machine may be shared.
 The last line is JSON: {"engine", "casts_per_s", "bare_inserts_per_s", "ratio", "p99_ms",
 "ballots", "receipts", "used_codes", "lost"} followed by the details ("p50_ms",
 "voters", "workers", "threads", "app_cpu_ms_per_cast", "client_cpu_ms_per_cast",
-"db_cpu_ms_per_cast", "bare_cpu_ms_per_insert", "load_avg").
+"db_cpu_ms_per_cast", "bare_cpu_ms_per_insert", "load_avg", "durability": the settings each
+side read back, "casts" and "bare").
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import http.client
 import json
 import os
@@ -247,27 +252,41 @@ def _backends(admin_url: str, database: str) -> list[int]:
     return out
 
 
-def _durability(url: str) -> str:
-    from pb.db import make_engine
+SQLITE_SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 
-    engine = make_engine(url)
-    with engine.connect() as conn:
-        if engine.dialect.name == "sqlite":
-            mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
-            sync = conn.exec_driver_sql("PRAGMA synchronous").scalar()
-            text = f"journal_mode={mode}, synchronous={sync} (1 = NORMAL)"
-        else:
-            names = ("fsync", "synchronous_commit", "wal_sync_method", "full_page_writes")
-            text = ", ".join(f"{n}={conn.exec_driver_sql(f'SHOW {n}').scalar()}" for n in names)
-    engine.dispose()
+
+def _durability_of(conn: sa.Connection) -> str:
+    """The durability settings as this very connection has them."""
+    if conn.dialect.name == "sqlite":
+        mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+        sync = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+        return f"journal_mode={mode}, synchronous={SQLITE_SYNCHRONOUS.get(sync, sync)}"
+    names = ("fsync", "synchronous_commit", "wal_sync_method", "full_page_writes")
+    return ", ".join(f"{n}={conn.exec_driver_sql(f'SHOW {n}').scalar()}" for n in names)
+
+
+def _server_durability(url: str, instance: Path) -> str:
+    """The durability the server's casts commit under: a connection made the way gunicorn's
+    workers make theirs (``create_app`` with the same environment, ``pb.db``'s engine)."""
+    from pb.db import get_engine
+
+    with benchmark_process(url, instance):
+        engine = get_engine()
+        with engine.connect() as conn:
+            text = _durability_of(conn)
+        engine.dispose()
     return text
 
 
-def _bare_inserts(url: str, total: int, threads: int) -> tuple[float, float, float]:
-    """Rows per second, and CPU seconds of this process and of PostgreSQL's backends."""
+def _bare_inserts(
+    url: str, total: int, threads: int, synchronous: str
+) -> tuple[float, float, float, str]:
+    """Rows per second, CPU seconds of this process and of PostgreSQL's backends, and the
+    durability settings the inserting connections had (SQLite: pb's pragmas with
+    ``synchronous``, as the server's)."""
     from pb.db import make_engine
 
-    engine = make_engine(url)
+    engine = make_engine(url, sqlite_synchronous=synchronous)
     table = f"bench_bare_{uuid.uuid4().hex[:6]}"
     with engine.begin() as conn:
         conn.execute(sa.text(f"CREATE TABLE {table} (id VARCHAR(32) PRIMARY KEY, payload TEXT)"))
@@ -280,12 +299,16 @@ def _bare_inserts(url: str, total: int, threads: int) -> tuple[float, float, flo
 
         from pb.db import _sqlite_pragmas
 
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", functools.partial(_sqlite_pragmas,
+                                                          synchronous=synchronous))  # fmt: skip
     barrier = threading.Barrier(threads + 1)
     backends: list[int] = []
+    settings: list[str] = []
 
     def run(n: int) -> None:
         with engine.connect() as conn:
+            settings.append(_durability_of(conn))
+            conn.commit()
             if postgres:
                 backends.append(int(conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()))
                 conn.commit()
@@ -311,7 +334,9 @@ def _bare_inserts(url: str, total: int, threads: int) -> tuple[float, float, flo
     with engine.begin() as conn:
         conn.execute(sa.text(f"DROP TABLE {table}"))
     engine.dispose()
-    return per * threads / wall, cpu, db_cpu
+    if len(set(settings)) != 1:
+        raise SystemExit(f"bare inserts ran under different settings: {sorted(set(settings))}")
+    return per * threads / wall, cpu, db_cpu, settings[0]
 
 
 @contextlib.contextmanager
@@ -359,7 +384,14 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5401)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--sqlite-synchronous", type=str.upper, choices=["NORMAL", "FULL", "EXTRA"],
+        default=os.environ.get("PB_SQLITE_SYNCHRONOUS", "NORMAL").strip().upper(),
+        help="SQLite's synchronous level, for the server and the bare inserts alike",
+    )  # fmt: skip
     args = parser.parse_args()
+    # The server (gunicorn inherits it), the setup and the checks all read this.
+    os.environ["PB_SQLITE_SYNCHRONOUS"] = args.sqlite_synchronous
 
     tmp = Path(tempfile.mkdtemp(prefix="pb-bench-vote-"))
     instance = tmp / "instance"
@@ -401,8 +433,10 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     load_after = os.getloadavg()[0]
-    durability = _durability(url)
-    bare, bare_cpu, bare_db_cpu = _bare_inserts(url, args.ballots, args.voters)
+    durability = _server_durability(url, instance)
+    bare, bare_cpu, bare_db_cpu, bare_durability = _bare_inserts(
+        url, args.ballots, args.voters, args.sqlite_synchronous
+    )
     result = _check(url, instance, receipts)
     drop_database(args.pg_url, name)
     latencies.sort()
@@ -422,8 +456,8 @@ def main() -> None:
           f"in {wall:.2f} s against gunicorn {args.workers} workers x {args.threads} threads; "
           f"latency ms p50 {pct(0.5):.1f} p90 {pct(0.9):.1f} p99 {pct(0.99):.1f} "
           f"max {latencies[-1] * 1000:.1f}", file=sys.stderr)  # fmt: skip
-    print(f"bare inserts {bare:.0f}/s by {args.voters} threads; durability of both: "
-          f"{durability}", file=sys.stderr)  # fmt: skip
+    print(f"bare inserts {bare:.0f}/s by {args.voters} threads; durability of the casts: "
+          f"{durability}; of the bare inserts: {bare_durability}", file=sys.stderr)  # fmt: skip
     print(f"CPU ms per cast: app {per_cast['app']:.2f}, clients {per_cast['client']:.2f}, "
           f"PostgreSQL {per_cast['db']:.2f}; per bare insert {bare_ms:.3f} (this process, "
           f"SQLite in it, and PostgreSQL); load average {load_before:.1f} before, "
@@ -439,7 +473,10 @@ def main() -> None:
         "db_cpu_ms_per_cast": round(per_cast["db"], 2),
         "bare_cpu_ms_per_insert": round(bare_ms, 3),
         "load_avg": round(max(load_before, load_after), 1),
+        "durability": {"casts": durability, "bare": bare_durability},
     }))  # fmt: skip
+    if durability != bare_durability:
+        raise SystemExit("the casts and the bare inserts ran with different durability")
 
 
 if __name__ == "__main__":

@@ -57,9 +57,9 @@ def main() -> None:
     from pb.voting import routes, services
 
     for name in ("_limited", "_csrf_ok", "_mix_after", "_read_ballot", "_common",
-                 "load_process", "render_template"):  # fmt: skip
+                 "load_process", "render_template", "preload"):  # fmt: skip
         _wrap(routes, name, f"routes.{name}")
-    for name in ("ballotpaper", "look_up_code", "cast", "check_ballot", "mix_is_due"):
+    for name in ("ballotpaper", "read_entry", "cast", "check_ballot"):
         _wrap(services, name, f"services.{name}")
     app = create_app({"ENV": "development", "DATABASE_URL": url, "WTF_CSRF_ENABLED": True})
     client = app.test_client()

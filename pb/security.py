@@ -119,30 +119,40 @@ def hit_counts(*checks: tuple[RateLimiter, str]) -> list[int]:
     """The hits of several (limiter, key) pairs in their windows, in one statement on the
     request's own connection: a page that tests two limits on every request (a voting
     code: per address and overall) pays for one round trip, not two connections."""
+    row = get_session().execute(_counts_statement(len(checks)), hit_params(*checks)).one()
+    return [int(n or 0) for n in row]
+
+
+def hit_params(*checks: tuple[RateLimiter, str]) -> dict[str, Any]:
+    """The bound parameters of ``hit_columns(len(checks))`` for these (limiter, key) pairs."""
     now = utcnow()
     params: dict[str, Any] = {}
     for i, (rl, key) in enumerate(checks):
         params[f"key{i}"], params[f"since{i}"] = rl._key(key), now - rl.window
-    row = get_session().execute(_counts_statement(len(checks)), params).one()
-    return [int(n or 0) for n in row]
+    return params
+
+
+@functools.cache
+def hit_columns(n: int) -> tuple[sa.ScalarSelect[Any], ...]:
+    """``(count of key0 since since0), (count of key1 since since1), ...`` as scalar
+    subqueries with bound parameters (``hit_params``), built once per number of checks: a
+    caller may read them in a statement that also reads what the limit guards."""
+    t = _hits
+    return tuple(
+        sa.select(sa.func.count())
+        .where(
+            t.c.key == sa.bindparam(f"key{i}"),
+            t.c.at > sa.bindparam(f"since{i}", type_=t.c.at.type),
+        )
+        .scalar_subquery()
+        for i in range(n)
+    )
 
 
 @functools.cache
 def _counts_statement(n: int) -> sa.Select[Any]:
-    """``SELECT (count of key0 since since0), (count of key1 since since1), ...``, built
-    once per number of checks."""
-    t = _hits
-    return sa.select(
-        *(
-            sa.select(sa.func.count())
-            .where(
-                t.c.key == sa.bindparam(f"key{i}"),
-                t.c.at > sa.bindparam(f"since{i}", type_=t.c.at.type),
-            )
-            .scalar_subquery()
-            for i in range(n)
-        )
-    )
+    """``SELECT (count of key0 since since0), (count of key1 since since1), ...``."""
+    return sa.select(*hit_columns(n))
 
 
 def limiter(name: str) -> RateLimiter:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from flask import (
@@ -40,10 +41,11 @@ from pb.processes.contract import Contract
 from pb.processes.models import Connection, PhaseKind, Process
 from pb.processes.present import ballot_lines
 from pb.processes.services import load_process
-from pb.security import client_ip, csrf_exempt, hit_counts, limiter
+from pb.security import RateLimiter, client_ip, csrf_exempt, hit_counts, limiter
 from pb.voting import codes, selfservice, services
 from pb.voting.issuing_routes import bp as issuing_bp
 from pb.voting.models import AgeBand
+from pb.voting.preload import preload
 from pb.voting.selfservice_routes import bp as email_bp
 from pb.voting.services import BallotInput, Ballotpaper, Part
 from pb.web import attempt
@@ -117,15 +119,20 @@ def _counts_as_guess(exc: DomainError) -> bool:
     return not isinstance(exc, codes.CodeTypo | services.CodeAlreadyUsed)
 
 
-def _limited() -> str | None:
+def _limits() -> list[tuple[RateLimiter, str]]:
+    """The limits of code entry: per address (or IPv6 /64), and overall."""
+    return [(limiter("code.ip"), _network()), (limiter("code.all"), "all")]
+
+
+def _limited(hits: Sequence[int] | None = None) -> str | None:
     """The message to show if code entry is limited now: per address (or IPv6 /64); and,
     once the overall limit is reached (guessing from many addresses), for every address
     that has made a wrong attempt lately. An address without one still gets through, so
-    whoever exhausts the overall limit cannot lock every voter out of the vote."""
-    network = _network()
-    per_address = limiter("code.ip")
-    overall = limiter("code.all")
-    mine, everyone = hit_counts((per_address, network), (overall, "all"))
+    whoever exhausts the overall limit cannot lock every voter out of the vote. ``hits``:
+    the hits of ``_limits()`` if already read (``services.read_entry``)."""
+    checks = _limits()
+    (per_address, network), (overall, _all) = checks
+    mine, everyone = hits if hits is not None else hit_counts(*checks)
     refused = None
     if mine >= per_address.limit:
         refused = (per_address, network)
@@ -293,16 +300,18 @@ def _code_error(process: Process, code: str, message: str, status: int) -> Respo
 def enter_code(slug: str) -> ResponseReturnValue:
     """Check a typed code (nothing is consumed) and show the ballot."""
     process = load_process(slug)
+    preload(get_session(), process)
     code = request.form.get("code", "")[:100]
     if not _csrf_ok():
         return _code_error(process, code, _expired(), 400)
     if not _status(process)["open"]:
         return _code_error(process, code, _closed_message(process), 403)
-    limited = _limited()
+    entry = services.read_entry(get_session(), process, code, _limits())
+    limited = _limited(entry.hits)
     if limited:
         return _code_error(process, code, limited, 429)
     try:
-        state = services.look_up_code(get_session(), process, code)
+        state = entry.code(process)
     except codes.CodeTypo as exc:  # caught before any look-up; not counted as a guess
         return _code_error(process, code, str(exc), 400)
     except DomainError as exc:
@@ -351,6 +360,7 @@ def ballot(slug: str) -> ResponseReturnValue:
     The code stays unused until a cast succeeds; any refusal shows the choices back."""
     process = load_process(slug)
     session = get_session()
+    preload(session, process)
     code = request.form.get("code", "")[:100]
     receipt_in = request.form.get("receipt", "")[:100]
     action = request.form.get("action", "check")
@@ -364,7 +374,10 @@ def ballot(slug: str) -> ResponseReturnValue:
                             template="voting/review.html", receipt=receipt_in)  # fmt: skip
     if not _status(process)["open"]:
         return _code_error(process, code, _closed_message(process), 403)
-    limited = _limited()
+    # One statement reads the limits, the code and (to cast) whether mixing will be due.
+    entry = services.read_entry(session, process, None if receipt_in else code, _limits(),
+                                due=action == "cast")  # fmt: skip
+    limited = _limited(entry.hits)
     if limited:  # the choices come back, to cast once the limit has passed
         return _ballot_page(process, code, choice, problems=[limited], status=429,
                             receipt=receipt_in)  # fmt: skip
@@ -375,7 +388,7 @@ def ballot(slug: str) -> ResponseReturnValue:
         if receipt_in:
             code_area = services.code_area_for_replacement(session, process, code, receipt_in)
         else:
-            state = services.look_up_code(session, process, code)
+            state = entry.code(process)
             code_area = state.area
     except codes.CodeTypo as exc:
         return _code_error(process, code, str(exc), 400)
@@ -414,7 +427,7 @@ def ballot(slug: str) -> ResponseReturnValue:
         else:
             receipt = services.cast(session, process, code, choice, now, on_ballot=paper,
                                     looked_up=state)  # fmt: skip
-        due = services.mix_is_due(session, process, now)
+        due = entry.mix_due_after_cast(process, now)
     if done.error:
         problems = getattr(done.error, "problems", None) or [done.message]
         return _ballot_page(process, code, choice, problems=problems, status=done.status,
@@ -435,7 +448,7 @@ def _mix_after(process: Process) -> None:
     """Mix in a transaction of its own (never the casting one). A concurrent mixer wins, and
     a database error here must not cost the voter the receipt of a ballot already cast: the
     next cast (or ``pb codes mix``) mixes instead. After a cast, only when
-    ``services.mix_is_due`` says so (a full batch, or the fingerprint to take)."""
+    ``Entry.mix_due_after_cast`` says so (a full batch, or the fingerprint to take)."""
     session = get_session()
     moved = 0
     with attempt(session, also=(SQLAlchemyError,)) as done:

@@ -16,6 +16,7 @@ commits once (or rolls back). Two rules keep ballots secret from whoever reads t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import secrets
@@ -41,6 +42,7 @@ from pb.i18n import sek, when
 from pb.processes.contract import Contract
 from pb.processes.models import Area, CodeChannel, Connection, PhaseKind, Process
 from pb.proposals.models import Project
+from pb.security import RateLimiter, hit_columns, hit_params
 from pb.tally import Ballot as TallyBallot
 from pb.tally import Project as TallyProject
 from pb.voting import codes
@@ -81,16 +83,37 @@ _MARK_USED = (
     .values(used=True, receipt_bind=sa.bindparam("b_bind"))
 )
 _HOLD = sa.insert(_held)
-_DUE = sa.select(
+# On PostgreSQL the code is marked used and the ballot held in one statement (one round
+# trip): the INSERT takes its row from the UPDATE's RETURNING, so it inserts nothing when
+# the code was used (or revoked) meanwhile. Same transaction, same xmin as two statements.
+_MARKED = _MARK_USED.returning(_codes.c.process_id).cte("marked")
+_MARK_AND_HOLD = (
+    sa.insert(_held)
+    .from_select(
+        ["id", "process_id", "receipt_digest", "content"],
+        sa.select(
+            sa.bindparam("id", type_=_held.c.id.type),
+            _MARKED.c.process_id,
+            sa.bindparam("receipt_digest", type_=_held.c.receipt_digest.type),
+            sa.bindparam("content", type_=_held.c.content.type),
+        ),
+    )
+    .add_cte(_MARKED)
+    .execution_options(preserve_rowcount=True)  # an INSERT's rowcount is not kept otherwise
+)
+_HELD_COUNT = (
     sa.select(sa.func.count())
     .select_from(_held)
     .where(_held.c.process_id == sa.bindparam("process"))
-    .scalar_subquery(),
+    .scalar_subquery()
+)
+_FINGERPRINTED = (
     sa.select(sa.func.count())
     .select_from(_records)
     .where(_records.c.process_id == sa.bindparam("process"), _records.c.fingerprint.is_not(None))
-    .scalar_subquery(),
+    .scalar_subquery()
 )
+_DUE = sa.select(_HELD_COUNT, _FINGERPRINTED)
 _ON_BALLOT = (
     sa.select(_projects.c.code, _projects.c.title, _projects.c.cost, _projects.c.area_id,
               _projects.c.proposal_id, _projects.c.easy_sv, _projects.c.easy_en)
@@ -483,6 +506,93 @@ def look_up_code(session: Session, process: Process, text: str) -> CodeState:
     return CodeState(digest, canonical, area)
 
 
+@dataclass(frozen=True)
+class Entry:
+    """What a ballot step reads before anything else, in one statement (``read_entry``):
+    the rate-limit hits, the typed code's row (or why the text cannot be a code) and, for a
+    cast, what says whether mixing will be due."""
+
+    hits: list[int]
+    canonical: str = ""
+    digest: str = ""
+    unreadable: Invalid | None = None  # CodeFormatError or CodeTypo: nothing was looked up
+    row: Any = None
+    held: int = 0
+    fingerprinted: bool = True
+
+    def code(self, process: Process) -> CodeState:
+        """The code as ``look_up_code`` checks it (same errors, same order)."""
+        if self.unreadable is not None:
+            raise self.unreadable
+        row = self.row
+        if row is None or row.process_id != process.id:
+            raise CodeUnknown()
+        if row.revoked:
+            raise CodeRevoked()
+        if row.used:
+            raise CodeAlreadyUsed()
+        area = next((a.slug for a in process.areas if a.id == row.area_id), None)
+        return CodeState(self.digest, self.canonical, area)
+
+    def mix_due_after_cast(self, process: Process, now: dt.datetime) -> bool:
+        """``mix_is_due`` once this step has cast one ballot, from what was read before it
+        (concurrent casts may make the count short by a few: a later cast mixes then)."""
+        voting = process.phase(PhaseKind.VOTING)
+        if voting is not None and now >= voting.ends_at:
+            return True
+        return self.held + 1 >= MIX_BATCH or not self.fingerprinted
+
+
+@functools.cache
+def _entry_statement(limits: int, code: bool, due: bool) -> sa.Select[Any]:
+    columns: list[Any] = list(hit_columns(limits))
+    if due:
+        columns += [_HELD_COUNT.label("held"), _FINGERPRINTED.label("fingerprinted")]
+    if not code:
+        return sa.select(*columns)
+    columns += [_codes.c.process_id, _codes.c.area_id, _codes.c.used, _codes.c.revoked]
+    one = sa.select(sa.literal(1).label("one")).subquery("one")
+    return sa.select(*columns).select_from(
+        one.outerjoin(_codes, _codes.c.digest == sa.bindparam("digest"))
+    )
+
+
+def read_entry(
+    session: Session,
+    process: Process,
+    code_text: str | None,
+    limits: Sequence[tuple[RateLimiter, str]],
+    *,
+    due: bool = False,
+) -> Entry:
+    """One statement for what a ballot step checks first: the hits of ``limits`` (as
+    ``pb.security.hit_counts``), the code's row if ``code_text`` is given (as
+    ``look_up_code``, which ``Entry.code`` then checks; a text that cannot be a code is
+    looked up as nothing) and, if ``due``, the held ballots and whether the rules'
+    fingerprint is taken (``Entry.mix_due_after_cast``). Reads only, on the session's
+    connection (no autoflush: call it before changing anything in the session)."""
+    params = hit_params(*limits)
+    canonical = digest = ""
+    unreadable = None
+    if code_text is not None:
+        try:
+            canonical = codes.normalize(code_text)
+        except Invalid as exc:
+            unreadable = exc
+        else:
+            digest = codes.digest_canonical(pepper(), canonical)
+        params["digest"] = digest
+    if due:
+        params["process"] = process.id
+    statement = _entry_statement(len(limits), code_text is not None, due)
+    row = session.connection().execute(statement, params).one()
+    n = len(limits)
+    hits = [int(x or 0) for x in row[:n]]
+    held, fingerprinted = (int(row[n] or 0), bool(row[n + 1])) if due else (0, True)
+    found = row if digest and row.process_id is not None else None
+    return Entry(hits, canonical, digest, unreadable, found, held, fingerprinted)
+
+
 def _content(
     process: Process, parts: list[Part], ballot: BallotInput, now: dt.datetime
 ) -> dict[str, Any]:
@@ -517,7 +627,8 @@ def cast(
     In one transaction (the caller's): the ballot is checked, a conditional UPDATE marks
     the code used (``WHERE digest=? AND NOT used AND NOT revoked``, exactly one row, so two
     simultaneous casts give one ballot and one ``CodeAlreadyUsed``), and the sealed ballot
-    goes into the holding table. Nothing is consumed if anything fails.
+    goes into the holding table. Nothing is consumed if anything fails. On PostgreSQL the
+    UPDATE and the INSERT are one statement (the INSERT reads the UPDATE's RETURNING).
 
     ``looked_up``: the caller's own ``look_up_code`` of this very code in this request (the
     ballot route checks the code before anything else), so it is not read twice; whatever
@@ -535,21 +646,20 @@ def cast(
     # missing bind or receipt digest, would tie each paper ballot to its code).
     unheld = None if receipt else codes.generate()
     bind = codes.keyed(pepper(), "bind", state.canonical, codes.normalize(receipt or unheld or ""))
+    held = {
+        "id": random_id(),
+        "receipt_digest": codes.digest(pepper(), receipt or unheld or "", purpose="receipt"),
+        "content": _content(process, parts, ballot, now),
+    }
+    marked = {"b_digest": state.digest, "b_process": process.id, "b_bind": bind}
     conn = session.connection()
-    result = conn.execute(
-        _MARK_USED, {"b_digest": state.digest, "b_process": process.id, "b_bind": bind}
-    )
-    if result.rowcount != 1:
+    if conn.dialect.name == "postgresql":
+        if conn.execute(_MARK_AND_HOLD, {**marked, **held}).rowcount != 1:
+            raise CodeAlreadyUsed()
+        return receipt
+    if conn.execute(_MARK_USED, marked).rowcount != 1:
         raise CodeAlreadyUsed()
-    conn.execute(
-        _HOLD,
-        {
-            "id": random_id(),
-            "process_id": process.id,
-            "receipt_digest": codes.digest(pepper(), receipt or unheld or "", purpose="receipt"),
-            "content": _content(process, parts, ballot, now),
-        },
-    )
+    conn.execute(_HOLD, {**held, "process_id": process.id})
     return receipt
 
 

@@ -1,0 +1,85 @@
+"""A process's areas, phases and categories in one statement, for the ballot's requests.
+
+``Contract.of(process)`` and the ballot read the three collections of a process; loaded
+lazily they cost three ORM queries, the most expensive part of a cast after the process
+itself (about 0.6 ms of CPU on SQLite, and three round trips on PostgreSQL). ``preload``
+reads them with one Core ``UNION ALL`` (each part padded with NULLs to the same columns)
+and puts them into the session as if the ORM had loaded them: persistent, clean objects
+in the identity map (an object already there is used as it is), each collection in its
+relationship's order. Changing one afterwards is flushed like any loaded object.
+"""
+
+from __future__ import annotations
+
+import functools
+import typing
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.instrumentation import manager_of_class
+
+from pb.processes.models import Area, Category, Phase, Process
+
+# (relationship on Process, model, the relationship's order)
+COLLECTIONS: tuple[tuple[str, type[Any], tuple[str, ...]], ...] = (
+    ("areas", Area, ("position", "id")),
+    ("phases", Phase, ("starts_at", "id")),
+    ("categories", Category, ("position", "id")),
+)
+
+
+@functools.cache
+def _statement() -> tuple[sa.CompoundSelect[Any], list[list[tuple[str, int]]]]:
+    """The statement, and for each part the attributes of its model with the index of
+    their column in a row."""
+    tables = [typing.cast(sa.Table, model.__table__) for _name, model, _order in COLLECTIONS]
+    parts = []
+    layout: list[list[tuple[str, int]]] = []
+    for i, table in enumerate(tables):
+        columns: list[Any] = [sa.literal(i).label("part")]
+        mine: list[tuple[str, int]] = []
+        mapper = sa.inspect(COLLECTIONS[i][1])
+        for other in tables:
+            for column in other.c:
+                if other is table:
+                    mine.append((mapper.get_property_by_column(column).key, len(columns)))
+                value = column if other is table else sa.cast(sa.null(), column.type)
+                columns.append(value.label(f"{other.name}_{column.name}"))
+        parts.append(sa.select(*columns).where(table.c.process_id == sa.bindparam("process")))
+        layout.append(mine)
+    return sa.union_all(*parts), layout
+
+
+def preload(session: Session, process: Process) -> None:
+    """Load ``process.areas``, ``.phases`` and ``.categories`` with one statement, unless one
+    of them is loaded already or the session has changes not yet flushed (then they load
+    lazily as before, after the autoflush this statement would skip)."""
+    state = sa.inspect(process)
+    names = [name for name, _model, _order in COLLECTIONS]
+    if any(name not in state.unloaded for name in names):
+        return
+    if session.new or session.dirty or session.deleted:
+        return
+    statement, layout = _statement()
+    found: list[list[Any]] = [[] for _ in COLLECTIONS]
+    for row in session.connection().execute(statement, {"process": process.id}):
+        part = row[0]
+        model = COLLECTIONS[part][1]
+        values = {key: row[i] for key, i in layout[part]}
+        key = sa.inspect(model).identity_key_from_primary_key([values["id"]])
+        obj = session.identity_map.get(key)
+        if obj is None:  # as the ORM loads a row: a persistent object with nothing changed
+            obj = manager_of_class(model).new_instance()
+            obj.__dict__.update(values)
+            make_transient_to_detached(obj)
+            session.add(obj)
+        found[part].append(obj)
+    for (name, _model, order), objects in zip(COLLECTIONS, found, strict=True):
+        objects.sort(key=functools.partial(_sort_key, order))
+        set_committed_value(process, name, objects)
+
+
+def _sort_key(order: tuple[str, ...], obj: Any) -> tuple[Any, ...]:
+    return tuple(getattr(obj, k) for k in order)
