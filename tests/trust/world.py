@@ -55,9 +55,10 @@ def png() -> bytes:
 
 
 def _store_image(app: Any) -> str:
-    from pb.proposals import images
+    from pb import images
 
-    return images.store(io.BytesIO(png()), app.config["UPLOAD_DIR"], 10_000_000)
+    return images.store(io.BytesIO(png()), app.config["UPLOAD_DIR"], 10_000_000,
+                        folder=images.PROPOSALS)  # fmt: skip
 
 
 def build(app: Any, make_process: Any, users: dict[str, Any]) -> World:
