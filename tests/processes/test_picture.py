@@ -302,3 +302,19 @@ def test_frozen_rules_lock_the_picture_too(client: Any, users: Any, make_process
     page = client.get("/admin/processes/voting-now/edit?lang=en").get_data(as_text=True)
     fieldset = page[page.index('id="picture"') - 60 : page.index('id="picture"')]
     assert "disabled" in fieldset
+
+
+def test_the_api_gives_the_picture_and_its_words(
+    app: Any, client: Any, users: Any, db: Any
+) -> None:
+    login(client, "admin")
+    assert _create(client).status_code == 303
+    anonymous = app.test_client()
+    [data] = anonymous.get("/api/v1/processes").get_json()["data"]
+    name = _process(db).image
+    assert data["image_url"] == f"{app.config['BASE_URL']}/uploads/processes/{name}"
+    assert (data["image_alt_sv"], data["image_alt_en"]) == (ALT_SV, ALT_EN)
+    assert anonymous.get(f"/uploads/processes/{name}").status_code == 200
+    assert _edit(client, remove_image="y", image_alt_sv="", image_alt_en="").status_code == 303
+    data = anonymous.get("/api/v1/processes/lund-2027").get_json()["data"]
+    assert (data["image_url"], data["image_alt_sv"], data["image_alt_en"]) == (None, None, None)
