@@ -140,8 +140,8 @@ def dalby_youth() -> bytes:
         (247, 127, 0),
     ]
     for n, colour in enumerate(colours[:3]):  # three bright zigzags
-        y = 285 + n * 42
-        zigzag = [((60 + i * 50) * S, (y + (18 if i % 2 else -18)) * S) for i in range(12)]
+        row = 285 + n * 42
+        zigzag = [((60 + i * 50) * S, (row + (18 if i % 2 else -18)) * S) for i in range(12)]
         draw.line(zigzag, fill=colour, width=14 * S, joint="curve")
     rng = random.Random(2026)  # the same picture every time
     for i in range(9):
