@@ -185,7 +185,7 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         "Reports from distinct people after which content is hidden until an official looks.",
     ),
-    Setting("UPLOAD_MAX_BYTES", 5 * 1024 * 1024, int, "Largest image a proposal may carry."),
+    Setting("UPLOAD_MAX_BYTES", 5 * 1024 * 1024, int, "Largest image (proposal, update, process)."),
     Setting("UPLOAD_DIR", None, str, "Folder for uploaded images. Default: `instance/uploads`."),
     Setting(
         "MAP_TILE_URL",

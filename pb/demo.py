@@ -6,7 +6,9 @@ phase. Loading twice updates the same rows (demo accounts keep their printed pas
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import io
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -215,6 +217,7 @@ def load_demo(today: dt.date | None = None) -> list[tuple[str, str, str]]:
 
     for changes in (lund_parks(today), dalby_youth(today)):
         process: Process | None = processes.get_by_slug(session, changes.fields["slug"])
+        changes = _with_picture(process, changes)
         if process is None:
             process = processes.create_process(session, changes, admin)
         else:
@@ -225,6 +228,24 @@ def load_demo(today: dt.date | None = None) -> list[tuple[str, str, str]]:
     session.commit()
     _show_codes(codes)
     return shown
+
+
+def _with_picture(
+    process: Process | None, changes: processes.ProcessChanges
+) -> processes.ProcessChanges:
+    """The demo process's drawing (pb.demo_pictures) and its words in both languages. The
+    drawing is made and stored through pb.images once; a refresh keeps the stored file."""
+    from pb import images
+    from pb.demo_pictures import PICTURES
+
+    draw, alt_sv, alt_en = PICTURES[changes.fields["slug"]]
+    fields = {**changes.fields, "image_alt_sv": alt_sv, "image_alt_en": alt_en}
+    upload_dir = current_app.config["UPLOAD_DIR"]
+    if process is not None and images.path_of(upload_dir, process.image, folder=images.PROCESSES):
+        return dataclasses.replace(changes, fields=fields)
+    name = images.store(io.BytesIO(draw()), upload_dir, current_app.config["UPLOAD_MAX_BYTES"],
+                        folder=images.PROCESSES)  # fmt: skip
+    return dataclasses.replace(changes, fields=fields, image=name)
 
 
 # The Dalby youth budget is voting now: these projects are on its ballot.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ def test_demo_loads_twice_and_serves(make_app: Any) -> None:
     app = make_app()
     with app.app_context():
         first = load_demo()
+        pictures = {s: i for s, i in get_session().execute(sa.select(Process.slug, Process.image))}
     with app.app_context():
         second = load_demo()
         session = get_session()
@@ -24,6 +26,12 @@ def test_demo_loads_twice_and_serves(make_app: Any) -> None:
             "lund-parker-och-gator-2027",
             "ungdomsbudget-dalby-2026",
         ]
+        # Each has its own drawing, described in both languages; a refresh keeps the file.
+        assert {p.slug: p.image for p in processes} == pictures
+        assert all(p.image.endswith(".png") for p in processes)
+        assert all(p.image_alt_sv and p.image_alt_en for p in processes)
+        folder = Path(app.config["UPLOAD_DIR"]) / "processes"
+        assert sorted(f.name for f in folder.iterdir()) == sorted(pictures.values())
         lund = processes[0]
         assert [a.name for a in lund.areas] == ["Norra Fäladen", "Klostergården"]
         assert session.scalar(sa.select(sa.func.count()).select_from(User)) == 4
@@ -32,6 +40,10 @@ def test_demo_loads_twice_and_serves(make_app: Any) -> None:
     client = app.test_client()
     home = client.get("/?lang=sv").get_data(as_text=True)
     assert "Nu: Förslag" in home and "Medborgarbudget Lund 2027: parker och gator" in home
+    for process in processes:
+        assert f'src="/uploads/processes/{process.image}" alt="{process.image_alt_sv}"' in home
+        r = client.get(f"/uploads/processes/{process.image}")
+        assert r.status_code == 200 and r.mimetype == "image/png"
     page = client.get("/p/lund-parker-och-gator-2027?lang=en").get_data(as_text=True)
     assert "Norra Fäladen" in page and "Method of Equal Shares" in page
     for _, email, password in first:

@@ -109,8 +109,8 @@ def test_locked_fields_look_locked(client: Any, users: Any, make_process: Any, l
     make_process(slug="voting-now", running="voting")
     login(client, "admin")
     html = client.get(f"/admin/processes/voting-now/edit?lang={lang}").get_data(as_text=True)
-    assert html.count('disabled class="locked"') == 6
-    assert html.count(note) == 6
+    assert html.count('disabled class="locked"') == 7  # six parts of the contract and the picture
+    assert html.count(note) == 7
     assert "process-form.js" not in html  # nothing to show or hide in a locked form
     assert "fieldset.locked" in (ROOT / "static" / "css" / "pb.css").read_text()
 

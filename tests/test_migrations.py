@@ -117,3 +117,57 @@ def test_0005_renumbers_an_old_ballot_on_postgresql() -> None:
             _old_ballot_is_renumbered(engine)
         finally:
             engine.dispose()
+
+
+def _process_picture_comes_and_goes(engine: sa.Engine) -> None:
+    """0012 gives every existing process an empty picture (no file, no words) and takes the
+    three columns away again on the way down, keeping the process."""
+    upgrade(engine, "0011")
+    now = "2026-11-30 12:00:00+00:00"
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO processes (id, slug, published, title_sv, title_en, purpose_sv, "
+            "purpose_en, easy_sv, easy_en, question_sv, question_en, influence_level, "
+            "decision_body_sv, decision_body_en, decision_text_sv, decision_text_en, budget, "
+            "min_age, connections, other_connection_sv, other_connection_en, area_restricted, "
+            "code_channels, ballot_type, counting_rule, tie_break, created_at, updated_at, "
+            "version) VALUES (1, 'p', true, 'P', '', 'P', '', '', '', '', '', 'co-creation', "
+            f"'N', '', 'D', '', 100, 12, '[]', '', '', false, '[]', 'approval-budget', 'greedy', "
+            f"'lexicographic', '{now}', '{now}', 1)"
+        ))  # fmt: skip
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("processes")}
+    assert not columns & {"image", "image_alt_sv", "image_alt_en"}
+    upgrade(engine, "0012")
+    with engine.begin() as conn:
+        row = conn.execute(sa.text("SELECT image, image_alt_sv, image_alt_en FROM processes"))
+        assert tuple(row.one()) == ("", "", "")
+        conn.execute(sa.text(
+            "UPDATE processes SET image = 'AbCdEfGhIjKlMnOpQrStUvWx.png', image_alt_sv = 'En park'"
+        ))  # fmt: skip
+    downgrade(engine, "0011")
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("processes")}
+    assert not columns & {"image", "image_alt_sv", "image_alt_en"}
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT slug FROM processes")).scalar() == "p"
+    upgrade(engine)
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("processes")}
+    assert {"image", "image_alt_sv", "image_alt_en"} <= columns
+
+
+def test_0012_process_picture_up_and_down_on_sqlite(tmp_path: Path) -> None:
+    engine = make_engine("sqlite:///" + str(tmp_path / "pictures.sqlite3"))
+    try:
+        _process_picture_comes_and_goes(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="PB_TEST_DATABASE_URL is not set: no PostgreSQL to test on")
+def test_0012_process_picture_up_and_down_on_postgresql() -> None:
+    with empty_postgres("pb_mig") as url:
+        engine = make_engine(url)
+        try:
+            _process_picture_comes_and_goes(engine)
+        finally:
+            engine.dispose()

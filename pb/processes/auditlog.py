@@ -89,6 +89,9 @@ _FIELD_LABELS: dict[str, Any] = {
     "lottery_seed": _l("Starting value for the lottery"),
     "easy_sv": _l("Easy-to-read summary (Swedish)"),
     "easy_en": _l("Easy-to-read summary (English)"),
+    "image": _l("Picture"),
+    "image_alt_sv": _l("What the picture shows (Swedish)"),
+    "image_alt_en": _l("What the picture shows (English)"),
     "areas": _l("Areas"),
     "categories": _l("Categories"),
     "phases": _l("Phases"),
@@ -204,6 +207,7 @@ def _role(ev: AuditEvent, ctx: Context) -> Line:
 
 
 _EASY = frozenset({"easy_sv", "easy_en"})
+_PICTURE_KEYS = frozenset({"image", "image_alt_sv", "image_alt_en"})
 
 
 def _update(ev: AuditEvent, ctx: Context) -> Line:
@@ -213,6 +217,18 @@ def _update(ev: AuditEvent, ctx: Context) -> Line:
     if set(data) <= _EASY:
         return Line(_("%(who)s changed the easy-to-read summary of the process.",
                       who=_who(ev, ctx)), _changes(data))  # fmt: skip
+    if set(data) <= _PICTURE_KEYS:  # only the picture, or the words that describe it
+        before, after = (data.get("image") or ["", ""])[:2]
+        who = _who(ev, ctx)
+        if "image" not in data:
+            text = _("%(who)s changed the words that describe the process's picture.", who=who)
+        elif not before:
+            text = _("%(who)s gave the process a picture.", who=who)
+        elif not after:
+            text = _("%(who)s removed the process's picture.", who=who)
+        else:
+            text = _("%(who)s changed the process's picture.", who=who)
+        return Line(text, _changes(data))
     return Line(_("%(who)s changed the process.", who=_who(ev, ctx)), _changes(data))
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     Field,
@@ -32,11 +33,12 @@ from pb.forms import FlaskForm, Form
 from pb.i18n import local_tz
 from pb.processes import vocab
 from pb.processes.models import BallotType, PhaseKind
-from pb.processes.services import AreaChange, phase_problem
+from pb.processes.services import AreaChange, PictureNeedsText, phase_problem
 
 SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 BUDGET_MAX = 10**12
 EASY_MAX = 1500
+ALT_MAX = 300
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -104,6 +106,22 @@ class ProcessForm(FlaskForm):
     question_en = StringField(
         _l("Question asked (English)"), validators=[Optional(), Length(max=300)]
     )
+    image = FileField(
+        _l("Picture (optional)"),
+        description=_l(
+            "JPEG, PNG or WebP, wide rather than tall. Shown on the process's card and at the "
+            "top of its page. We remove location and camera data from it."
+        ),
+    )
+    image_alt_sv = StringField(
+        _l("What the picture shows (Swedish)"),
+        validators=[Optional(), Length(max=ALT_MAX)],
+        description=_l("Needed with a picture: a short sentence for people who cannot see it."),
+    )
+    image_alt_en = StringField(
+        _l("What the picture shows (English)"), validators=[Optional(), Length(max=ALT_MAX)]
+    )
+    remove_image = BooleanField(_l("Remove the picture"))
     influence_level = SelectField(_l("Form of influence"), choices=[], validators=[InputRequired()])
     decision_body_sv = StringField(
         _l("Who takes the final decision (Swedish)"),
@@ -174,8 +192,9 @@ class ProcessForm(FlaskForm):
         render_kw={"autocomplete": "off"},
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, current_image: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.current_image = current_image  # the process's picture now, if it has one
         self.influence_level.choices = vocab.choices(vocab.INFLUENCE)
         self.connections.choices = vocab.choices(vocab.CONNECTIONS)
         self.code_channels.choices = vocab.choices(vocab.CHANNELS)
@@ -212,6 +231,9 @@ class ProcessForm(FlaskForm):
             (self.lottery_seed,
              self.tie_break.data == "lottery" and not self.lottery_seed.data,
              _l("A lottery needs a seed that is published before voting.")),
+            (self.image_alt_sv,
+             self.keeps_picture() and not (self.image_alt_sv.data or "").strip(),
+             PictureNeedsText.message),
         ]  # fmt: skip
         for field, broken, message in cross:
             if broken:
@@ -224,6 +246,14 @@ class ProcessForm(FlaskForm):
                 starts.errors = [*starts.errors, problem[1]]
                 ok = False
         return ok
+
+    def new_picture(self) -> bool:
+        """Was a file sent with the form?"""
+        return bool(getattr(self.image.data, "filename", ""))
+
+    def keeps_picture(self) -> bool:
+        """Will the process have a picture after this save?"""
+        return self.new_picture() or bool(self.current_image and not self.remove_image.data)
 
     def _phase_form(self, kind: PhaseKind) -> Any:
         return getattr(self.phases.form, kind.value.replace("-", "_")).form

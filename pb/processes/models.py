@@ -102,6 +102,11 @@ class Process(Base):
     easy_en: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     question_sv: Mapped[str] = mapped_column(sa.String(300), default="")
     question_en: Mapped[str] = mapped_column(sa.String(300), default="")
+    # An optional picture for the process's card and page (a file name that ``pb.images``
+    # made, under its PROCESSES folder) and what it shows, for people who cannot see it.
+    image: Mapped[str] = mapped_column(sa.String(64), default="", server_default="")
+    image_alt_sv: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
+    image_alt_en: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
 
     influence_level: Mapped[InfluenceLevel] = mapped_column(
         _enum(InfluenceLevel), default=InfluenceLevel.CO_CREATION

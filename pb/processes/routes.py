@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
+from pb import images
 from pb.accounts.models import User
 from pb.audit import AuditEvent, action_label, head
 from pb.db import get_session, utcnow
@@ -59,6 +60,18 @@ def show(slug: str) -> str:
     )
 
 
+@bp.get("/uploads/processes/<name>")
+def image(name: str) -> Any:
+    """A process's picture, to those who may see the process (a draft's to its officials)."""
+    if images.path_of(current_app.config["UPLOAD_DIR"], name, folder=images.PROCESSES) is None:
+        abort(404)
+    slug = get_session().scalar(sa.select(Process.slug).where(Process.image == name))
+    if slug is None:
+        abort(404)
+    load_process(slug)  # 404 unless the viewer may see the process
+    return images.send(name, folder=images.PROCESSES)
+
+
 # -- admin -----------------------------------------------------------------------------
 
 
@@ -70,7 +83,7 @@ def index() -> str:
 
 
 def _form_from_process(process: Process) -> ProcessForm:
-    form = ProcessForm(obj=process)
+    form = ProcessForm(obj=process, current_image=process.image)
     if request.method == "GET":
         tz = local_tz()
         for i, area in enumerate(process.areas):
@@ -95,17 +108,28 @@ def _form_from_process(process: Process) -> ProcessForm:
     return form
 
 
-def _changes(form: ProcessForm) -> services.ProcessChanges:
+def _changes(form: ProcessForm, image: str | None) -> services.ProcessChanges:
     fields = {name: getattr(form, name).data for name in services.EDITABLE_FIELDS}
     for text_field in ("title_en", "purpose_en", "easy_sv", "easy_en", "question_sv", "question_en", "decision_body_en",
-                       "decision_text_en", "other_connection_sv", "other_connection_en"):  # fmt: skip
+                       "decision_text_en", "other_connection_sv", "other_connection_en",
+                       "image_alt_sv", "image_alt_en"):  # fmt: skip
         fields[text_field] = (fields[text_field] or "").strip()
     return services.ProcessChanges(
         fields=fields,
         areas=form.area_data(),
         categories=form.category_data(),
         phases=form.phase_data(local_tz()),
+        image=image,
+        remove_image=bool(form.remove_image.data),
     )
+
+
+def _store_picture(form: ProcessForm) -> tuple[bool, str | None]:
+    """The sent picture, checked and stored (as a proposal's is), when the rest of the form
+    is valid: a refused file is one more error on the form and nothing is stored."""
+    if not form.validate_on_submit():
+        return False, None
+    return images.store_upload(form.image, folder=images.PROCESSES)
 
 
 @admin_bp.route("/new", methods=["GET", "POST"])
@@ -116,9 +140,12 @@ def create() -> Any:
         form.influence_level.data = "co-creation"
         form.connections.data = ["lives", "studies", "works", "business"]
     status = 200
-    if form.validate_on_submit():
+    ok, image = _store_picture(form)
+    if ok:
         with attempt() as done:
-            process = services.create_process(get_session(), _changes(form), current_user)
+            if image:
+                done.on_failure(lambda: images.discard(image, folder=images.PROCESSES))
+            process = services.create_process(get_session(), _changes(form, image), current_user)
         if done.ok:
             flash(_("The process has been created."), "success")
             return redirect(url_for("processes.show", slug=process.slug), code=303)
@@ -133,6 +160,9 @@ def _show_refusal(form: ProcessForm, done: Attempt) -> int:
     message at the top); returns the status."""
     if isinstance(done.error, services.SlugTaken):
         form.slug.errors.append(done.message)
+        return 400
+    if isinstance(done.error, services.PictureNeedsText):
+        form.image_alt_sv.errors.append(done.message)
         return 400
     if isinstance(done.error, services.BadAreas | services.AreaInUse):
         form.areas.errors.append(done.message)
@@ -156,11 +186,17 @@ def edit(slug: str) -> Any:
         flash(str(services.RulesFrozen.message), "error")
         return render_template("processes/edit.html", form=form, process=process,
                                frozen=True), 409  # fmt: skip
-    if form.validate_on_submit():
+    ok, image = _store_picture(form)
+    if ok:
+        old_image = process.image
         with attempt(also=(StaleDataError,), as_error=lambda _exc: EditedMeanwhile()) as done:
-            diff = services.update_process(get_session(), process, _changes(form), current_user,
-                                           now)  # fmt: skip
+            if image:
+                done.on_failure(lambda: images.discard(image, folder=images.PROCESSES))
+            diff = services.update_process(get_session(), process, _changes(form, image),
+                                           current_user, now)  # fmt: skip
         if done.ok:
+            if old_image and old_image != process.image:
+                images.discard(old_image, folder=images.PROCESSES)
             flash(_("Saved.") if diff else _("Nothing was changed."), "success")
             return redirect(url_for("processes.show", slug=process.slug), code=303)
         status = _show_refusal(form, done)

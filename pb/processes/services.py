@@ -39,6 +39,7 @@ EDITABLE_FIELDS = (
     "other_connection_sv", "other_connection_en", "area_restricted", "code_channels",
     "ballot_type", "max_projects", "min_projects", "min_budget_share_pct", "points_total",
     "max_points_per_project", "counting_rule", "tie_break", "lottery_seed", "easy_sv", "easy_en",
+    "image_alt_sv", "image_alt_en",
 )  # fmt: skip
 
 
@@ -131,12 +132,21 @@ class AreaChange:
 @dataclass(frozen=True)
 class ProcessChanges:
     """Everything the admin form can set, already validated. Areas may be given as
-    ``(name, budget)`` pairs."""
+    ``(name, budget)`` pairs. ``image`` is a picture already stored by ``pb.images`` (None
+    keeps the current one; ``remove_image`` without a new one takes it away)."""
 
     fields: dict[str, Any]
     areas: Sequence[AreaChange | tuple[str, int]]
     categories: list[tuple[str, str]]
     phases: dict[PhaseKind, tuple[dt.datetime, dt.datetime]]
+    image: str | None = None
+    remove_image: bool = False
+
+
+class PictureNeedsText(Invalid):
+    """A picture is shown only with words that say what it shows."""
+
+    message = _l("Describe the picture in Swedish, for people who cannot see it.")
 
 
 # Higher layers (proposals) keep rows that belong to areas, and this layer cannot import
@@ -186,6 +196,7 @@ def load_process(slug: str) -> Process:
 
 def _snapshot(process: Process) -> dict[str, Any]:
     snap = {f: getattr(process, f) for f in EDITABLE_FIELDS}
+    snap["image"] = process.image
     snap["areas"] = [
         [a.name, a.budget, *(["whole municipality"] if a.whole_municipality else [])]
         for a in process.areas
@@ -213,6 +224,14 @@ def _apply(session: Session, process: Process, changes: ProcessChanges) -> None:
         process.lottery_seed = None
     if process.ballot_type != BallotType.CUMULATIVE:
         process.points_total = process.max_points_per_project = None
+    if changes.image:
+        process.image = changes.image
+    elif changes.remove_image:
+        process.image = ""
+    if not process.image:  # words for a picture that is not there would describe nothing
+        process.image_alt_sv = process.image_alt_en = ""
+    elif not (process.image_alt_sv or "").strip():
+        raise PictureNeedsText()
 
     _apply_areas(session, process, changes.areas)
 

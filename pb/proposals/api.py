@@ -88,6 +88,11 @@ def process_data(process: Process) -> dict[str, Any]:
         "title_sv": process.title_sv,
         "title_en": process.title_en,
         "budget": process.budget,
+        "image_url": (
+            _base() + url_for("processes.image", name=process.image) if process.image else None
+        ),
+        "image_alt_sv": process.image_alt_sv or None,
+        "image_alt_en": process.image_alt_en or None,
         "current_phase": current.kind.value if current else None,
         "areas": [{"name": a.name, "budget": a.budget} for a in process.areas],
         "categories": [

@@ -15,10 +15,10 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from pb import images
 from pb.accounts.privacy import DataPart
 from pb.db import rows_changed
 from pb.processes.models import Process
-from pb.proposals import images
 from pb.proposals.models import Comment, Follow, Proposal, ProposalStatus, Support
 
 
@@ -103,7 +103,7 @@ def erase(session: Session, user: Any) -> dict[str, int]:
 
         def remove_files(_session: Session) -> None:
             for name in files:
-                images.remove(upload_dir, name)
+                images.remove(upload_dir, name, folder=images.PROPOSALS)
 
         event.listen(session, "after_commit", remove_files, once=True)
     return {

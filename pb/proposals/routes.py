@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -30,12 +29,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from pb import images
 from pb.accounts.models import Role, User
 from pb.db import get_session, utcnow
 from pb.i18n import locale_code
 from pb.processes.models import PhaseKind, Process, ProcessOfficial
 from pb.processes.services import load_process
-from pb.proposals import images, projects, queries, services, similarity, vocab
+from pb.proposals import projects, queries, services, similarity, vocab
 from pb.proposals.forms import CommentForm, ProjectEasyForm, ProposalForm
 from pb.proposals.models import (
     MAX_ID,
@@ -47,7 +47,7 @@ from pb.proposals.models import (
     ProposalStatus,
     valid_id,
 )
-from pb.security import FILE_CSP, extend_csp, login_required
+from pb.security import extend_csp, login_required
 from pb.web import attempt, status_for
 
 bp = Blueprint("proposals", __name__)
@@ -305,8 +305,7 @@ def _osm_link(proposal: Proposal) -> str | None:
 
 @bp.get("/uploads/proposals/<name>")
 def image(name: str) -> Any:
-    path = images.path_of(current_app.config["UPLOAD_DIR"], name)
-    if path is None:
+    if images.path_of(current_app.config["UPLOAD_DIR"], name, folder=images.PROPOSALS) is None:
         abort(404)
     proposal = get_session().scalar(sa.select(Proposal).where(Proposal.image == name))
     if proposal is None:
@@ -314,12 +313,7 @@ def image(name: str) -> Any:
     process = get_session().get(Process, proposal.process_id)
     assert process is not None
     load_proposal(load_process(process.slug), proposal.id)  # 404 unless the viewer may see it
-    ext = name.rsplit(".", 1)[-1]
-    response = Response(path.read_bytes(), mimetype=images.MIMETYPES[ext])
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["Content-Security-Policy"] = FILE_CSP
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return images.send(name, folder=images.PROPOSALS)
 
 
 # -- proposing -------------------------------------------------------------------------
@@ -347,18 +341,6 @@ def _fields(form: ProposalForm, image_name: str | None) -> services.ProposalFiel
     )
 
 
-def _store_image(form: ProposalForm) -> tuple[bool, str | None]:
-    upload = form.image.data
-    if not upload or not getattr(upload, "filename", ""):
-        return True, None
-    cfg = current_app.config
-    try:
-        return True, images.store(upload.stream, cfg["UPLOAD_DIR"], cfg["UPLOAD_MAX_BYTES"])
-    except images.ImageRejected as exc:
-        form.image.errors = [*form.image.errors, exc.message]
-        return False, None
-
-
 def _render_form(process: Process, form: ProposalForm, proposal: Proposal | None,
                  status: int) -> Any:  # fmt: skip
     suggestions: list[tuple[Proposal, float]] = []
@@ -384,14 +366,14 @@ def _save(process: Process, form: ProposalForm, proposal: Proposal | None) -> An
     form.publishing = publish or (proposal is not None and proposal.status != ProposalStatus.DRAFT)
     if not form.validate_on_submit():
         return _render_form(process, form, proposal, 400)
-    ok, image_name = _store_image(form)
+    ok, image_name = images.store_upload(form.image, folder=images.PROPOSALS)
     if not ok:
         return _render_form(process, form, proposal, 400)
     db = get_session()
     old_image = proposal.image if proposal else ""
     with attempt(db) as done:
         if image_name:
-            done.on_failure(lambda: images.remove(current_app.config["UPLOAD_DIR"], image_name))
+            done.on_failure(lambda: images.discard(image_name, folder=images.PROPOSALS))
         if proposal is None:
             proposal = services.create(
                 db, process, current_user, _fields(form, image_name), publish=publish,
@@ -408,7 +390,7 @@ def _save(process: Process, form: ProposalForm, proposal: Proposal | None) -> An
                             done.status)  # fmt: skip
     assert proposal is not None
     if old_image and old_image != proposal.image:
-        images.remove(current_app.config["UPLOAD_DIR"], old_image)
+        images.discard(old_image, folder=images.PROPOSALS)
     if proposal.status == ProposalStatus.DRAFT:
         flash(_("Your draft is saved. Only you can see it."), "success")
     elif publish:
@@ -479,7 +461,7 @@ def withdraw(slug: str, pid: int) -> Any:
     if done.flash_error():
         return _back(process, proposal)
     if image_name:
-        images.remove(current_app.config["UPLOAD_DIR"], image_name)
+        images.discard(image_name, folder=images.PROPOSALS)
     if was_draft:
         flash(_("Your draft is deleted."), "success")
         return redirect(url_for(".mine", slug=process.slug), code=303)

@@ -15,15 +15,15 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from pb import images
 from pb.db import get_session, utcnow
 from pb.errors import user_error
 from pb.i18n import locale_code
 from pb.processes.models import Process
 from pb.processes.services import load_process
-from pb.proposals import images
 from pb.results import feedback, followup
 from pb.results.models import ProjectUpdate
-from pb.security import FILE_CSP, csrf_exempt, login_required
+from pb.security import csrf_exempt, login_required
 from pb.web import attempt
 
 bp = Blueprint("followup", __name__)
@@ -158,13 +158,14 @@ def add_update(slug: str, project_id: int) -> Any:
     cfg = current_app.config
     if upload is not None and upload.filename:
         try:
-            image = images.store(upload.stream, cfg["UPLOAD_DIR"], cfg["UPLOAD_MAX_BYTES"])
+            image = images.store(upload.stream, cfg["UPLOAD_DIR"], cfg["UPLOAD_MAX_BYTES"],
+                                 folder=images.PROPOSALS)  # fmt: skip
         except images.ImageRejected as exc:
             return _page(process, 400, errors={project_id: str(exc.message)},
                          typed={project_id: form})  # fmt: skip
     with attempt(session) as done:
         if image:
-            done.on_failure(lambda: images.remove(cfg["UPLOAD_DIR"], image))
+            done.on_failure(lambda: images.discard(image, folder=images.PROPOSALS))
         followup.add_update(session, process, project_id, body=form.get("body", ""),
                             image=image, actor=current_user, now=utcnow())  # fmt: skip
     if done.error:
@@ -176,15 +177,11 @@ def add_update(slug: str, project_id: int) -> Any:
 @bp.get("/p/<slug>/followup/photo/<name>")
 def photo(slug: str, name: str) -> Any:
     process = load_process(slug)
-    path = images.path_of(current_app.config["UPLOAD_DIR"], name)
     funded = {item.project.id for item in _funded(process)}
     row = get_session().scalar(sa.select(ProjectUpdate).where(ProjectUpdate.image == name))
-    if path is None or row is None or row.project_id not in funded:
+    if row is None or row.project_id not in funded:
         abort(404)
-    response = Response(path.read_bytes(), mimetype=images.MIMETYPES[name.rsplit(".", 1)[-1]])
-    response.headers["Content-Security-Policy"] = FILE_CSP
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return images.send(name, folder=images.PROPOSALS, cache=None)
 
 
 @bp.get("/p/<slug>/followup/feed.atom")

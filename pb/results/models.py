@@ -106,7 +106,7 @@ class ProjectProgress(Base):
 
 class ProjectUpdate(Base):
     """A dated public update on a funded project, with an optional re-encoded photo (a file
-    name under ``UPLOAD_DIR``, as ``pb.proposals.images`` stores it)."""
+    name under ``UPLOAD_DIR``, as ``pb.images`` stores it)."""
 
     __tablename__ = "results_updates"
 

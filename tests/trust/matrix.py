@@ -8,9 +8,10 @@ table's order, GETs first: the POSTs that change the world (withdrawing, hiding,
 logging out) come last.
 
 Fillings: ``slug=P|V|R|O`` picks a process (see ``world.SLUGS``); ``pid=pub|draft|own``,
-``cid=comment``, ``batch_id=batch``, ``project_id=funded`` pick an object; ``name=image|photo``
-a stored image; ``token=<purpose>`` a valid signed token; any other ``key=value`` is used as
-it stands (``kind=csv``, ``action=hide``).
+``cid=comment``, ``batch_id=batch``, ``project_id=funded`` pick an object;
+``name=image|photo|process_image|draft_process_image`` a stored image; ``token=<purpose>`` a
+valid signed token; any other ``key=value`` is used as it stands (``kind=csv``,
+``action=hide``).
 """
 
 from __future__ import annotations
@@ -182,7 +183,7 @@ def header_problems(response: Any, endpoint: str, role: str, production: bool) -
     logged_in = role in ("participant", "official", "other", "admin")
     if endpoint in PUBLIC_FILES or response.status_code in REDIRECTS:
         pass  # public files, the same for everyone; a redirect shows nothing
-    elif endpoint == "proposals.image":  # a proposal's image: the browser's own cache only
+    elif endpoint in ("proposals.image", "processes.image"):  # the browser's own cache only
         if logged_in and "private" not in cache and "no-store" not in cache:
             problems.append(f"Cache-Control {cache!r} on an image for a logged-in person")
     elif (endpoint in PERSONAL_ENDPOINTS or logged_in) and "no-store" not in cache:

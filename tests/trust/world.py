@@ -5,7 +5,8 @@ Processes (slugs): ``forslag`` in its proposal phase (a published proposal, a dr
 participant's own proposal with an image, a comment), ``rosta`` in its voting phase (codes
 by letter, school and e-mail; one ballot cast with its receipt), ``resultat`` with voting
 closed and results published (a funded project with an update and a photo), and ``annan``,
-the process whose official is the "official of another process". The official of every
+the process whose official is the "official of another process". ``forslag`` has a picture,
+and so has ``utkast``, a draft process that only its officials and admins may see. The official of every
 other process is the ``official`` account (``tests/conftest.py``'s ``make_process``).
 
 Roles: ``anon``; ``participant`` (a logged-in account); ``voter`` (no account: a client that
@@ -54,10 +55,10 @@ def png() -> bytes:
     return out.getvalue()
 
 
-def _store_image(app: Any) -> str:
-    from pb.proposals import images
+def _store_image(app: Any, folder: str = "proposals") -> str:
+    from pb import images
 
-    return images.store(io.BytesIO(png()), app.config["UPLOAD_DIR"], 10_000_000)
+    return images.store(io.BytesIO(png()), app.config["UPLOAD_DIR"], 10_000_000, folder=folder)
 
 
 def build(app: Any, make_process: Any, users: dict[str, Any]) -> World:
@@ -81,8 +82,15 @@ def build(app: Any, make_process: Any, users: dict[str, Any]) -> World:
     w.ids["draft"] = make_proposal(app, pp, users["participant2"], title="Utkast", publish=False)
     w.ids["own"] = make_proposal(app, pp, users["participant"], title="Mitt eget förslag")
     w.names["image"] = _store_image(app)
+    # Pictures of processes: ``forslag``'s (public) and that of ``utkast``, a draft process.
+    draft = make_process(slug="utkast", published=False, running="proposals")
+    w.names["process_image"] = _store_image(app, "processes")
+    w.names["draft_process_image"] = _store_image(app, "processes")
     with app.test_request_context("/?lang=en"):
         session = get_session()
+        for process_id, name in ((pp.id, "process_image"), (draft.id, "draft_process_image")):
+            with_picture = session.get(Process, process_id)
+            with_picture.image, with_picture.image_alt_sv = w.names[name], "En park i solsken"
         processes.assign_official(session, session.get(Process, other.id),
                                   session.merge(users["other_official"]), None)  # fmt: skip
         session.get(Proposal, w.ids["own"]).image = w.names["image"]
