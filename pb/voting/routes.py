@@ -219,6 +219,7 @@ def _view(paper: Ballotpaper, ballot: BallotInput, code_area: str | None) -> dic
     district = code_area or ballot.district
     if district is not None and district not in [a.slug for a in paper.districts]:
         district = None
+    district = district or paper.only_district
     chosen = {p.area: dict(zip(p.projects, p.points or [1] * len(p.projects), strict=False))
               for p in ballot.parts}  # fmt: skip
     scopes = []

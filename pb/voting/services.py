@@ -273,6 +273,13 @@ class Ballotpaper:
         return [a for a in self.process.areas if not a.whole_municipality]
 
     @property
+    def only_district(self) -> str | None:
+        """The district every voter votes in when there is just one: nobody is asked to pick
+        it (the ballot shows it, and a ballot cast without a district is counted in it)."""
+        districts = self.districts
+        return districts[0].slug if len(districts) == 1 else None
+
+    @property
     def whole_area(self) -> str | None:
         """The slug of the whole-municipality area, where every voter votes, if there is one."""
         return next((a.slug for a in self.process.areas if a.whole_municipality), None)
@@ -400,6 +407,8 @@ def check_ballot(paper: Ballotpaper, ballot: BallotInput, code_area: str | None)
             if district is not None and district != code_area:
                 problems.append(_("Your code is for another district than the one you chose."))
             district = code_area
+        if district is None:
+            district = paper.only_district
         if district is not None and district not in slugs:
             problems.append(_("Choose one of the districts of this vote."))
             district = None

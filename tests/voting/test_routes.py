@@ -280,6 +280,36 @@ def test_a_ballot_in_a_process_with_districts(client: Any, make_process: Any) ->
     assert r.status_code == 400 and "another district" in r.get_data(as_text=True)
 
 
+def test_a_single_district_is_never_asked_for(client: Any, make_process: Any) -> None:
+    """Beside the whole municipality there is just one district: the ballot shows its
+    projects at once, asks nobody to pick it, and a ballot cast without a district is
+    counted in it (the rule lives in Ballotpaper.only_district, for the page and the check)."""
+    app = client.application
+    from pb.processes.services import AreaChange
+
+    vote = make_vote(app, make_process, slug="ett-omrade", budget=700_000,
+                     areas=[AreaChange("Hela Dalby", 400_000, whole_municipality=True),
+                            AreaChange("Dalby centrum", 300_000)],
+                     projects=[("c1", "Lekplats", 150_000, "Dalby centrum"),
+                               ("h1", "Cykelväg", 300_000, "Hela Dalby")])  # fmt: skip
+    [code] = issue(app, vote)
+    html = client.post("/p/ett-omrade/vote?lang=en", data={"code": code}).get_data(as_text=True)
+    assert 'id="district"' not in html and "Choose your district" not in html
+    assert "Projects in Dalby centrum" in html and "Lekplats" in html and "Cykelväg" in html
+    r = client.post("/p/ett-omrade/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["hela-dalby|h1", "dalby-centrum|c1"],
+                          "action": "cast"})  # fmt: skip
+    assert r.status_code == 200 and _receipt(r.get_data(as_text=True))
+    from pb.db import get_session
+    from pb.voting.models import HeldBallot
+
+    with app.app_context():
+        [held] = get_session().scalars(sa.select(HeldBallot)).all()
+        assert held.content["area"] == "dalby-centrum"
+        choices = {c["area"]: c["projects"] for c in held.content["choices"]}
+        assert choices == {"hela-dalby": ["h1"], "dalby-centrum": ["c1"]}
+
+
 def test_points_ballot_on_the_web(client: Any, make_process: Any) -> None:
     app = client.application
     vote = make_vote(app, make_process, slug="poang", ballot_type="cumulative", points_total=10,
@@ -343,7 +373,8 @@ def test_paper_entry_shows_a_chosen_districts_projects_without_saving(
     chosen; its "Check my choice" button shows them (found by the mission journey)."""
     from pb.voting.models import VotingCode
 
-    vote = make_vote(app, make_process, slug="papper-omraden", areas=[("Linero", 300_000)],
+    vote = make_vote(app, make_process, slug="papper-omraden",
+                     areas=[("Linero", 300_000), ("Norr", 200_000)],  # one alone is not asked
                      projects=[("p1", "Skatepark", 120_000, "Linero")])  # fmt: skip
     [code] = issue(app, vote)
     login(client, "official")
