@@ -61,7 +61,7 @@ if _mesc is not None and getattr(_mesc, "VERSION", None) != _MESC_VERSION:  # pr
 TOL = 1e-9
 # add1 tries to pass over steps (see add1) once its steps have taken this many CPU seconds,
 # or from the start where each voter's start budget is at least TINY_UNIT currency units, and
-# only after UNCHANGED steps in a row with the same cost.
+# only after UNCHANGED steps in a row with the same winners (or cost); 0: right after a change
 SKIP_AFTER = 0.5
 TINY_UNIT = 10_000
 UNCHANGED = 0
@@ -679,8 +679,9 @@ def add1(
     same, within budget (:func:`_replay` with ``lo``). That is tried once the steps have taken
     :data:`SKIP_AFTER` CPU seconds (then a try is cheap beside them), or from the start where
     the unit is tiny (each voter's start is at least :data:`TINY_UNIT` units: decided from the
-    data, so the steps computed do not depend on the machine), and the cost has not changed for
-    :data:`UNCHANGED` steps; ``skip=False`` computes every step.
+    data, so the steps computed do not depend on the machine), and the winners (without the
+    compiled module: the cost) have not changed for :data:`UNCHANGED` steps; ``skip=False``
+    computes every step.
     """
     b0 = Fraction(budget, voters)
     supported = [j for j in range(problem.m) if problem.utot[j] > 0]
