@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VERSION 3
+#define VERSION 4
 #define TOL 1e-9
 #define HANDOVER (-1)
 
@@ -56,10 +56,14 @@ typedef struct {
     Item *heap, *fresh;
     /* for replay (built on its first call): per group, the projects it supports */
     int64_t *row_ptr, *row_idx;
-    char *alive;
-    double *bud2;
+    char *alive, *cls;
+    double *bud2, *bud_lo, *alpha, *beta;
     double *totals, *margin;
+    double estimate; /* after a failed proof: the length the coupled bound would prove, or
+                        -1 where it tells nothing */
+    double later;    /* after a failed proof: how far from lo the failed bound would hold */
     int ready; /* set once __init__ has checked everything and allocated the scratch */
+    int rows_ready; /* set once build_rows has allocated replay's scratch */
 } Problem;
 
 static int item_less(const Item *a, const Item *b) {
@@ -178,7 +182,9 @@ static int quick_denominator(Problem *p, int64_t j, double eps_b, i128 *den) {
     return *den > 0 ? 1 : HANDOVER;
 }
 
-static int64_t run_cost(Problem *p, double bf, double eps_b) {
+/* MES's total cost at start bf; with winners, the winners in order go there (*nwin of them).
+   HANDOVER where the exact engine must decide. */
+static int64_t run_cost(Problem *p, double bf, double eps_b, int64_t *winners, int64_t *nwin) {
     const double close = 1 + TOL;
     int64_t nheap = 0;
     i128 cost = 0; /* the sum of funded costs; handed over if it leaves int64 */
@@ -268,6 +274,7 @@ static int64_t run_cost(Problem *p, double bf, double eps_b) {
             p->dirty[p->ov_idx[k]] = 1;
         cost += p->costs[winner];
         if (cost > (i128)INT64_MAX) return HANDOVER;
+        if (winners != NULL) winners[(*nwin)++] = winner;
     }
     return (int64_t)cost;
 }
@@ -284,18 +291,29 @@ static int64_t run_cost(Problem *p, double bf, double eps_b) {
 #define REPLAY_OK 1
 #define REPLAY_FAILED 0
 #define MARGIN 1e-6
+/* Classifying a voter as surely rich or surely poor (mes._coupled) keeps this relative margin
+   beside the engine's absolute one; the slopes of the price are widened by SLOPE_TOL. */
+#define CLASS_TOL 1e-12
+#define SLOPE_TOL 1e-9
 
 static int build_rows(Problem *p) {
     const int64_t nnz = p->supp_ptr[p->m];
+    void *earlier[] = {p->row_ptr, p->row_idx, p->alive, p->totals, p->margin, p->bud2,
+                       p->bud_lo, p->alpha, p->beta, p->cls}; /* from a call that failed */
+    for (size_t i = 0; i < sizeof(earlier) / sizeof(earlier[0]); i++) PyMem_Free(earlier[i]);
     p->row_ptr = PyMem_Calloc((size_t)(p->G + 1), sizeof(int64_t));
     p->row_idx = PyMem_Malloc((size_t)(nnz > 0 ? nnz : 1) * sizeof(int64_t));
     p->alive = PyMem_Malloc((size_t)(p->m > 0 ? p->m : 1));
     p->totals = PyMem_Malloc((size_t)(p->m > 0 ? p->m : 1) * sizeof(double));
     p->margin = PyMem_Malloc((size_t)(p->m > 0 ? p->m : 1) * sizeof(double));
     p->bud2 = PyMem_Malloc((size_t)(p->G > 0 ? p->G : 1) * sizeof(double));
+    p->bud_lo = PyMem_Malloc((size_t)(p->G > 0 ? p->G : 1) * sizeof(double));
+    p->alpha = PyMem_Malloc((size_t)(p->G > 0 ? p->G : 1) * sizeof(double));
+    p->beta = PyMem_Malloc((size_t)(p->G > 0 ? p->G : 1) * sizeof(double));
+    p->cls = PyMem_Malloc((size_t)(p->max_supp > 0 ? p->max_supp : 1));
     int64_t *fill = PyMem_Calloc((size_t)(p->G + 1), sizeof(int64_t));
     if (!p->row_ptr || !p->row_idx || !p->alive || !p->totals || !p->margin || !p->bud2 ||
-        !fill) {
+        !p->bud_lo || !p->alpha || !p->beta || !p->cls || !fill) {
         PyMem_Free(fill);
         PyErr_NoMemory();
         return -1;
@@ -308,6 +326,7 @@ static int build_rows(Problem *p) {
             p->row_idx[p->row_ptr[g] + fill[g]++] = j;
         }
     PyMem_Free(fill);
+    p->rows_ready = 1;
     return 0;
 }
 
@@ -370,22 +389,102 @@ static int tie_lost(Problem *p, const int64_t *funded, int64_t r, int64_t q, dou
     return mine > theirs || (mine == theirs && p->rank[q] > p->rank[w]);
 }
 
+/* The coupled bound (mes._coupled; read the comment above it first): whether a rival q,
+   paid at least its cost at the winner's price by the one-sided bound, is still short of it
+   at every start in [lo_start + first, x] (span = x - lo_start) by the slopes. Reads the
+   budgets at lo (p->bud_lo), the price at lo (rho, raised) and the slopes (p->beta, pi_lo).
+   Returns 1 if proved, else 0 with *estimate set to the length (in start units from lo) the
+   bound would prove, and *later to the distance from lo after which it would hold (where q
+   is within the margin of its cost at lo, and falls behind). */
+static int coupled(Problem *p, int64_t q, double rho, double pi_lo, double span, double first,
+                   double eps, double need, double *estimate, double *later) {
+    double phi = 0.0, slope_b = 0.0, rich_u = 0.0;
+    for (int64_t i = p->supp_ptr[q]; i < p->supp_ptr[q + 1]; i++) {
+        const int64_t g = p->supp_idx[i];
+        const double b = p->bud_lo[g], s = rho * p->uf[i];
+        phi += p->wsf[i] * (b < s ? b : s);
+        if (b >= s * (1 + CLASS_TOL) + eps)
+            rich_u += p->wuf[i];
+        else
+            slope_b += p->wsf[i] * p->beta[g];
+    }
+    const double sigma = slope_b - pi_lo * rich_u;
+    if (phi + (sigma > 0 ? span : (first < span ? first : span)) * sigma < need) return 1;
+    *estimate = (sigma > 0 && phi < need) ? (need - phi) / sigma : 0.0;
+    *later = sigma < 0 ? (phi - need) / -sigma : 0.0;
+    return 0;
+}
+
 static int replay(Problem *p, double x, const int64_t *funded, int64_t R, int have_lo,
-                  double lo_start, const double *lo_rho, double *rho_out) {
+                  double lo_start, double first, const double *lo_rho, const double *lo_after,
+                  double *rho_out, double *after_out) {
+    p->estimate = -1.0; /* none */
+    p->later = 0.0;
     if (have_lo && !(x >= lo_start)) return REPLAY_FAILED;
+    const double eps = TOL * (x > 1.0 ? x : 1.0), span = x - lo_start;
     for (int64_t g = 0; g < p->G; g++) p->bud[g] = x;
+    if (have_lo)
+        for (int64_t g = 0; g < p->G; g++) {
+            p->bud_lo[g] = lo_start;
+            p->alpha[g] = 1.0;
+            p->beta[g] = 1.0;
+        }
     for (int64_t j = 0; j < p->m; j++) {
         p->alive[j] = p->utotf[j] > 0;
         p->totals[j] = x * p->wsum[j];
         p->margin[j] = MARGIN * (p->costf[j] + x * p->wsum[j]);
     }
+    int slopes = have_lo; /* the slopes are known (see mes._coupled) */
+    int64_t offset = 0;
     for (int64_t r = 0; r < R; r++) {
         const int64_t w = funded[r];
+        const int64_t s0 = p->supp_ptr[w], s1 = p->supp_ptr[w + 1];
         p->alive[w] = 0;
+        /* w's price at x (mes._pay): the level, and the price raised and lowered by a bound
+           on its rounding error. */
+        double level;
+        if (price(p, w, eps, &level) != 1) return REPLAY_FAILED;
+        double rich_u = 0.0;
+        for (int64_t i = s0; i < s1; i++)
+            if (p->budgets[i - s0] >= level * p->uf[i]) rich_u += p->wuf[i];
+        if (rich_u <= 0) return REPLAY_FAILED;
+        const double bound = 1e-9 * (p->costf[w] + x * p->wsum[w]) / rich_u;
+        rho_out[r] = level * (1 + 1e-8) + bound;
+        const double level_low = level * (1 - 1e-8) - bound;
+        double pi_lo = 0.0, pi_hi = 0.0;
         if (have_lo) {
+            const double rho = lo_rho[r];
+            char *cls = p->cls; /* per supporter of w: 1 surely rich at lo, 2 surely poor at
+                                   x, 0 neither */
+            if (slopes) {
+                double rich_lo_u = 0.0, not_poor_u = 0.0, num_hi = 0.0, num_lo = 0.0;
+                for (int64_t i = s0; i < s1; i++) {
+                    const int64_t g = p->supp_idx[i];
+                    const double u = p->uf[i];
+                    char c = 0;
+                    if (p->bud[g] <= level_low * u * (1 - CLASS_TOL) - eps) {
+                        c = 2;
+                        num_lo += p->wsf[i] * p->alpha[g];
+                    } else {
+                        not_poor_u += p->wuf[i];
+                    }
+                    if (p->bud_lo[g] >= rho * u * (1 + CLASS_TOL) + eps) {
+                        if (c == 0) c = 1;
+                        rich_lo_u += p->wuf[i];
+                    } else {
+                        num_hi += p->wsf[i] * p->beta[g];
+                    }
+                    cls[i - s0] = c;
+                }
+                if (rich_lo_u > 0) {
+                    pi_hi = num_hi / rich_lo_u * (1 + SLOPE_TOL);
+                    pi_lo = not_poor_u > 0 ? num_lo / not_poor_u * (1 - SLOPE_TOL) : 0.0;
+                } else {
+                    slopes = 0; /* no bound on how fast the price falls: one-sided from here */
+                }
+            }
             /* Every other project that could match w's price at some start in [lo, x]: not
                dearer at the equal share, not surely short with the budgets at x. */
-            const double rho = lo_rho[r];
             for (int64_t q = 0; q < p->m; q++) {
                 const double need = p->costf[q] - p->margin[q];
                 if (!p->alive[q] || !(rho * p->utotf[q] >= need) || !(p->totals[q] >= need))
@@ -395,10 +494,40 @@ static int replay(Problem *p, double x, const int64_t *funded, int64_t R, int ha
                     double b = p->bud[p->supp_idx[i]], s = rho * p->uf[i];
                     fbar += p->wsf[i] * (b < s ? b : s);
                 }
-                if (fbar >= need && !tie_lost(p, funded, r, q, lo_start)) return REPLAY_FAILED;
+                if (fbar < need) continue;
+                double estimate = -1.0, later = 0.0;
+                if (slopes &&
+                    coupled(p, q, rho, pi_lo, span, first, eps, need, &estimate, &later))
+                    continue;
+                if (!tie_lost(p, funded, r, q, lo_start)) {
+                    p->estimate = estimate;
+                    p->later = later;
+                    return REPLAY_FAILED;
+                }
             }
         }
-        if (pay(p, w, x, 1, &rho_out[r]) != 1) return REPLAY_FAILED;
+        /* Pay: the budgets at x (and the running totals), at lo (from lo_after), the slopes. */
+        const char *cls = p->cls;
+        for (int64_t i = s0; i < s1; i++) {
+            const int64_t g = p->supp_idx[i];
+            const double old = p->bud[g], d = old - level * p->uf[i];
+            const double now = d > 0.0 ? d : 0.0;
+            p->bud[g] = now;
+            after_out[offset + i - s0] = now;
+            const double delta = (now - old) * p->wsf[i];
+            for (int64_t k = p->row_ptr[g]; k < p->row_ptr[g + 1]; k++)
+                p->totals[p->row_idx[k]] += delta;
+            if (have_lo) {
+                p->bud_lo[g] = lo_after[offset + i - s0];
+                if (slopes) {
+                    const char c = cls[i - s0];
+                    const double u = p->uf[i];
+                    p->alpha[g] = c == 1 ? p->alpha[g] + pi_lo * u : 0.0;
+                    p->beta[g] = c == 2 ? 0.0 : p->beta[g] + pi_hi * u;
+                }
+            }
+        }
+        offset += s1 - s0;
     }
     if (have_lo) {
         for (int64_t q = 0; q < p->m; q++) { /* sums afresh, not the running totals */
@@ -406,7 +535,18 @@ static int replay(Problem *p, double x, const int64_t *funded, int64_t R, int ha
             double total = 0.0;
             for (int64_t i = p->supp_ptr[q]; i < p->supp_ptr[q + 1]; i++)
                 total += p->wsf[i] * p->bud[p->supp_idx[i]];
-            if (!(total < p->costf[q] - p->margin[q])) return REPLAY_FAILED;
+            const double need = p->costf[q] - p->margin[q];
+            if (!(total < need)) {
+                if (slopes) { /* the length over which the slopes keep q short */
+                    double at_lo = 0.0, slope = 0.0;
+                    for (int64_t i = p->supp_ptr[q]; i < p->supp_ptr[q + 1]; i++) {
+                        at_lo += p->wsf[i] * p->bud_lo[p->supp_idx[i]];
+                        slope += p->wsf[i] * p->beta[p->supp_idx[i]];
+                    }
+                    p->estimate = slope > 0 && at_lo < need ? (need - at_lo) / slope : 0.0;
+                }
+                return REPLAY_FAILED;
+            }
         }
     }
     return REPLAY_OK;
@@ -445,7 +585,8 @@ static void Problem_dealloc(Problem *self) {
                       self->heap0_j, self->bud, self->budgets, self->ratio, self->cache,
                       self->dirty, self->sure_zero, self->in_poor, self->poor, self->near,
                       self->heap, self->fresh, self->row_ptr, self->row_idx,
-                      self->alive, self->totals, self->margin, self->bud2};
+                      self->alive, self->totals, self->margin, self->bud2,
+                      self->bud_lo, self->alpha, self->beta, self->cls};
     for (size_t i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) PyMem_Free(blocks[i]);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -609,22 +750,56 @@ static PyObject *Problem_run_cost(Problem *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "bad start budget");
         return NULL;
     }
-    return PyLong_FromLongLong(run_cost(self, bf, eps_b));
+    return PyLong_FromLongLong(run_cost(self, bf, eps_b, NULL, NULL));
 }
 
-static PyObject *Problem_replay(Problem *self, PyObject *args) {
-    double x, lo_start;
-    PyObject *funded_obj, *lo_obj;
-    if (!PyArg_ParseTuple(args, "dOdO", &x, &funded_obj, &lo_start, &lo_obj)) return NULL;
+static PyObject *Problem_winners(Problem *self, PyObject *args) {
+    double bf, eps_b;
+    if (!PyArg_ParseTuple(args, "dd", &bf, &eps_b)) return NULL;
     if (!self->ready) {
         PyErr_SetString(PyExc_RuntimeError, "Problem is not initialised");
         return NULL;
     }
-    if (!(x >= 0) || isinf(x)) {
+    if (!(bf >= 0) || !(eps_b > 0) || isinf(bf)) {
         PyErr_SetString(PyExc_ValueError, "bad start budget");
         return NULL;
     }
-    if (self->row_ptr == NULL && build_rows(self) < 0) return NULL;
+    int64_t *winners = PyMem_Malloc((size_t)(self->m > 0 ? self->m : 1) * sizeof(int64_t));
+    if (winners == NULL) return PyErr_NoMemory();
+    int64_t n = 0;
+    PyObject *result;
+    if (run_cost(self, bf, eps_b, winners, &n) == HANDOVER) {
+        result = PyLong_FromLong(HANDOVER);
+    } else {
+        result = PyList_New(n);
+        for (int64_t k = 0; result != NULL && k < n; k++) {
+            PyObject *j = PyLong_FromLongLong(winners[k]);
+            if (j == NULL) {
+                Py_CLEAR(result);
+                break;
+            }
+            PyList_SET_ITEM(result, k, j);
+        }
+    }
+    PyMem_Free(winners);
+    return result;
+}
+
+static PyObject *Problem_replay(Problem *self, PyObject *args) {
+    double x, lo_start, first;
+    PyObject *funded_obj, *lo_obj, *lo_after_obj, *after_obj;
+    if (!PyArg_ParseTuple(args, "dOddOOO", &x, &funded_obj, &lo_start, &first, &lo_obj,
+                          &lo_after_obj, &after_obj))
+        return NULL;
+    if (!self->ready) {
+        PyErr_SetString(PyExc_RuntimeError, "Problem is not initialised");
+        return NULL;
+    }
+    if (!(x >= 0) || isinf(x) || !(first >= 0)) {
+        PyErr_SetString(PyExc_ValueError, "bad start budget");
+        return NULL;
+    }
+    if (!self->rows_ready && build_rows(self) < 0) return NULL;
     Py_buffer fv;
     if (PyObject_GetBuffer(funded_obj, &fv, PyBUF_C_CONTIGUOUS) < 0) return NULL;
     const int64_t R = fv.len / (Py_ssize_t)sizeof(int64_t);
@@ -646,8 +821,11 @@ static PyObject *Problem_replay(Problem *self, PyObject *args) {
     if (R > 0) memcpy(funded, fv.buf, (size_t)R * sizeof(int64_t));
     PyBuffer_Release(&fv);
     PyObject *result = NULL;
+    double *lo_after = NULL;
+    Py_buffer av = {0};
     /* Each funded project once, supported (as MES funds them). */
     memset(self->alive, 0, (size_t)(self->m > 0 ? self->m : 1));
+    Py_ssize_t paid = 0; /* entries of after: the winners' supporters, round by round */
     for (int64_t r = 0; r < R; r++) {
         int64_t j = funded[r];
         if (j < 0 || j >= self->m || self->alive[j] || !(self->utotf[j] > 0)) {
@@ -655,8 +833,22 @@ static PyObject *Problem_replay(Problem *self, PyObject *args) {
             goto done;
         }
         self->alive[j] = 1;
+        paid += (Py_ssize_t)(self->supp_ptr[j + 1] - self->supp_ptr[j]);
+    }
+    if (PyObject_GetBuffer(after_obj, &av, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) goto done;
+    if (av.len != paid * (Py_ssize_t)sizeof(double)) {
+        PyErr_SetString(PyExc_ValueError, "after: bad length");
+        goto done;
     }
     int have_lo = lo_obj != Py_None;
+    if (have_lo != (lo_after_obj != Py_None)) {
+        PyErr_SetString(PyExc_ValueError, "lo_rho and lo_after: both or neither");
+        goto done;
+    }
+    if (have_lo) {
+        lo_after = copy_buffer(lo_after_obj, paid, sizeof(double), "lo_after");
+        if (lo_after == NULL) goto done;
+    }
     if (have_lo) {
         Py_buffer lv;
         if (PyObject_GetBuffer(lo_obj, &lv, PyBUF_C_CONTIGUOUS) < 0) goto done;
@@ -668,7 +860,8 @@ static PyObject *Problem_replay(Problem *self, PyObject *args) {
         if (R > 0) memcpy(lo_rho, lv.buf, (size_t)R * sizeof(double));
         PyBuffer_Release(&lv);
     }
-    int state = replay(self, x, funded, R, have_lo, lo_start, lo_rho, rho);
+    int state = replay(self, x, funded, R, have_lo, lo_start, first, lo_rho, lo_after, rho,
+                       (double *)av.buf);
     if (state == REPLAY_OK) {
         result = PyList_New(R);
         if (result == NULL) goto done;
@@ -681,9 +874,11 @@ static PyObject *Problem_replay(Problem *self, PyObject *args) {
             PyList_SET_ITEM(result, r, f);
         }
     } else {
-        result = PyLong_FromLong(state);
+        result = Py_BuildValue("(dd)", self->estimate, self->later);
     }
 done:
+    if (av.obj != NULL) PyBuffer_Release(&av);
+    PyMem_Free(lo_after);
     PyMem_Free(funded);
     PyMem_Free(lo_rho);
     PyMem_Free(rho);
@@ -694,10 +889,17 @@ static PyMethodDef Problem_methods[] = {
     {"run_cost", (PyCFunction)Problem_run_cost, METH_VARARGS,
      "run_cost(bf, eps_b) -> total cost of MES at start budget bf, or -1 where the exact "
      "engine must decide"},
+    {"winners", (PyCFunction)Problem_winners, METH_VARARGS,
+     "winners(bf, eps_b) -> the projects MES funds at start budget bf, in order (as run_cost "
+     "decides), or -1 where the exact engine must decide"},
     {"replay", (PyCFunction)Problem_replay, METH_VARARGS,
-     "replay(x, funded, lo_start, lo_rho) -> list of prices (raised by their rounding bound), "
-     "or 0 if not proved (or too close to call); lo_rho None for a plain replay (see "
-     "mes._replay)"},
+     "replay(x, funded, lo_start, first, lo_rho, lo_after, after) -> list of prices (raised by "
+     "their "
+     "rounding bound), the budgets after each round in after; or, if not proved (or too "
+     "close to call), (length, later): the length the coupled bound would prove (-1.0 if it "
+     "tells nothing) and the distance from lo after which it would hold; "
+     "lo_rho and "
+     "lo_after None for a plain replay (see mes._replay)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -33,8 +33,20 @@ class Problem:
     ) -> None: ...
     def run_cost(self, bf: float, eps_b: float, /) -> int:
         """Total cost of MES at start budget bf, or -1 where the exact engine must decide."""
+    def winners(self, bf: float, eps_b: float, /) -> list[int] | int:
+        """The projects MES funds at start budget bf, in order, or -1 where the exact engine
+        must decide."""
     def replay(
-        self, x: float, funded: Buffer, lo_start: float, lo_rho: Buffer | None, /
-    ) -> list[float] | int:
-        """MES at start x with the winners fixed (mes._replay): the prices raised by their
-        rounding bound, or 0 if not proved."""
+        self,
+        x: float,
+        funded: Buffer,
+        lo_start: float,
+        first: float,
+        lo_rho: Buffer | None,
+        lo_after: Buffer | None,
+        after: Buffer,
+        /,
+    ) -> list[float] | tuple[float, float]:
+        """MES at start x with the winners fixed (mes._prove): the prices raised by their
+        rounding bound (the budgets after each round in after), or, if not proved,
+        (length, later) as mes._Failed."""

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 # The compiled add1 loop (pb/tally/_mesc.c): optional, same decisions. Its VERSION must be
 # this one; a build left over from an older _mesc.c is not used (reinstall to rebuild it).
-_MESC_VERSION = 3
+_MESC_VERSION = 4
 _mesc: ModuleType | None
 try:
     from . import _mesc
@@ -61,10 +61,10 @@ if _mesc is not None and getattr(_mesc, "VERSION", None) != _MESC_VERSION:  # pr
 TOL = 1e-9
 # add1 tries to pass over steps (see add1) once its steps have taken this many CPU seconds,
 # or from the start where each voter's start budget is at least TINY_UNIT currency units, and
-# only after UNCHANGED steps in a row with the same cost.
+# only after UNCHANGED steps in a row with the same winners (or cost); 0: right after a change
 SKIP_AFTER = 0.5
 TINY_UNIT = 10_000
-UNCHANGED = 4
+UNCHANGED = 0
 # run_cost uses its lean loop on Python lists when every project has at most SMALL_SUPPORTERS
 # supporter groups (then Python's per-element cost is below numpy's per-call cost).
 SMALL_GROUPS = 2000
@@ -613,6 +613,20 @@ class MESProblem:
             cost += self.costs[winner]
         return cost
 
+    def winners_at(self, numerator: int, denominator: int) -> list[int]:
+        """The projects :meth:`run` funds at ``start = numerator / denominator``, in order
+        (with the compiled module as its ``run_cost`` decides, handing over where it does)."""
+        if self.compiled is not None:
+            bf = numerator / denominator
+            got = self.compiled.winners(bf, TOL * max(bf, 1.0))
+            if isinstance(got, list):
+                return got
+            self.handovers += 1
+        return self.run(Fraction(numerator, denominator)).funded
+
+    def cost_of(self, funded: Sequence[int] | None) -> int:
+        return sum(self.costs[j] for j in funded or ())
+
     def neighbours(self, j: int) -> tuple[IntArray, IntArray]:
         """For add1 skipping: the projects supported by each supporter group of ``j``, flat,
         and how many each group supports (cached per project)."""
@@ -665,8 +679,9 @@ def add1(
     same, within budget (:func:`_replay` with ``lo``). That is tried once the steps have taken
     :data:`SKIP_AFTER` CPU seconds (then a try is cheap beside them), or from the start where
     the unit is tiny (each voter's start is at least :data:`TINY_UNIT` units: decided from the
-    data, so the steps computed do not depend on the machine), and the cost has not changed for
-    :data:`UNCHANGED` steps; ``skip=False`` computes every step.
+    data, so the steps computed do not depend on the machine), and the winners (without the
+    compiled module: the cost) have not changed for :data:`UNCHANGED` steps; ``skip=False``
+    computes every step.
     """
     b0 = Fraction(budget, voters)
     supported = [j for j in range(problem.m) if problem.utot[j] > 0]
@@ -678,7 +693,11 @@ def add1(
     # Only the cost of each step is needed (run_cost makes run's decisions), then the run kept.
     # Step k starts every voter with (budget + k * unit * voters) / voters.
     step = unit * voters
-    last_cost = problem.cost_at(budget, voters)
+    # With the compiled loop each step also gives its winners (at no extra cost), so a change
+    # of winners is seen where it happens, not only where the cost changes.
+    track = skip and problem.compiled is not None
+    last_winners = problem.winners_at(budget, voters) if track else None
+    last_cost = problem.cost_of(last_winners) if track else problem.cost_at(budget, voters)
     k = 0
     skipper = _Skipper(problem, budget, step, voters)
     problem.skipped = 0
@@ -698,12 +717,20 @@ def add1(
             and (eager or time.process_time() - began >= SKIP_AFTER)
             and skipper.due(k, changed_at)
         ):
-            k = skipper.skip(k)
+            k, funded = skipper.skip(k, last_winners)
+            last_winners = funded if track else None
             problem.skipped = skipper.skipped
-        cost = problem.cost_at(budget + (k + 1) * step, voters)
+        if track:
+            winners = problem.winners_at(budget + (k + 1) * step, voters)
+            cost = problem.cost_of(winners)
+            same = winners == last_winners
+            last_winners = winners
+        else:
+            cost = problem.cost_at(budget + (k + 1) * step, voters)
+            same = cost == last_cost
         if cost > budget:
             return problem.run(b0 + k * unit, record=record), k, False
-        if cost == last_cost:
+        if same:
             unchanged += 1
         else:
             unchanged, changed_at = 0, k + 1
@@ -730,23 +757,68 @@ def add1(
 # least that share at lo, so at every b >= lo): then the tie-break rank decides, as at lo; and
 # after the last round every project left has at most sum_i w_i B_i(up), below its cost.
 #
+# The coupled bound (``_coupled``). Fbar takes the budgets at up and the price at lo together,
+# though budgets rise only as prices fall: where q's price falls beside w's, a hair above it,
+# Fbar reaches q's cost within a few steps while q stays dearer for hundreds. So where Fbar
+# fails, q's payment at w's price, Phi_q(b) = sum_i w_i min(B_i(b), rho(b) u_iq), is also
+# bounded by slopes. Write B' and P for the budgets and w's price at lo, dB_i = B_i(b) - B'_i
+# >= 0 and dP = P - rho(b) >= 0, for b in [lo, up] and db = b - lo. Term by term,
+# min(B_i(b), rho(b) u) - min(B'_i, P u) is at most dB_i, and at most -dP u where B'_i >= P u
+# (i rich at lo; then also at b). So
+#   (1) Phi_q(b) <= Phi_q(lo) + sum_{i not rich at lo} w_i dB_i - dP U_q(rich at lo);
+# the same for w, whose payment is its cost at both ends, gives
+#   (2) dP <= sum_{i not rich at lo} w_i dB_i / U_w(rich at lo);
+# and a supporter poor at up (B_i(up) <= rho(up) u, hence poor at every b) pays all it has, so
+# min(B_i(b), rho(b) u) - min(B'_i, P u) >= dB_i for it and >= -dP u for every other one:
+#   (3) dP >= sum_{i poor at up} w_i dB_i / U_w(not poor at up).
+# By induction over the rounds, with alpha_i db <= dB_i <= beta_i db (both 1 in round 1):
+# (3) and (2) bound dP between pi_lo db and pi_hi db, and after w is paid, a supporter rich at
+# lo has dB_i + dP u (alpha_i + pi_lo u and beta_i + pi_hi u), one poor at up has 0 (it
+# has nothing left at either end), and any other one between 0 and beta_i + pi_hi u (as
+# max(0, .) is monotone and 1-Lipschitz). Then (1) gives
+#   Phi_q(b) <= Phi_q(lo) + db max(0, sum_{i not rich at lo} w_i beta_i - pi_lo U_q(rich)),
+# and if that stays below q's cost at db = up - lo, q is dearer than w at every b. Only sure
+# classes are used (rich at lo and poor at up with a margin; any voter may be counted as
+# neither, which only weakens the bound), the price at lo is the raised one (a larger P only
+# loosens (1)), and the slopes are widened by 1e-9. The error of this bound grows with the
+# square of the stretch (it comes from the voters whose class changes inside it), so near a
+# change of winners it proves nearly to the change. Where it fails, it tells the length it
+# would prove: the next try aims there (``_Skipper``).
+#
 # The budgets and prices at lo and up are replayed in float with the winners fixed
-# (``_replay``, which checks the proof round by round as it replays up); every comparison keeps a margin of 1e-6 of the cost plus the supporters'
-# start budgets (a thousand times the engine's own 1e-9), and the price at lo is raised by
-# a bound on its rounding error, so no rounding can decide a proof. A failed proof only means
-# the steps are computed one by one, as always.
+# (``_replay``, which checks the proof round by round as it replays up, with the budgets at lo
+# that the replay at lo kept); every comparison keeps a margin of 1e-6 of the cost plus the
+# supporters' start budgets (a thousand times the engine's own 1e-9), and the price at lo is
+# raised by a bound on its rounding error, so no rounding can decide a proof. A failed proof
+# only means the steps are computed one by one, as always.
 
 
 @dataclass
 class _Replay:
     """MES at one start budget with the winners fixed, in float: each round's price, raised by
-    a bound on its rounding error."""
+    a bound on its rounding error, and the budgets of each round's winner's supporters after
+    they paid (round by round, in supporter order)."""
 
     start: float
     rho: list[float]
+    after: FloatArray
 
 
+@dataclass
+class _Failed:
+    """A proof that failed: the length (in start units from lo) that the coupled bound of the
+    rival that failed would prove (-1.0 where it tells nothing), and the distance from lo
+    after which it would hold (where that rival is within the margin of its cost at lo and
+    falls behind: a near tie at lo, resolved a little later)."""
+
+    length: float
+    later: float = 0.0
+
+
+_NOTHING = _Failed(-1.0)
 _MARGIN = 1e-6
+_CLASS_TOL = 1e-12  # relative margin of "surely rich at lo", "surely poor at up"
+_SLOPE_TOL = 1e-9  # the price's slopes are widened by this much
 
 
 def _replay(
@@ -754,25 +826,47 @@ def _replay(
     funded: Sequence[int],
     start: Fraction,
     lo: _Replay | None = None,
+    first: float = 0.0,
 ) -> _Replay | None:
     """MES at ``start`` with the winners ``funded`` (in that order), in float; None if a price
     is too close to call in float. With ``lo`` (a replay at a smaller start where MES funds
     ``funded``) it is also the proof that MES funds ``funded`` at every start in
-    ``[lo, start]`` (see above), checked round by round: None as soon as it fails.
+    ``[lo, start]`` (see above), checked round by round: None as soon as it fails. With
+    ``first`` (add1's step, in start units), only starts from ``lo + first`` on need the
+    proof (add1 knows what MES funds at lo, and between lo and lo + first there is no step):
+    the coupled bound may then leave out a near tie at lo that is resolved a step later."""
+    got = _prove(problem, funded, start, lo, first)
+    return got if isinstance(got, _Replay) else None
+
+
+def _prove(
+    problem: MESProblem,
+    funded: Sequence[int],
+    start: Fraction,
+    lo: _Replay | None = None,
+    first: float = 0.0,
+) -> _Replay | _Failed:
+    """:func:`_replay`, but where it would give None, what the coupled bound tells
+    (:class:`_Failed`).
 
     With the compiled module this is ``Problem.replay`` in ``_mesc.c``: the same replay and
-    checks (with :func:`_pay` and :func:`_tie_lost`) in C."""
+    checks (with :func:`_tie_lost`) in C."""
     compiled = problem.compiled
     if compiled is not None:
         x = float(start)
+        order = np.asarray(funded, dtype=np.int64)
+        after = np.empty(sum(len(problem.supp[w]) for w in funded), dtype=np.float64)
         got = compiled.replay(
             x,
-            np.asarray(funded, dtype=np.int64),
+            order,
             lo.start if lo is not None else 0.0,
+            first,
             np.asarray(lo.rho, dtype=np.float64) if lo is not None else None,
+            lo.after if lo is not None else None,
+            after,
         )
-        return _Replay(x, got) if isinstance(got, list) else None
-    return _replay_python(problem, funded, start, lo)
+        return _Replay(x, got, after) if isinstance(got, list) else _Failed(*got)
+    return _prove_python(problem, funded, start, lo, first)
 
 
 def _replay_python(
@@ -780,9 +874,23 @@ def _replay_python(
     funded: Sequence[int],
     start: Fraction,
     lo: _Replay | None = None,
+    first: float = 0.0,
 ) -> _Replay | None:
     """:func:`_replay` without the compiled module."""
+    got = _prove_python(problem, funded, start, lo, first)
+    return got if isinstance(got, _Replay) else None
+
+
+def _prove_python(
+    problem: MESProblem,
+    funded: Sequence[int],
+    start: Fraction,
+    lo: _Replay | None = None,
+    first: float = 0.0,
+) -> _Replay | _Failed:
+    """:func:`_prove` without the compiled module."""
     x = float(start)
+    eps = TOL * max(x, 1.0)
     bud = np.full(problem.G, x)
     wsum = np.asarray(problem.wsum)
     cost = np.asarray(problem.costf)
@@ -790,34 +898,115 @@ def _replay_python(
     margin = _MARGIN * (cost + x * wsum)
     alive = utot > 0
     totals = x * wsum  # every project's supporters' total budget
-    out = _Replay(x, [])
+    rho_out: list[float] = []
+    after: list[FloatArray] = []
     if lo is not None and not x >= lo.start:
-        return None
+        return _NOTHING
+    span = x - lo.start if lo is not None else 0.0
+    bud_lo = np.full(problem.G, lo.start if lo is not None else x)
+    alpha = np.ones(problem.G)
+    beta = np.ones(problem.G)
+    slopes = lo is not None
+    offset = 0
     for r, w in enumerate(funded):
         alive[w] = False
+        s, u, ws = problem.supp[w], problem.uf[w], problem.wsf[w]
+        ev = problem._eval(w, bud, eps)
+        if not isinstance(ev, _Eval):
+            return _NOTHING
+        old = ev.budgets
+        rich_u = float(np.dot(problem.wuf[w], old >= ev.rho * u))
+        if rich_u <= 0:
+            return _NOTHING
+        # Rounding bound: the price is (cost - what the poor pay) / rich utility.
+        bound = 1e-9 * (problem.costf[w] + x * problem.wsum[w]) / rich_u
+        rho_out.append(ev.rho * (1 + 1e-8) + bound)
+        pi_lo = pi_hi = 0.0
+        rich_lo = poor_up = np.zeros(len(s), dtype=bool)
         if lo is not None:
+            rho = lo.rho[r]
+            if slopes:
+                poor_up = old <= (ev.rho * (1 - 1e-8) - bound) * u * (1 - _CLASS_TOL) - eps
+                rich_lo = bud_lo[s] >= rho * u * (1 + _CLASS_TOL) + eps
+                rich_lo_u = float(np.dot(problem.wuf[w], rich_lo))
+                if rich_lo_u > 0:
+                    num_hi = float(np.dot(ws[~rich_lo], beta[s][~rich_lo]))
+                    pi_hi = num_hi / rich_lo_u * (1 + _SLOPE_TOL)
+                    not_poor_u = float(np.dot(problem.wuf[w], ~poor_up))
+                    num_lo = float(np.dot(ws[poor_up], alpha[s][poor_up]))
+                    pi_lo = num_lo / not_poor_u * (1 - _SLOPE_TOL) if not_poor_u > 0 else 0.0
+                else:
+                    slopes = False  # no bound on how fast the price falls: one-sided from here
             # Every other project that could match w's price at some start in [lo, start]:
             # not dearer at the equal share, not surely short with the budgets at `start`.
-            rho = lo.rho[r]
             near = np.nonzero(alive & (rho * utot >= cost - margin) & (totals >= cost - margin))
             for q in near[0].tolist():
                 sq = problem.supp[q]
+                need = cost[q] - margin[q]
                 fbar = float(np.dot(problem.wsf[q], np.minimum(bud[sq], rho * problem.uf[q])))
-                if fbar >= cost[q] - margin[q] and not _tie_lost(problem, funded, q, r, lo):
-                    return None
-        paid = _pay(problem, w, bud, x)
-        if paid is None:
-            return None
-        rho_w, old, new = paid
-        out.rho.append(rho_w)
+                if fbar < need:
+                    continue
+                told = _NOTHING
+                if slopes:
+                    coupled = _coupled(problem, q, bud_lo, beta, rho, pi_lo, span, first, need, eps)
+                    if coupled is None:
+                        continue
+                    told = coupled
+                if not _tie_lost(problem, funded, q, r, lo):
+                    return told
+        new = np.maximum(old - ev.rho * u, 0.0)
+        bud[s] = new
+        after.append(new)
         projects, lens = problem.neighbours(w)
-        delta = np.repeat((new - old) * problem.wsf[w], lens)
+        delta = np.repeat((new - old) * ws, lens)
         totals = totals + np.bincount(projects, weights=delta, minlength=problem.m)
+        if lo is not None:
+            bud_lo[s] = lo.after[offset : offset + len(s)]
+            if slopes:
+                alpha[s] = np.where(rich_lo & ~poor_up, alpha[s] + pi_lo * u, 0.0)
+                beta[s] = np.where(poor_up, 0.0, beta[s] + pi_hi * u)
+        offset += len(s)
     if lo is not None:
         for q in np.nonzero(alive)[0].tolist():  # sums afresh, not the running totals
-            if not float(np.dot(problem.wsf[q], bud[problem.supp[q]])) < cost[q] - margin[q]:
-                return None
-    return out
+            sq, need = problem.supp[q], cost[q] - margin[q]
+            if not float(np.dot(problem.wsf[q], bud[sq])) < need:
+                if not slopes:
+                    return _NOTHING
+                # Where the slopes would let q's supporters reach its cost: aim there.
+                at_lo = float(np.dot(problem.wsf[q], bud_lo[sq]))
+                slope = float(np.dot(problem.wsf[q], beta[sq]))
+                return _Failed((need - at_lo) / slope if slope > 0 and at_lo < need else 0.0)
+    return _Replay(x, rho_out, np.concatenate([np.zeros(0), *after]))
+
+
+def _coupled(
+    problem: MESProblem,
+    q: int,
+    bud_lo: FloatArray,
+    beta: FloatArray,
+    rho: float,
+    pi_lo: float,
+    span: float,
+    first: float,
+    need: float,
+    eps: float,
+) -> _Failed | None:
+    """The coupled bound (above) for rival ``q`` at the winner's raised price ``rho`` at lo:
+    None if q's payment stays below ``need`` at every start from ``lo + first`` to
+    ``lo + span``; else what the bound tells."""
+    sq = problem.supp[q]
+    b = bud_lo[sq]
+    share = rho * problem.uf[q]
+    phi = float(np.dot(problem.wsf[q], np.minimum(b, share)))
+    rich = b >= share * (1 + _CLASS_TOL) + eps
+    sigma = float(np.dot(problem.wsf[q][~rich], beta[sq][~rich]))
+    sigma -= pi_lo * float(np.dot(problem.wuf[q], rich))
+    if phi + (span if sigma > 0 else min(first, span)) * sigma < need:
+        return None
+    return _Failed(
+        (need - phi) / sigma if sigma > 0 and phi < need else 0.0,
+        (phi - need) / -sigma if sigma < 0 else 0.0,
+    )
 
 
 def _pay(
@@ -863,80 +1052,104 @@ def _tie_lost(problem: MESProblem, funded: Sequence[int], q: int, r: int, lo: _R
 class _Skipper:
     """Passes over add1 steps whose runs provably fund what the current step's run funds.
 
-    From step k it runs MES once (the winners), replays it at k, then proves stretches
-    ``gap`` steps ahead, starting with 8 steps, doubling ``gap`` after each proof while no proof
-    of this try failed, and after :data:`STREAK` proofs in a row since the last failure (the
-    provable length is then near: doubling sooner fails every third replay), and halving it
-    after each failure, each proof starting where the last one ended; below 2 steps it stops, and the
-    next steps are computed one by one (the winners are about to change) until it tries
-    again. (A failed proof costs a replay and passes over nothing, so the stretch starts small
-    and grows, rather than starting large and failing down.)
+    From step k it takes the winners at k (from the step, or a run of MES), replays them at k,
+    then proves stretches ``gap`` steps ahead, starting with :data:`FIRST_GAP` steps and
+    doubling ``gap`` after each proof, each proof starting where the last one ended. A proof
+    that fails tells, where the coupled bound failed, the length that bound would prove from
+    where it started: the next stretch is that long (rounded down), or half as long when it
+    does not tell; under one step the try ends, and the next steps are computed one by one
+    (the winners are about to change) until it tries again. Near a change of winners the
+    coupled bound proves nearly up to the change, so a try mostly ends a step or two before it.
 
     When to try again is decided by counting, never by timing: a replay costs about what a
     step costs, a run of MES with records about :data:`RUN_COST` steps. A try that passed over
     more steps than it cost is followed by another soon; one that did not waits longer. And
-    since a try ends where the proofs stop (in practice a few steps before the winners change),
-    the next one waits for the cost to change (the sign that the winners did) or for
-    :data:`RETRY` steps, whichever comes first: trying again with the same winners just before
-    their change mostly fails.
+    since a try ends where the proofs stop, the next one waits for the winners to change (or,
+    without the compiled module, the cost: the sign that the winners did) or for :data:`RETRY`
+    steps, whichever comes first: trying again with the same winners just before their change
+    mostly fails.
     """
 
     RUN_COST = 3
+    WAIT_OK = 1
+    WAIT_AFTER_GAIN = 4
     RETRY = 12
-    STREAK = 4  # proofs in a row, after a failure, before gap doubles again
+    FIRST_GAP = 128
 
     def __init__(self, problem: MESProblem, budget: int, step: int, voters: int) -> None:
         self.problem = problem
         self.budget = budget
         self.step = step
         self.voters = voters
+        self.unit = step / voters  # one step, in start units
         self.wait = 4  # steps computed one by one before the next try
         self.next_try = 0
         self.ended = -1  # where the last try ended
+        self.resume = -1  # where a near tie at the end of the last try is resolved
         self.skipped = 0  # steps passed over (for tests and benchmarks)
         self.replays = 0  # replays made (for tests and benchmarks)
+        self.gain = 0  # steps passed over less what the tries cost, in steps, so far
 
     def start(self, k: int) -> Fraction:
         return Fraction(self.budget + k * self.step, self.voters)
 
     def due(self, k: int, changed_at: int) -> bool:
-        """Whether to try at step ``k``; ``changed_at`` is the last step whose cost differs
-        from the step before it."""
+        """Whether to try at step ``k``; ``changed_at`` is the last step whose winners (or
+        cost) differ from the step before it."""
         if k < self.next_try:
             return False
-        return self.ended < 0 or changed_at > self.ended or k >= self.ended + self.RETRY
+        return (
+            self.ended < 0
+            or changed_at > self.ended
+            or k >= self.ended + self.RETRY
+            or 0 <= self.resume <= k
+        )
 
-    def skip(self, k: int) -> int:
-        """The last step of a proved stretch from ``k`` (``k`` itself when none is)."""
+    def skip(self, k: int, funded: list[int] | None = None) -> tuple[int, list[int]]:
+        """The last step of a proved stretch from ``k`` (``k`` itself when none is), and the
+        winners at ``k`` (``funded`` if given: those of step k)."""
         problem = self.problem
-        funded = problem.run(self.start(k)).funded
-        lo = _replay(problem, funded, self.start(k))
+        runs = 0
+        if funded is None:
+            funded = problem.run(self.start(k)).funded
+            runs = 1
+        got = _prove(problem, funded, self.start(k))  # add1 computed step k, or ran MES there
         replays = 1
-        position, gap, streak = k, 8, self.STREAK
+        position, gap = k, self.FIRST_GAP
+        lo = got if isinstance(got, _Replay) else None
+        self.resume = -1
         while lo is not None and gap >= 2:
-            up = _replay(problem, funded, self.start(position + gap), lo)
+            got = _prove(problem, funded, self.start(position + gap), lo, self.unit * (1 - 1e-9))
             replays += 1
-            if up is not None:
-                position, lo = position + gap, up
-                streak += 1
-                if streak >= self.STREAK:
-                    gap = gap * 2
-            else:
-                gap //= 2
-                streak = 0
+            if isinstance(got, _Replay):
+                position, lo = position + gap, got
+                gap *= 2
+                continue
+            # Aim at the length the bound would prove; halve where it tells nothing.
+            aim = int(got.length / self.unit) if got.length >= 0 else gap
+            gap = aim if aim < gap else gap // 2
+            if gap < 2 and got.later > 0:
+                # A near tie at lo that the bound would prove resolved a little later: try
+                # again from there (the steps before it are computed one by one).
+                self.resume = position + 1 + int(got.later / self.unit)
         skipped = position - k
         self.skipped += skipped
         self.replays += replays
         # Worth it (the steps passed over outnumber what the try cost, in steps): try again
         # soon. Little or nothing gained: wait longer, much longer when the try cost more
         # than it saved (a unit not small enough for the bound).
-        saved = skipped - replays - self.RUN_COST
-        if saved <= 0:
+        saved = skipped - replays - self.RUN_COST * runs
+        self.gain += saved
+        if saved <= 0 and self.gain > 0:
+            # Nothing gained this time, but much so far (near a change of winners, where the
+            # try ended within a step or two of it): a short wait.
+            self.wait = min(2 * self.wait, self.WAIT_AFTER_GAIN)
+        elif saved <= 0:
             self.wait = min(4 * self.wait, 1024)
         elif skipped >= 32:
-            self.wait = 4
+            self.wait = self.WAIT_OK
         else:
             self.wait = min(2 * self.wait, 32)
         self.next_try = position + self.wait
         self.ended = position
-        return position
+        return position, funded

@@ -253,6 +253,7 @@ def test_which_steps_are_computed_does_not_depend_on_timing() -> None:
         ctx = _Context(election, "lexicographic", None)
         counted: list[int] = []
         original = ctx.problem.cost_at
+        original_winners = ctx.problem.winners_at
 
         def cost_at(
             numerator: int,
@@ -263,8 +264,64 @@ def test_which_steps_are_computed_does_not_depend_on_timing() -> None:
             counted.append(numerator)
             return original(numerator, denominator)
 
+        def winners_at(
+            numerator: int,
+            denominator: int,
+            original: Callable[[int, int], list[int]] = original_winners,
+            counted: list[int] = counted,
+        ) -> list[int]:
+            counted.append(numerator)
+            return original(numerator, denominator)
+
         ctx.problem.cost_at = cost_at  # type: ignore[method-assign]
+        ctx.problem.winners_at = winners_at  # type: ignore[method-assign]
         run, k, _ = mes.add1(ctx.problem, ctx.budget, ctx.n, ctx.scale)
         seen.append((k, run.funded, ctx.problem.skipped, counted))
     assert seen[0] == seen[1]
-    assert seen[0][2] > 0
+    assert seen[0][2] > 0 and seen[0][3]
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_the_coupled_bound_proves_past_the_one_sided_bound_and_only_what_holds(
+    compiled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The coupled bound (budgets and prices moving together, ``mes._coupled``) proves
+    stretches the one-sided bound alone cannot; every step inside each of them funds the
+    same projects in the same order; where it fails, C and Python tell the same length."""
+    if compiled and mes._mesc is None:
+        pytest.skip("compiled loop not built")
+    prove = mes._prove if compiled else mes._prove_python
+    beyond = told = 0
+    for seed in range(3):
+        election = look_alike(400 + seed, voters=600, projects=12, scale=2_000)
+        ctx = _Context(election, "lexicographic", None)
+        problem, step = ctx.problem, ctx.scale * ctx.n
+        unit = ctx.scale  # one step, in start units
+
+        def start(k: int, ctx: _Context = ctx, step: int = step) -> Fraction:
+            return Fraction(ctx.budget + k * step, ctx.n)
+
+        for k in range(0, 3000, 211):
+            funded = problem.run(start(k)).funded
+            lo = prove(problem, funded, start(k))
+            assert isinstance(lo, mes._Replay)
+            for gap in (8, 64, 512):
+                up = prove(problem, funded, start(k + gap), lo, unit * (1 - 1e-9))
+                if isinstance(up, mes._Failed):
+                    if compiled and up.length >= 0:
+                        other = mes._prove_python(
+                            problem, funded, start(k + gap), lo, unit * (1 - 1e-9)
+                        )
+                        assert isinstance(other, mes._Failed)
+                        assert other.length == pytest.approx(up.length, rel=1e-6, abs=1e-6)
+                        told += 1
+                    continue
+                with monkeypatch.context() as patch:
+                    patch.setattr(mes, "_coupled", lambda *args: mes._NOTHING)
+                    if mes._replay_python(problem, funded, start(k + gap), lo, unit) is None:
+                        beyond += 1  # the one-sided bound alone does not prove it
+                for inside in range(k + 1, k + gap + 1, max(1, gap // 16)):
+                    assert problem.run(start(inside)).funded == funded, (seed, k, gap, inside)
+                assert problem.run(start(k + gap)).funded == funded
+    assert beyond > 3
+    assert told > 3 or not compiled
