@@ -216,7 +216,7 @@ def main() -> None:
         "--no-lookalike",
         dest="lookalike",
         action="store_false",
-        help="skip the forint look-alike (about 6 s)",
+        help="skip the forint look-alike (about 1.5 s)",
     )
     args = parser.parse_args()
     if args.pure:
