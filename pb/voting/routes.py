@@ -27,7 +27,6 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import ValidationError, validate_csrf
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -46,6 +45,7 @@ from pb.voting import codes, selfservice, services
 from pb.voting.issuing_routes import bp as issuing_bp
 from pb.voting.models import AgeBand
 from pb.voting.preload import preload
+from pb.voting.selfservice_forms import AGE_BANDS  # the labels the e-mail questions use too
 from pb.voting.selfservice_routes import bp as email_bp
 from pb.voting.services import BallotInput, Ballotpaper, Part
 from pb.web import attempt
@@ -55,14 +55,6 @@ bp.register_blueprint(email_bp)  # voting.email.*: codes and receipts by e-mail
 bp.register_blueprint(issuing_bp)  # voting.issuing.*: officials issue and revoke codes
 
 MAX_FIELDS = 400
-AGE_BANDS: dict[AgeBand, Any] = {
-    AgeBand.UNDER_16: _l("15 or younger"),
-    AgeBand.AGE_16_17: "16–17",
-    AgeBand.AGE_18_25: "18–25",
-    AgeBand.AGE_26_39: "26–39",
-    AgeBand.AGE_40_64: "40–64",
-    AgeBand.AGE_65_UP: _l("65 or older"),
-}
 
 
 def _status(process: Process) -> dict[str, Any]:

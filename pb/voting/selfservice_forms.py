@@ -20,7 +20,7 @@ from pb.voting.models import AgeBand
 
 NONE_OF_THESE = "none"
 
-AGE_BANDS: dict[AgeBand, Any] = {  # as on the ballot (pb.voting.routes)
+AGE_BANDS: dict[AgeBand, Any] = {  # the ballot's declaration uses them too (pb.voting.routes)
     AgeBand.UNDER_16: _l("15 or younger"),
     AgeBand.AGE_16_17: "16–17",
     AgeBand.AGE_18_25: "18–25",

@@ -505,6 +505,12 @@ def look_up_code(session: Session, process: Process, text: str) -> CodeState:
     canonical = codes.normalize(text)
     digest = codes.digest_canonical(pepper(), canonical)
     row = session.execute(_LOOK_UP, {"digest": digest}).first()
+    return _code_state(process, row, digest, canonical)
+
+
+def _code_state(process: Process, row: Any, digest: str, canonical: str) -> CodeState:
+    """A looked-up code's row as a usable code: unknown (or another process's), revoked or
+    used refuse, in that order."""
     if row is None or row.process_id != process.id:
         raise CodeUnknown()
     if row.revoked:
@@ -533,15 +539,7 @@ class Entry:
         """The code as ``look_up_code`` checks it (same errors, same order)."""
         if self.unreadable is not None:
             raise self.unreadable
-        row = self.row
-        if row is None or row.process_id != process.id:
-            raise CodeUnknown()
-        if row.revoked:
-            raise CodeRevoked()
-        if row.used:
-            raise CodeAlreadyUsed()
-        area = next((a.slug for a in process.areas if a.id == row.area_id), None)
-        return CodeState(self.digest, self.canonical, area)
+        return _code_state(process, self.row, self.digest, self.canonical)
 
     def mix_due_after_cast(self, process: Process, now: dt.datetime) -> bool:
         """``mix_is_due`` once this step has cast one ballot, from what was read before it
