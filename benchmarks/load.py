@@ -49,6 +49,7 @@ CPU per request and RSS), "lost" and "load_avg".
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -150,6 +151,13 @@ def _p(times: list[float], q: float) -> float:
     return times[min(len(times) - 1, int(len(times) * q))] if times else 0.0
 
 
+def _held_rate(stages: list[dict[str, Any]]) -> float | None:
+    """The highest rate asked whose every stage held."""
+    rates = {s["asked"] for s in stages if s["held"]}
+    rates -= {s["asked"] for s in stages if not s["held"]}
+    return max(rates) if rates else None
+
+
 class Cpu:
     """CPU seconds of gunicorn (master and workers), this process and PostgreSQL's backends."""
 
@@ -193,7 +201,8 @@ def _load(
     ready: list[Any] = []  # users that have started (participants: logged in)
 
     class Paced(FastHttpUser):
-        """One action every ``count / (rate × share)`` seconds, from a random phase."""
+        """One action every ``count / (rate × share)`` seconds, from a random phase drawn
+        anew whenever the rate changes."""
 
         abstract = True
         wait_time = constant(0)
@@ -205,7 +214,7 @@ def _load(
             return 1 / per_user if per_user > 0 else 0.0
 
         def on_start(self) -> None:
-            self.last = time.monotonic() - random.random() * 60
+            self.last, self.rate = 0.0, -1.0
             ready.append(self)
 
         @task
@@ -214,6 +223,8 @@ def _load(
             if not interval:
                 gevent.sleep(0.5)
                 return
+            if self.rate != pace["rate"]:  # a new rate: a new random phase
+                self.rate, self.last = pace["rate"], now - random.random() * interval
             due = self.last + interval
             if now < due:
                 gevent.sleep(min(due - now, 1.0))
@@ -318,12 +329,26 @@ def _load(
     while len(ready) < total and time.monotonic() - started < 300:
         gevent.sleep(0.2)
     gevent.sleep(args.warmup)
+    # This process's own pauses: a full collection stalls every request under way.
+    gc.collect()
+    gc.freeze()
+    pauses: list[float] = []
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        else:
+            pauses.append((time.perf_counter() - gc_started[0]) * 1000)
+
+    gc.callbacks.append(on_gc)
     warm_errors = sum(1 for e in events if e[3])
 
     stages: list[dict[str, Any]] = []
     rss_start = _rss_mb(server_pid)
     stages_end = time.monotonic() + args.duration
     rate, held_best, failed_low = float(args.start), 0.0, None
+    confirming = False
     while True:
         needed = int(rate * (args.stage + args.settle) * 1.3) + 50
         if len(codes) < needed:  # pause, issue more in a child process, resume
@@ -331,6 +356,7 @@ def _load(
             codes[:0] = more_codes(max(needed * 3, 2000))
         pace["rate"] = rate
         gevent.sleep(args.settle)
+        pauses.clear()
         before, t0 = cpu.read(), time.monotonic()
         gevent.sleep(args.stage)
         t1, after = time.monotonic(), cpu.read()
@@ -351,6 +377,7 @@ def _load(
         for kind in sorted({e[1] for e in mine}):
             kind_times = sorted(e[2] for e in mine if e[1] == kind)
             stage[f"p99_ms {kind}"] = round(_p(kind_times, 0.99), 1)
+        stage["locust_gc_max_ms"] = round(max(pauses, default=0.0), 1)
         stage["rss_mb"] = round(_rss_mb(server_pid), 1)
         stage["load_avg"] = round(os.getloadavg()[0], 1)
         stage["held"] = bool(errors == 0 and p99 < TARGET_P99_MS and casts / seconds >= 0.9 * rate)
@@ -363,14 +390,19 @@ def _load(
             held_best = max(held_best, rate)
         else:
             failed_low = rate if failed_low is None else min(failed_low, rate)
-        if failed_low is None:
-            following = min(rate * 2, float(args.max_rate))
-            if rate >= args.max_rate:
+        if not confirming:
+            if failed_low is None:
+                following = min(rate * 2, float(args.max_rate))
+                confirming = rate >= args.max_rate
+            elif failed_low - held_best <= max(2.0, 0.05 * held_best) or failed_low < 2:
+                confirming = True
+            else:
+                following = (held_best + failed_low) / 2 if held_best else failed_low / 2
+        if confirming:  # the rest of the time: hold the best rate no stage has failed at
+            held = _held_rate(stages)
+            if held is None:
                 break
-        else:
-            if failed_low - held_best <= max(2.0, 0.05 * held_best) or failed_low < 2:
-                break
-            following = (held_best + failed_low) / 2 if held_best else failed_low / 2
+            following = held
         rate = round(following, 1)
         if time.monotonic() + args.settle + args.stage > stages_end:
             break
@@ -461,12 +493,13 @@ def main() -> None:
         server.wait(timeout=30)
     check = child("check", receipts=result["receipts"])
     voting.drop_database(args.pg_url, name)
-    held = [s for s in result["stages"] if s["held"]]
-    best = max(held, key=lambda s: s["casts_per_s"]) if held else result["stages"][0]
+    rate = _held_rate(result["stages"])
+    held = [s for s in result["stages"] if s["asked"] == rate] or result["stages"][:1]
     print(json.dumps({
         "engine": args.engine,
-        "casts_per_s_held": best["casts_per_s"] if held else 0.0,
-        "p99_ms": best["p99_ms"], "errors": best["errors"],
+        "casts_per_s_held": min(s["casts_per_s"] for s in held) if rate else 0.0,
+        "p99_ms": max(s["p99_ms"] for s in held), "errors": sum(s["errors"] for s in held),
+        "stages_held_at_that_rate": len(held) if rate else 0,
         "rss_growth_mb": round(result["rss_growth_mb"], 1),
         "stages": result["stages"], "workers": args.workers, "threads": args.threads,
         "voters": args.voters, "warmup_errors": result["warmup_errors"],
