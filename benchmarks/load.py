@@ -1,42 +1,58 @@
 """Mixed traffic against gunicorn on loopback with locust: the highest cast rate held.
 
     .venv/bin/python benchmarks/load.py [--engine sqlite|postgresql] [--duration 300]
-        [--stage 30] [--step 10] [--port 5402] [--workers 2] [--threads 2]
+        [--stage 15] [--settle 3] [--start 10] [--max-rate 640] [--voters 48]
+        [--port 5402] [--workers 2] [--threads 2]
 
 It builds a throwaway database with the real migrations (a SQLite file or a fresh
 PostgreSQL database): a process in its proposal phase with participants' accounts, and a
 process in its voting phase with real codes. It serves pb with gunicorn on 127.0.0.1 and
 runs locust (its library, in this process, on the same machine: the load generator's CPU
-is part of what the two cores spend) in stages of ``--stage`` seconds, each with ``--step``
-more users of each kind than the one before, for at most ``--duration`` seconds:
+is part of what the two cores spend) with a fixed crowd of simulated users, paced to a
+total rate of casts that changes from stage to stage:
 
-- voters: fetch the ballot page, then cast one ballot a second each with a fresh code;
-- visitors (as many as voters): the front page, the vote's process page, the proposal list
-  and a proposal, one page a second each;
-- participants (a quarter as many, at least one): log in once, then every 4 seconds either
-  publish a proposal or support (or withdraw support from) a proposal from the list.
+- voters (``--voters``): each action fetches the ballot page and casts a ballot with a
+  fresh code, as a person does; together they cast the stage's rate R a second;
+- visitors (as many as voters): the front page, the vote's process page, the proposal list,
+  or the list and then a proposal from it; together R page views a second;
+- participants (a quarter as many as voters): each logged in once, then they publish a
+  proposal or support (or withdraw support from) a proposal from the list; together R/16
+  actions a second, each a GET and a POST (whose redirect is followed).
 
-Each stage is measured from a few seconds after its users have all started (logging in
-and fetching the ballot page happen once per user, not in steady traffic).
+Every user paces itself (a random phase, then one action every ``users / share of R``
+seconds, catching up at most one action when late); a slow answer delays that user's next
+action, so a stage the server cannot keep up with casts fewer than it asked for.
 
-A stage is *held* when no request failed (a status of 400 or more, or a cast without a
-receipt), the p99 of all its requests is under 300 ms, and it cast at least 90 % of the
-rate its voters asked for. The run stops at the first stage that is not held. Memory:
-the resident size of gunicorn's master and workers when the first stage starts and when
-the last ends. Afterwards everything held is mixed, and it checks that every receipt handed
-out is found and used codes = ballots.
+Before the stages, all users start (participants log in there, not in the measured traffic) and run for ``--warmup`` seconds at half the first rate, untimed, so that
+every worker has compiled its templates and filled its pools. Each stage then sets its rate,
+waits ``--settle`` seconds and measures ``--stage`` seconds. A stage is *held* when no
+request failed (a status of 400 or more, or a cast without a receipt), the p99 of all its
+requests is under 300 ms, and it cast at least 90 % of the rate it asked for. The rate
+doubles from ``--start`` while stages hold; after the first that does not, it bisects
+between the highest held and the lowest not held, until they are within 5 % (or 2 casts/s)
+of each other, ``--max-rate`` is reached, or ``--duration`` seconds of stages are spent.
+When the codes run low the users pause and a child process issues more.
+
+Per stage it measures the CPU (user + system) of gunicorn's master and workers, of this
+process (locust) and, on PostgreSQL, of the database's backends, in milliseconds per
+request; the resident size of gunicorn's processes; and the load average. Memory:
+``rss_growth_mb`` is the resident size at the last stage's end minus at the first stage's
+start (after the warm-up). Afterwards everything held is mixed, and it checks that every
+receipt handed out is found and used codes = ballots.
 
 Last line, JSON: {"engine", "casts_per_s_held", "p99_ms", "errors", "rss_growth_mb"} (the
 p99 and errors of the highest held stage, or of the first stage if none was held), then
-"stages" (each stage's users, casts per second, p99 and errors), "lost" and "load_avg".
+"stages" (each stage's asked and achieved rates, p99 overall and per kind of request, errors,
+CPU per request and RSS), "lost" and "load_avg".
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
+import gc
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -54,6 +70,7 @@ sys.path.insert(0, str(HERE))
 PROPOSE_SLUG = "bench-propose"
 PASSWORD = "bench-pass-123"
 TARGET_P99_MS = 300.0
+PARTICIPANT_SHARE = 1 / 16  # participants' actions a second per cast a second
 
 
 def _setup(url: str, instance: Path, codes: int, participants: int, out: Path) -> None:
@@ -83,6 +100,31 @@ def _setup(url: str, instance: Path, codes: int, participants: int, out: Path) -
     out.write_text(json.dumps({"codes": issued, "emails": emails}))
 
 
+def _issue(url: str, instance: Path, count: int, out: Path) -> None:
+    """More codes for the vote, in a process of its own."""
+    import voting
+
+    from pb import create_app
+    from pb.accounts.models import User
+    from pb.db import get_engine, get_session, utcnow
+    from pb.processes.models import CodeChannel
+    from pb.processes.services import load_process
+    from pb.voting import services
+
+    os.environ["PB_INSTANCE_PATH"] = str(instance)
+    app = create_app({"ENV": "development", "DATABASE_URL": url})
+    with app.test_request_context():
+        session = get_session()
+        admin = session.query(User).filter_by(email="bench@example.org").one()
+        issued = services.issue_codes(
+            session, load_process(voting.SLUG), count=count, channel=CodeChannel.SCHOOL,
+            purpose="bench", actor=admin, now=utcnow(),
+        )  # fmt: skip
+        session.commit()
+        get_engine().dispose()
+    out.write_text(json.dumps({"codes": issued.codes}))
+
+
 def _check(url: str, instance: Path, receipts: list[str], out: Path) -> None:
     import voting
 
@@ -105,38 +147,107 @@ def _token(html: str) -> str:
     return m.group(1) if m else ""
 
 
+def _p(times: list[float], q: float) -> float:
+    return times[min(len(times) - 1, int(len(times) * q))] if times else 0.0
+
+
+def _held_rate(stages: list[dict[str, Any]]) -> float | None:
+    """The highest rate asked whose every stage held."""
+    rates = {s["asked"] for s in stages if s["held"]}
+    rates -= {s["asked"] for s in stages if not s["held"]}
+    return max(rates) if rates else None
+
+
+class Cpu:
+    """CPU seconds of gunicorn (master and workers), this process and PostgreSQL's backends."""
+
+    def __init__(self, server_pid: int, pg: tuple[str, str] | None) -> None:
+        self.server_pid, self.pg = server_pid, pg
+
+    def read(self) -> dict[str, float]:
+        import voting
+
+        out = {
+            "app": voting._cpu_seconds([self.server_pid], children=True),
+            "locust": time.process_time(),
+        }
+        if self.pg is not None:
+            out["db"] = voting._cpu_seconds(voting._backends(*self.pg))
+        return out
+
+
 def _load(
-    args: argparse.Namespace, port: int, data: dict[str, Any], server_pid: int
+    args: argparse.Namespace,
+    port: int,
+    data: dict[str, Any],
+    server_pid: int,
+    more_codes: Any,
+    cpu: Cpu,
 ) -> dict[str, Any]:
     import gevent
     import voting
-    from locust import FastHttpUser, constant_throughput, task
+    from locust import FastHttpUser, constant, task
     from locust.env import Environment
 
     codes: list[str] = list(data["codes"])
     emails: list[str] = list(data["emails"])
     receipts: list[str] = []
     events: list[tuple[float, str, float, bool]] = []  # (time, kind, ms, failed)
-    numbers = itertools.count()
     failures: list[str] = []  # the first few, printed
+    pace = {"rate": 0.0}  # casts a second asked of all voters together
+    n_voters = args.voters
+    n_participants = max(1, args.voters // 4)
+    numbers = iter(range(10**9))
+    ready: list[Any] = []  # users that have started (participants: logged in)
 
-    class Voter(FastHttpUser):
-        wait_time = constant_throughput(1)
-        weight = 4
+    class Paced(FastHttpUser):
+        """One action every ``count / (rate × share)`` seconds, from a random phase drawn
+        anew whenever the rate changes."""
+
+        abstract = True
+        wait_time = constant(0)
+        share = 1.0
+        count = 1
+
+        def interval(self) -> float:
+            per_user = pace["rate"] * self.share / self.count
+            return 1 / per_user if per_user > 0 else 0.0
 
         def on_start(self) -> None:
-            r = self.client.get(f"/p/{voting.SLUG}/vote?lang=en", name="vote page")
-            self.token = _token(r.text or "")
+            self.last, self.rate = 0.0, -1.0
+            ready.append(self)
 
         @task
-        def cast(self) -> None:
+        def paced(self) -> None:
+            interval, now = self.interval(), time.monotonic()
+            if not interval:
+                gevent.sleep(0.5)
+                return
+            if self.rate != pace["rate"]:  # a new rate: a new random phase
+                self.rate, self.last = pace["rate"], now - random.random() * interval
+            due = self.last + interval
+            if now < due:
+                gevent.sleep(min(due - now, 1.0))
+                return
+            self.last = max(due, now - interval)
+            self.act()
+
+        def act(self) -> None:
+            raise NotImplementedError
+
+    class Voter(Paced):
+        fixed_count = count = n_voters
+
+        def act(self) -> None:
             if not codes:
                 return
+            r = self.client.get(f"/p/{voting.SLUG}/vote?lang=en", name="ballot page")
+            token = _token(r.text or "")
             code = codes.pop()
             n = len(codes)
             body = urllib.parse.urlencode({
                 "code": code, "pick": [f"|B{n % 8}", f"|B{(n + 3) % 8}"], "action": "cast",
-                "csrf_token": self.token}, doseq=True)  # fmt: skip
+                "csrf_token": token}, doseq=True)  # fmt: skip
             with self.client.post(
                 f"/p/{voting.SLUG}/vote/ballot?lang=en",
                 name="cast",
@@ -150,26 +261,26 @@ def _load(
                 else:
                     r.failure(f"no receipt ({r.status_code})")
 
-    class Visitor(FastHttpUser):
-        wait_time = constant_throughput(1)
-        weight = 4
-        pages = ("/", f"/p/{voting.SLUG}", f"/p/{PROPOSE_SLUG}/proposals")
+    class Visitor(Paced):
+        fixed_count = count = n_voters
+        pages = (("/", "front page"), (f"/p/{voting.SLUG}", "process page"),
+                 (f"/p/{PROPOSE_SLUG}/proposals", "proposal list"))  # fmt: skip
 
-        @task
-        def browse(self) -> None:
-            n = int(time.monotonic() * 1000)
+        def act(self) -> None:
+            n = next(numbers)
             if n % 4 < 3:
-                self.client.get(self.pages[n % 4], name="browse")
+                path, name = self.pages[n % 4]
+                self.client.get(path, name=name)
                 return
-            r = self.client.get(f"/p/{PROPOSE_SLUG}/proposals", name="browse")
+            r = self.client.get(f"/p/{PROPOSE_SLUG}/proposals", name="proposal list")
             ids = re.findall(rf"/p/{PROPOSE_SLUG}/proposals/(\d+)", r.text or "")
             if ids:
                 self.client.get(f"/p/{PROPOSE_SLUG}/proposals/{ids[n % len(ids)]}",
-                                name="browse")  # fmt: skip
+                                name="proposal page")  # fmt: skip
 
-    class Participant(FastHttpUser):
-        wait_time = constant_throughput(0.25)
-        weight = 1
+    class Participant(Paced):
+        fixed_count = count = n_participants
+        share = PARTICIPANT_SHARE
 
         def on_start(self) -> None:
             self.email = emails[next(numbers) % len(emails)]
@@ -178,27 +289,28 @@ def _load(
                              data={"email": self.email, "password": PASSWORD,
                                    "csrf_token": _token(page)})  # fmt: skip
             self.supported: set[str] = set()
+            super().on_start()
 
-        @task
-        def propose(self) -> None:
-            form = self.client.get(f"/p/{PROPOSE_SLUG}/proposals/new?lang=en", name="propose")
-            self.client.post(
-                f"/p/{PROPOSE_SLUG}/proposals/new?lang=en", name="propose",
-                data={"title": f"Idé {uuid.uuid4().hex[:8]}", "description": "Bänkar och träd.", "cost_estimate": "50000",
-                      "consent": "y", "action": "publish", "csrf_token": _token(form.text or "")},
-            )  # fmt: skip
-
-        @task(3)
-        def support(self) -> None:
-            page = self.client.get(f"/p/{PROPOSE_SLUG}/proposals", name="support").text or ""
-            ids = re.findall(rf"/p/{PROPOSE_SLUG}/proposals/(\d+)", page)
+        def act(self) -> None:
+            if next(numbers) % 4 == 0:
+                form = self.client.get(f"/p/{PROPOSE_SLUG}/proposals/new?lang=en",
+                                       name="propose form")  # fmt: skip
+                self.client.post(
+                    f"/p/{PROPOSE_SLUG}/proposals/new?lang=en", name="publish",
+                    data={"title": f"Idé {uuid.uuid4().hex[:8]}", "description": "Bänkar och träd.",
+                          "cost_estimate": "50000", "consent": "y", "action": "publish",
+                          "csrf_token": _token(form.text or "")},
+                )  # fmt: skip
+                return
+            page = self.client.get(f"/p/{PROPOSE_SLUG}/proposals", name="proposal list")
+            ids = re.findall(rf"/p/{PROPOSE_SLUG}/proposals/(\d+)", page.text or "")
             if not ids:
                 return
-            pid = ids[int(time.monotonic() * 1000) % len(ids)]
+            pid = random.choice(ids)
             action = "unsupport" if pid in self.supported else "support"
             self.supported ^= {pid}
             self.client.post(f"/p/{PROPOSE_SLUG}/proposals/{pid}/{action}", name="support",
-                             data={"csrf_token": _token(page)})  # fmt: skip
+                             data={"csrf_token": _token(page.text or "")})  # fmt: skip
 
     env = Environment(user_classes=[Voter, Visitor, Participant], host=f"http://127.0.0.1:{port}")
 
@@ -210,64 +322,125 @@ def _load(
 
     env.events.request.add_listener(on_request)
     runner = env.create_local_runner()
+    total = n_voters * 2 + n_participants
+    pace["rate"] = args.start / 2
+    runner.start(total, spawn_rate=min(total, 100))
+    started = time.monotonic()
+    while len(ready) < total and time.monotonic() - started < 300:
+        gevent.sleep(0.2)
+    gevent.sleep(args.warmup)
+    # This process's own pauses: a full collection stalls every request under way.
+    gc.collect()
+    gc.freeze()
+    pauses: list[float] = []
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        else:
+            pauses.append((time.perf_counter() - gc_started[0]) * 1000)
+
+    gc.callbacks.append(on_gc)
+    warm_errors = sum(1 for e in events if e[3])
+
     stages: list[dict[str, Any]] = []
     rss_start = _rss_mb(server_pid)
-    for level in range(1, max(1, int(args.duration // args.stage)) + 1):
-        voters = args.step * level
-        total = max(3, voters * 9 // 4)  # by weight: voters, as many visitors, 1/4 participants
-        runner.start(total, spawn_rate=max(total, 50))
-        # Measured once every user has started (participants log in, voters fetch the
-        # ballot page: once each, not steady traffic) and a few seconds have passed.
-        settle = time.monotonic()
-        while runner.spawning_greenlet is not None and not runner.spawning_greenlet.dead:
-            gevent.sleep(0.2)
-        gevent.sleep(min(5.0, args.stage / 3))
-        t0 = time.monotonic()
-        gevent.sleep(max(1.0, args.stage - (t0 - settle)))
-        t1 = time.monotonic()
+    stages_end = time.monotonic() + args.duration
+    rate, held_best, failed_low = float(args.start), 0.0, None
+    confirming = False
+    while True:
+        needed = int(rate * (args.stage + args.settle) * 1.3) + 50
+        if len(codes) < needed:  # pause, issue more in a child process, resume
+            pace["rate"] = 0.0
+            codes[:0] = more_codes(max(needed * 3, 2000))
+        pace["rate"] = rate
+        gevent.sleep(args.settle)
+        pauses.clear()
+        before, t0 = cpu.read(), time.monotonic()
+        gevent.sleep(args.stage)
+        t1, after = time.monotonic(), cpu.read()
         mine = [e for e in events if t0 <= e[0] < t1]
         times = sorted(e[2] for e in mine)
+        seconds = t1 - t0
         casts = sum(1 for e in mine if e[1] == "cast" and not e[3])
         errors = sum(1 for e in mine if e[3])
-        p99 = times[min(len(times) - 1, int(len(times) * 0.99))] if times else 0.0
-        asked = runner.user_classes_count.get("Voter", 0)
-        stage = {"voters": asked, "users": total, "casts_per_s": round(casts / (t1 - t0), 1),
-                 "p99_ms": round(p99, 1), "errors": errors, "requests": len(mine)}  # fmt: skip
+        p99 = _p(times, 0.99)
+        requests = max(1, len(mine))
+        stage: dict[str, Any] = {
+            "asked": round(rate, 1), "casts_per_s": round(casts / seconds, 1),
+            "p99_ms": round(p99, 1), "p50_ms": round(_p(times, 0.5), 1), "errors": errors,
+            "requests_per_s": round(len(mine) / seconds, 1),
+        }  # fmt: skip
+        for kind, value in after.items():
+            stage[f"cpu_ms_per_request {kind}"] = round((value - before[kind]) * 1000 / requests, 2)
         for kind in sorted({e[1] for e in mine}):
             kind_times = sorted(e[2] for e in mine if e[1] == kind)
-            stage[f"p99_ms {kind}"] = round(kind_times[int(len(kind_times) * 0.99)], 1)
-        stage["held"] = bool(
-            errors == 0 and p99 < TARGET_P99_MS and casts / (t1 - t0) >= 0.9 * asked
-        )
+            stage[f"p99_ms {kind}"] = round(_p(kind_times, 0.99), 1)
+        stage["locust_gc_max_ms"] = round(max(pauses, default=0.0), 1)
+        stage["rss_mb"] = round(_rss_mb(server_pid), 1)
+        stage["load_avg"] = round(os.getloadavg()[0], 1)
+        stage["held"] = bool(errors == 0 and p99 < TARGET_P99_MS and casts / seconds >= 0.9 * rate)
+        slow = sorted(mine, key=lambda e: -e[2])[:3]
+        print(f"stage {len(stages) + 1}: {json.dumps(stage)} slowest: "
+              + ", ".join(f"{e[1]} {e[2]:.0f} ms at +{e[0] - t0:.1f} s" for e in slow),
+              file=sys.stderr)  # fmt: skip
         stages.append(stage)
-        print(f"stage {level}: {json.dumps(stage)}", file=sys.stderr)
-        if not stage["held"] or len(codes) < voters * args.stage * 2:
+        if stage["held"]:
+            held_best = max(held_best, rate)
+        else:
+            failed_low = rate if failed_low is None else min(failed_low, rate)
+        if not confirming:
+            if failed_low is None:
+                following = min(rate * 2, float(args.max_rate))
+                confirming = rate >= args.max_rate
+            elif failed_low - held_best <= max(2.0, 0.05 * held_best) or failed_low < 2:
+                confirming = True
+            else:
+                following = (held_best + failed_low) / 2 if held_best else failed_low / 2
+        if confirming:  # the rest of the time: hold the best rate no stage has failed at
+            held = _held_rate(stages)
+            if held is None:
+                break
+            following = held
+        rate = round(following, 1)
+        if time.monotonic() + args.settle + args.stage > stages_end:
             break
+    pace["rate"] = 0.0
+    gevent.sleep(3)  # answers under way arrive (stopping users cuts their requests)
     runner.quit()
     for failure in failures:
         print(f"failed: {failure}", file=sys.stderr)
     rss_end = _rss_mb(server_pid)
-    return {"stages": stages, "receipts": receipts, "rss_growth_mb": rss_end - rss_start}
+    return {"stages": stages, "receipts": receipts, "rss_growth_mb": rss_end - rss_start,
+            "warmup_errors": warm_errors}  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--duration", type=float, default=300, help="seconds, at most")
-    parser.add_argument("--stage", type=float, default=30, help="seconds per stage")
-    parser.add_argument("--step", type=int, default=10, help="voters added per stage")
+    parser.add_argument("--duration", type=float, default=300, help="seconds of stages, at most")
+    parser.add_argument("--stage", type=float, default=15, help="seconds measured per stage")
+    parser.add_argument("--settle", type=float, default=3, help="seconds before measuring")
+    parser.add_argument("--warmup", type=float, default=10, help="seconds, untimed")
+    parser.add_argument("--start", type=float, default=10, help="casts/s of the first stage")
+    parser.add_argument("--max-rate", type=float, default=640, help="casts/s, at most")
+    parser.add_argument("--voters", type=int, default=48, help="voters (and visitors)")
     parser.add_argument("--port", type=int, default=5402)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--_setup", help=argparse.SUPPRESS)
+    parser.add_argument("--_issue", help=argparse.SUPPRESS)
     parser.add_argument("--_check", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args._setup or args._check:  # the child processes (no locust imported there)
-        spec = json.loads(Path(args._setup or args._check).read_text())
+    if args._setup or args._check or args._issue:  # child processes (no locust imported)
+        spec = json.loads(Path(args._setup or args._check or args._issue).read_text())
         out = Path(spec["out"])
         if args._setup:
             _setup(spec["url"], Path(spec["instance"]), spec["codes"], spec["participants"], out)
+        elif args._issue:
+            _issue(spec["url"], Path(spec["instance"]), spec["count"], out)
         else:
             _check(spec["url"], Path(spec["instance"]), spec["receipts"], out)
         return
@@ -277,9 +450,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="pb-bench-load-"))
     instance = tmp / "instance"
     url, name = voting.throwaway_database(args.engine, args.pg_url, tmp)
-    stages = max(1, int(args.duration // args.stage))
-    needed = int(sum(args.step * k * args.stage * 1.2 for k in range(1, stages + 1))) + 100
-    participants = max(1, args.step * stages // 4)
+    participants = max(1, args.voters // 4)
 
     def child(mode: str, **spec: Any) -> Any:
         out = tmp / f"{mode}.json"
@@ -289,7 +460,8 @@ def main() -> None:
         subprocess.run([sys.executable, __file__, f"--_{mode}", str(spec_file)], check=True)
         return json.loads(out.read_text())
 
-    data = child("setup", codes=needed, participants=participants)
+    first = int(args.start * (args.warmup + 4 * (args.stage + args.settle))) + 500
+    data = child("setup", codes=first, participants=participants)
     env = {**os.environ, "PB_INSTANCE_PATH": str(instance), "PB_DATABASE_URL": url,
            "PB_ENV": "development", "PB_PROPOSALS_PER_PERSON": "1000000"}  # fmt: skip
     gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -299,6 +471,7 @@ def main() -> None:
         env=env, cwd=str(HERE.parent),
     )  # fmt: skip
     load_before = os.getloadavg()[0]
+    pg = (args.pg_url, name) if name else None
     try:
         deadline = time.monotonic() + 60
         import http.client
@@ -313,20 +486,23 @@ def main() -> None:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("gunicorn did not start") from None
                 time.sleep(0.3)
-        result = _load(args, args.port, data, server.pid)
+        result = _load(args, args.port, data, server.pid,
+                       lambda n: child("issue", count=n)["codes"], Cpu(server.pid, pg))  # fmt: skip
     finally:
         server.terminate()
         server.wait(timeout=30)
     check = child("check", receipts=result["receipts"])
     voting.drop_database(args.pg_url, name)
-    held = [s for s in result["stages"] if s["held"]]
-    best = max(held, key=lambda s: s["casts_per_s"]) if held else result["stages"][0]
+    rate = _held_rate(result["stages"])
+    held = [s for s in result["stages"] if s["asked"] == rate] or result["stages"][:1]
     print(json.dumps({
         "engine": args.engine,
-        "casts_per_s_held": best["casts_per_s"] if held else 0.0,
-        "p99_ms": best["p99_ms"], "errors": best["errors"],
+        "casts_per_s_held": min(s["casts_per_s"] for s in held) if rate else 0.0,
+        "p99_ms": max(s["p99_ms"] for s in held), "errors": sum(s["errors"] for s in held),
+        "stages_held_at_that_rate": len(held) if rate else 0,
         "rss_growth_mb": round(result["rss_growth_mb"], 1),
         "stages": result["stages"], "workers": args.workers, "threads": args.threads,
+        "voters": args.voters, "warmup_errors": result["warmup_errors"],
         "lost": check["lost"], "ballots": check["ballots"], "receipts": check["receipts"],
         "load_avg": round(max(load_before, os.getloadavg()[0]), 1),
     }))  # fmt: skip

@@ -250,13 +250,13 @@ def _render_show(process: Process, proposal: Proposal, comment_form: CommentForm
         events = [e for e in events if e.kind not in (EventKind.HIDDEN, EventKind.RESTORED)]
     # Proposals the history links to: hidden ones only for officials (their titles are
     # hidden content too).
+    other_ids = {e.other_id for e in events if e.other_id}
     others = {
         p.id: p
-        for p in db.scalars(
-            sa.select(Proposal).where(Proposal.id.in_({e.other_id for e in events if e.other_id}))
-        )
+        for p in (db.scalars(sa.select(Proposal).where(Proposal.id.in_(other_ids)))
+                  if other_ids else ())
         if p.is_public or official
-    }
+    }  # fmt: skip
     merged_into = proposal.merged_into
     if merged_into is not None and not (merged_into.is_public or official):
         merged_into = None
@@ -265,13 +265,16 @@ def _render_show(process: Process, proposal: Proposal, comment_form: CommentForm
         for p in db.scalars(sa.select(Proposal).where(Proposal.merged_into_id == proposal.id))
         if p.is_public or official
     ]
-    official_ids = {
-        uid
-        for uid in db.scalars(
-            sa.select(ProcessOfficial.user_id).where(ProcessOfficial.process_id == process.id)
+    comments = _comments(proposal)
+    # Whose comments to mark as an official's: read only when there are comments to mark.
+    official_ids: set[int] = set()
+    if comments:
+        official_ids = set(
+            db.scalars(
+                sa.select(ProcessOfficial.user_id).where(ProcessOfficial.process_id == process.id)
+            )
         )
-    }
-    official_ids |= set(db.scalars(sa.select(User.id).where(User.role == Role.ADMIN)))
+        official_ids |= set(db.scalars(sa.select(User.id).where(User.role == Role.ADMIN)))
     return render_template(
         "proposals/show.html",
         process=process,
@@ -281,7 +284,7 @@ def _render_show(process: Process, proposal: Proposal, comment_form: CommentForm
         merged_from=merged_from,
         merged_into=merged_into,
         project=db.scalar(sa.select(Project).where(Project.proposal_id == proposal.id)),
-        comments=_comments(proposal),
+        comments=comments,
         official_ids=official_ids,
         supported=services.has_support(db, proposal, current_user),
         following=services.is_following(db, proposal, current_user),
