@@ -739,31 +739,30 @@ static int Problem_init(Problem *self, PyObject *args, PyObject *kwds) {
     return 0;
 }
 
-static PyObject *Problem_run_cost(Problem *self, PyObject *args) {
-    double bf, eps_b;
-    if (!PyArg_ParseTuple(args, "dd", &bf, &eps_b)) return NULL;
+/* The (start budget, tolerance) of run_cost and winners, checked; 0 with an exception set
+   when they cannot be used. */
+static int start_args(Problem *self, PyObject *args, double *bf, double *eps_b) {
+    if (!PyArg_ParseTuple(args, "dd", bf, eps_b)) return 0;
     if (!self->ready) {
         PyErr_SetString(PyExc_RuntimeError, "Problem is not initialised");
-        return NULL;
+        return 0;
     }
-    if (!(bf >= 0) || !(eps_b > 0) || isinf(bf)) {
+    if (!(*bf >= 0) || !(*eps_b > 0) || isinf(*bf)) {
         PyErr_SetString(PyExc_ValueError, "bad start budget");
-        return NULL;
+        return 0;
     }
+    return 1;
+}
+
+static PyObject *Problem_run_cost(Problem *self, PyObject *args) {
+    double bf, eps_b;
+    if (!start_args(self, args, &bf, &eps_b)) return NULL;
     return PyLong_FromLongLong(run_cost(self, bf, eps_b, NULL, NULL));
 }
 
 static PyObject *Problem_winners(Problem *self, PyObject *args) {
     double bf, eps_b;
-    if (!PyArg_ParseTuple(args, "dd", &bf, &eps_b)) return NULL;
-    if (!self->ready) {
-        PyErr_SetString(PyExc_RuntimeError, "Problem is not initialised");
-        return NULL;
-    }
-    if (!(bf >= 0) || !(eps_b > 0) || isinf(bf)) {
-        PyErr_SetString(PyExc_ValueError, "bad start budget");
-        return NULL;
-    }
+    if (!start_args(self, args, &bf, &eps_b)) return NULL;
     int64_t *winners = PyMem_Malloc((size_t)(self->m > 0 ? self->m : 1) * sizeof(int64_t));
     if (winners == NULL) return PyErr_NoMemory();
     int64_t n = 0;
