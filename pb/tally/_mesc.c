@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VERSION 4
+#define VERSION 5
 #define TOL 1e-9
 #define HANDOVER (-1)
 
@@ -51,8 +51,8 @@ typedef struct {
     int64_t *heap0_j;
     /* scratch */
     double *bud, *budgets, *ratio, *cache;
-    char *dirty, *sure_zero, *in_poor;
-    int64_t *poor, *near;
+    char *dirty, *sure_zero;
+    int64_t *poor, *rest, *near;
     Item *heap, *fresh;
     /* for replay (built on its first call): per group, the projects it supports */
     int64_t *row_ptr, *row_idx;
@@ -126,33 +126,41 @@ static int price(Problem *p, int64_t j, double eps_b, double *level_out) {
         if (r > max_ratio) max_ratio = r;
     }
     if (level > min_ratio) {
-        /* Supporters who pay all they have: the set only grows, the level only rises. */
-        char *in_poor = p->in_poor;
-        int64_t *poor = p->poor, npoor = 0;
+        /* Supporters who pay all they have: the set only grows, the level only rises. The
+           poor are kept in the order the Python loop appends them (by index within each pass)
+           and their sums run on as they grow: adding the newcomers to the running sums is the
+           same left-to-right sum the Python loop recomputes, bit for bit. The others wait in
+           `rest`, in index order, so each pass scans only them. */
+        int64_t *poor = p->poor, *rest = p->rest, npoor = 0, nrest = 0, counted = 0;
         for (int64_t i = 0; i < n; i++) {
-            in_poor[i] = ratio[i] < level;
-            if (in_poor[i]) poor[npoor++] = i;
+            if (ratio[i] < level)
+                poor[npoor++] = i;
+            else
+                rest[nrest++] = i;
         }
+        double poor_u = 0.0, poor_b = 0.0;
         for (;;) {
-            double poor_u = 0.0;
-            for (int64_t k = 0; k < npoor; k++) poor_u += wuf[poor[k]];
+            for (; counted < npoor; counted++) {
+                int64_t k = poor[counted];
+                poor_u += wuf[k];
+                poor_b += wsf[k] * budgets[k];
+            }
             double rich_u = utot - poor_u;
             if (rich_u <= 0) {
                 level = max_ratio;
                 break;
             }
-            double poor_b = 0.0;
-            for (int64_t k = 0; k < npoor; k++) poor_b += wsf[poor[k]] * budgets[poor[k]];
             level = (c - poor_b) / rich_u;
-            int added = 0;
-            for (int64_t i = 0; i < n; i++) {
-                if (!in_poor[i] && ratio[i] < level) {
-                    in_poor[i] = 1;
+            int64_t kept = 0;
+            for (int64_t r = 0; r < nrest; r++) {
+                int64_t i = rest[r];
+                if (ratio[i] < level)
                     poor[npoor++] = i;
-                    added = 1;
-                }
+                else
+                    rest[kept++] = i;
             }
-            if (!added) break;
+            if (kept == nrest) break;
+            nrest = kept;
         }
     }
     *level_out = level;
@@ -583,7 +591,7 @@ static void Problem_dealloc(Problem *self) {
                       self->wuf, self->w, self->costs, self->utot, self->rank, self->costf,
                       self->utotf, self->wsum, self->ov_ptr, self->ov_idx, self->heap0_key,
                       self->heap0_j, self->bud, self->budgets, self->ratio, self->cache,
-                      self->dirty, self->sure_zero, self->in_poor, self->poor, self->near,
+                      self->dirty, self->sure_zero, self->rest, self->poor, self->near,
                       self->heap, self->fresh, self->row_ptr, self->row_idx,
                       self->alive, self->totals, self->margin, self->bud2,
                       self->bud_lo, self->alpha, self->beta, self->cls};
@@ -722,14 +730,14 @@ static int Problem_init(Problem *self, PyObject *args, PyObject *kwds) {
     self->sure_zero = PyMem_Malloc(ng);
     self->budgets = PyMem_Malloc(ns * sizeof(double));
     self->ratio = PyMem_Malloc(ns * sizeof(double));
-    self->in_poor = PyMem_Malloc(ns);
+    self->rest = PyMem_Malloc(ns * sizeof(int64_t));
     self->poor = PyMem_Malloc(ns * sizeof(int64_t));
     self->cache = PyMem_Malloc(nm * sizeof(double));
     self->dirty = PyMem_Malloc(nm);
     self->near = PyMem_Malloc(nm * sizeof(int64_t));
     self->heap = PyMem_Malloc(nm * sizeof(Item));
     self->fresh = PyMem_Malloc(nm * sizeof(Item));
-    if (!self->bud || !self->sure_zero || !self->budgets || !self->ratio || !self->in_poor ||
+    if (!self->bud || !self->sure_zero || !self->budgets || !self->ratio || !self->rest ||
         !self->poor || !self->cache || !self->dirty || !self->near || !self->heap ||
         !self->fresh) {
         PyErr_NoMemory();

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 # The compiled add1 loop (pb/tally/_mesc.c): optional, same decisions. Its VERSION must be
 # this one; a build left over from an older _mesc.c is not used (reinstall to rebuild it).
-_MESC_VERSION = 4
+_MESC_VERSION = 5
 _mesc: ModuleType | None
 try:
     from . import _mesc
