@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pb import config as pb_config
-
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -20,10 +18,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    # Flask is imported here, not at the top, so that `import pb.tally` (the pure counting
-    # library researchers use) loads no web framework.
+    # Flask and pb.config are imported here, not at the top, so that `import pb.tally` (the
+    # pure counting library researchers use) and `pb tally` load no web framework and no
+    # settings.
     from flask import Flask, Response
 
+    from pb import config as pb_config
     from pb.wrappers import PBRequest, RowIdConverter
 
     instance_path = Path(os.environ.get("PB_INSTANCE_PATH") or ROOT / "instance").resolve()

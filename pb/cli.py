@@ -27,8 +27,6 @@ from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar, overload
 
 import click
 
-from pb.config import ConfigError
-
 if TYPE_CHECKING:
     from flask import Flask
     from flask.cli import FlaskGroup
@@ -76,6 +74,7 @@ def with_app(f: F) -> F:
 
 def _factory() -> Flask:
     from pb import create_app
+    from pb.config import ConfigError
 
     try:
         return create_app()

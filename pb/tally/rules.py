@@ -17,7 +17,6 @@ the same price per unit of utility (equal shares):
 
 from __future__ import annotations
 
-import hashlib
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -55,6 +54,8 @@ def seed_from_text(text: str) -> int:
     >>> seed_from_text("dalby-2026-ungdom")
     13981506466136106779
     """
+    import hashlib  # here: loading OpenSSL costs a short count ~2 ms
+
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
 
 
