@@ -80,24 +80,32 @@ def _messages(errors: Any) -> list[str]:
     return [str(e) for e in errors or () if not isinstance(e, dict | list | tuple)]
 
 
-def error_links(form: Any) -> list[tuple[str, str, str]]:
-    """(field id, label, message) for each field with an error, in the form's order, sub-forms
-    (areas, phases …) included: the error summary links each message to its field."""
-    out: list[tuple[str, str, str]] = []
+def _joined(label: str, rest: str) -> str:
+    """``label: rest``, or ``label rest`` where the label ends in its own punctuation: a
+    question as a label reads "Which is your connection? Choose one…", not "…?: Choose…"."""
+    label = label.rstrip()
+    return f"{label} {rest}" if label.endswith(("?", "!", ".", ":")) else f"{label}: {rest}"
+
+
+def error_links(form: Any) -> list[tuple[str, str]]:
+    """(field id, text) for each field with an error, in the form's order, sub-forms (areas,
+    phases …) included: the error summary links each message, after its field's label, to
+    its field."""
+    out: list[tuple[str, str]] = []
 
     def walk(fields: Any, within: str = "") -> None:
         for f in fields:
-            label = f"{within}: {f.label.text}" if within else str(f.label.text)
+            label = _joined(within, str(f.label.text)) if within else str(f.label.text)
             if f.type == "FormField":
                 walk(f.form, str(f.label.text))  # "Review: Ends", not just "Ends"
             elif f.type == "FieldList":
-                out.extend((f.id, label, m) for m in _messages(f.errors))
+                out.extend((f.id, _joined(label, m)) for m in _messages(f.errors))
                 for entry in f.entries:
                     walk(entry.form if entry.type == "FormField" else [entry], str(f.label.text))
             else:
                 # A group of choices links to its first box; other fields to themselves.
                 target = f"{f.id}-0" if f.type in ("MultiCheckboxField", "RadioField") else f.id
-                out.extend((target, label, m) for m in _messages(f.errors))
+                out.extend((target, _joined(label, m)) for m in _messages(f.errors))
 
     walk(form)
     return out

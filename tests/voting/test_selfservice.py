@@ -282,6 +282,8 @@ def test_refusals_are_clear_linked_and_issue_nothing(
     html = r.get_data(as_text=True)
     assert r.status_code == 400 and "Choose what makes you eligible." in html
     assert 'href="#answer-0"' in html  # the error summary links to the first choice
+    # The question is the label: its own "?" ends it, with no ":" after it.
+    assert "municipality? Choose what makes you eligible." in html and "?:" not in html
     assert _answer(client, slug, "connection", "nonsense").status_code == 400
     r = _answer(client, slug, "connection", "none")
     assert r.status_code == 403 and "at least one of the connections" in r.get_data(as_text=True)
