@@ -200,8 +200,14 @@ def _simple(text: Any, *, details: bool = True) -> Presenter:
     return present
 
 
+# The site-wide roles (pb.accounts.models.Role) as the log's sentences name them.
+_ROLE_NAMES = {"participant": _l("participant"), "official": _l("official"),
+               "admin": _l("administrator")}  # fmt: skip
+
+
 def _role(ev: AuditEvent, ctx: Context) -> Line:
-    old, new = (ev.data or {}).get("role", [None, None])
+    old, new = ((_ROLE_NAMES.get(r, r) if isinstance(r, str) else r)
+                for r in (ev.data or {}).get("role", [None, None]))  # fmt: skip
     return Line(_("%(who)s changed the role of %(whom)s from %(old)s to %(new)s.",
                   who=_who(ev, ctx), whom=ctx.person(ev.subject_id), old=old, new=new))  # fmt: skip
 

@@ -293,3 +293,27 @@ def test_settings_that_need_another_are_dropped_without_it(app: Any, users: Any)
         process = services.create_process(session, changes, users["admin"])
         assert process.lottery_seed == "lund-2027"
         assert (process.points_total, process.max_points_per_project) == (10, 5)
+
+
+@pytest.mark.parametrize("lang,sentence", [
+    ("en", "Anna changed the role of Bo from participant to administrator."),
+    ("sv", "Anna ändrade rollen för Bo från deltagare till administratör."),
+])  # fmt: skip
+def test_a_role_change_reads_in_words(app: Any, users: Any, lang: str, sentence: str) -> None:
+    """The log names roles in the reader's language, not by their codes."""
+    from pb.accounts import services as accounts
+    from pb.accounts.models import Role
+    from pb.audit import AuditEvent
+    from pb.db import get_session
+    from pb.processes import auditlog
+
+    with app.test_request_context(f"/?lang={lang}"):
+        session = get_session()
+        actor = session.merge(users["admin"])
+        whom = session.merge(users["participant"])
+        accounts.set_role(session, whom, Role.ADMIN, actor=actor)
+        session.commit()
+        ev = session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert ev is not None and ev.data == {"role": ["participant", "admin"]}
+        ctx = auditlog.Context({actor.id: "Anna", whom.id: "Bo"})
+        assert auditlog.present(ev, ctx).sentence == sentence
