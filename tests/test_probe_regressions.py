@@ -321,7 +321,8 @@ def test_item6_coordinates_take_plain_decimals_only(
     assert r.status_code == 400
     html = r.get_data(as_text=True)
     assert "Not a valid latitude." in html or "Not a valid longitude." in html
-    r = submit(client, "parker", category=str(proc.parks), latitude="55,7047", longitude="13.191")
+    r = submit(client, "parker", category=str(proc.parks), area=str(proc.north),
+               latitude="55,7047", longitude="13.191")  # fmt: skip
     assert r.status_code == 303, r.get_data(as_text=True)
 
 
@@ -521,7 +522,7 @@ def test_item2_title_line_breaks_are_dropped_and_the_answer_mail_goes_out(
     client = app.test_client()
     login(client, "participant")
     r = client.post("/p/parker/proposals/new?lang=en",
-                    data=proposal_data(title=POISON, category=proc.parks))  # fmt: skip
+                    data=proposal_data(title=POISON, category=proc.parks, area=proc.north))  # fmt: skip
     assert r.status_code == 303, r.get_data(as_text=True)
     proposal = db.scalars(sa.select(Proposal)).one()
     assert proposal.title == "Poison Bcc: everyone@example.org"

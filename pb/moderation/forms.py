@@ -20,7 +20,7 @@ from pb.fields import ID_MAX, WholeNumberField
 from pb.forms import FlaskForm, Form
 from pb.moderation.models import ReportReason
 from pb.moderation.services import Decision
-from pb.proposals.forms import AmountField, strip
+from pb.proposals.forms import AmountField, ChoiceOrEmpty, strip
 from pb.proposals.models import Feasibility
 from pb.proposals.services import DESCRIPTION_MAX
 
@@ -77,6 +77,11 @@ class NoteForm(FlaskForm):
 class ReviewForm(FlaskForm):
     feasibility = SelectField(_l("Feasibility"), choices=[])
     official_cost = AmountField(_l("Official cost estimate (SEK)"))
+    area = ChoiceOrEmpty(
+        _l("Area on the ballot"),
+        choices=[],
+        description=_l("Each area is an election of its own, with its own budget."),
+    )
     answer = TextAreaField(
         _l("Public answer"),
         filters=[strip],

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
+from wtforms import SelectChoice
 
 from pb.db import get_session, utcnow
 from pb.errors import user_error
@@ -319,11 +320,16 @@ def review(slug: str, pid: int) -> Any:
         abort(404)
     db = get_session()
     form = ReviewForm(obj=None if request.method == "POST" else proposal)
+    form.area.choices = [SelectChoice("", _("Choose an area"))] + [
+        SelectChoice(str(a.id), a.name) for a in process.areas
+    ]
     status = 200
     if request.method == "GET":
         form.feasibility.data = proposal.feasibility.value if proposal.feasibility else ""
         form.official_cost.data = str(proposal.official_cost or "")
         form.decision.data = ""
+        area = proposal.area_id or (process.whole_area.id if process.whole_area else None)
+        form.area.data = str(area or "")
     elif form.validate_on_submit():
         data = services.ReviewInput(
             feasibility=_feasibility(form.feasibility.data),
@@ -331,6 +337,7 @@ def review(slug: str, pid: int) -> Any:
             answer=form.answer.data or "",
             decision=form.decision.data or "",
             merge_into=form.merge_into.data,
+            area_id=int(form.area.data) if form.area.data else None,
         )
         with attempt(db) as done:
             changed = services.review(db, process, proposal, current_user, data, utcnow())

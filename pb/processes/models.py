@@ -194,6 +194,11 @@ class Process(Base):
         voting = self.phase(PhaseKind.VOTING)
         return voting is not None and voting.starts_at <= now
 
+    @property
+    def whole_area(self) -> Area | None:
+        """The area that covers the whole municipality beside the districts, if any."""
+        return next((a for a in self.areas if a.whole_municipality), None)
+
     def is_official(self, user: Any) -> bool:
         """May this user act as an official on this process?"""
         if not getattr(user, "is_authenticated", False):

@@ -27,6 +27,7 @@ from pb.proposals.services import (
     COST_MAX,
     DESCRIPTION_MAX,
     TITLE_MAX,
+    AreaMissing,
 )
 
 _AMOUNT_RE = re.compile(r"^\d{1,3}(?:[ .,]\d{3})+$|^\d+$")
@@ -136,9 +137,12 @@ class ProposalForm(FlaskForm):
         self.category.choices = [SelectChoice("", _l("Choose a category"))] + [
             SelectChoice(str(c.id), c.name(locale)) for c in process.categories
         ]
-        self.area.choices = [SelectChoice("", _l("The whole municipality / several areas"))] + [
+        # With a whole-municipality area, "none" means it; without one, a published proposal
+        # must name its area (services.AreaMissing), so "none" only says "not chosen yet".
+        self.area.choices = [SelectChoice("", _l("The whole municipality / several areas")
+                                          if process.whole_area else _l("Choose an area"))] + [
             SelectChoice(str(a.id), a.name) for a in process.areas
-        ]
+        ]  # fmt: skip
         self.publishing = False
 
     def validate(self, extra_validators: Any = None) -> bool:
@@ -156,6 +160,8 @@ class ProposalForm(FlaskForm):
             ]
             if self.process.categories:
                 required.append((self.category, _l("Choose a category.")))
+            if self.process.areas and not self.process.whole_area:
+                required.append((self.area, AreaMissing.message))
             for field, message in required:
                 if not field.data and not field.errors:
                     field.errors.append(message)

@@ -51,9 +51,9 @@ class AlreadyOnBallot(Conflict):
 
 class ProjectNeedsArea(Invalid):
     message = _l(
-        "This process has areas, and every project on the ballot belongs to exactly one of "
-        "them. Give this one an area (no area covers the whole municipality). Nothing was "
-        "saved."
+        "This process has areas and none for the whole municipality, so every project on "
+        "the ballot belongs to one of them. Choose this one's area (on its own review page). "
+        "Nothing was saved."
     )
 
 
@@ -89,7 +89,7 @@ def area_for(process: Process, area_id: int | None) -> Area | None:
             raise UnknownArea()
         return None
     if area_id is None:
-        whole = next((a for a in process.areas if a.whole_municipality), None)
+        whole = process.whole_area
         if whole is None:
             raise ProjectNeedsArea()
         return whole

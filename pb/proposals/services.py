@@ -198,12 +198,26 @@ def _apply(proposal: Proposal, fields: ProposalFields) -> list[str]:
     return changed
 
 
-def _publish(session: Session, process: Process, proposal: Proposal, author: Any,
-             limit: int, now: dt.datetime) -> None:  # fmt: skip
+class AreaMissing(Invalid):
+    message = _l("Choose the area your proposal is for.")
+
+
+def _check_complete(process: Process, proposal: Proposal) -> None:
+    """What a public proposal needs: consent, a description and a cost estimate, and its area
+    where the process has areas but none for the whole municipality (there, a proposal without
+    one could never go on the ballot). Raises ``ConsentMissing``, ``Incomplete``,
+    ``AreaMissing``."""
     if not proposal.consent:
         raise ConsentMissing()
     if not proposal.description or not proposal.cost_estimate:
         raise Incomplete()
+    if proposal.area_id is None and process.areas and process.whole_area is None:
+        raise AreaMissing()
+
+
+def _publish(session: Session, process: Process, proposal: Proposal, author: Any,
+             limit: int, now: dt.datetime) -> None:  # fmt: skip
+    _check_complete(process, proposal)
     if submitted_count(session, process, author) >= limit:
         raise LimitReached(
             _l(
@@ -230,7 +244,7 @@ def create(
     now: dt.datetime,
 ) -> Proposal:
     """A new proposal, published or kept as a draft. Raises ``PhaseClosed``,
-    ``ConsentMissing``, ``Incomplete`` and ``LimitReached``."""
+    ``ConsentMissing``, ``Incomplete``, ``AreaMissing`` and ``LimitReached``."""
     if not process.in_phase(PhaseKind.PROPOSALS, now):
         raise PhaseClosed()
     proposal = Proposal(process_id=process.id, author_id=author.id, created_at=now,
@@ -267,10 +281,7 @@ def update(
         if publish:
             _publish(session, process, proposal, author, limit, now)
     else:
-        if not proposal.consent:
-            raise ConsentMissing()
-        if not proposal.description or not proposal.cost_estimate:
-            raise Incomplete()
+        _check_complete(process, proposal)
         if changed:
             _event(session, proposal, EventKind.EDITED, now)
             record(session, AuditAction.PROPOSAL_EDIT, actor=author, subject=proposal,

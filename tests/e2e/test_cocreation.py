@@ -89,7 +89,11 @@ def _existing_proposal(app: Any, users: Any, slug: str, title: str) -> int:
         process = get_by_slug(db, slug)
         assert process is not None
         fields = services.ProposalFields(
-            title=title, description="Gungor och sandlåda.", cost_estimate=300_000, consent=True
+            title=title,
+            description="Gungor och sandlåda.",
+            cost_estimate=300_000,
+            consent=True,
+            area_id=process.areas[0].id if process.areas else None,
         )
         proposal = services.create(db, process, users["participant2"], fields, publish=True,
                                    limit=5, now=utcnow())  # fmt: skip
@@ -260,6 +264,7 @@ def test_official_of_another_process_cannot_review(
     author.get_by_label("Rubrik", exact=True).fill("Cykelställ vid stationen")
     author.get_by_label("Beskrivning", exact=True).fill("Fler cykelställ.")
     author.get_by_label("Kategori", exact=True).select_option(label="Gator")
+    author.get_by_label("Område", exact=True).select_option(label="Norra Fäladen")
     author.get_by_label("Din kostnadsuppskattning (kr)").fill("80000")
     author.get_by_label("Jag godkänner att mitt förslag publiceras").check()
     author.get_by_role("button", name="Publicera", exact=True).click()

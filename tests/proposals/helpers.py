@@ -41,7 +41,8 @@ def submit(client: Any, slug: str, **overrides: Any) -> Any:
 
 def make_proposal(app: Any, process: Any, author: Any, *, title: str = "Lekplats i parken",
                   publish: bool = True, **fields: Any) -> int:  # fmt: skip
-    """A proposal made through the service (in the process's proposal phase)."""
+    """A proposal made through the service (in the process's proposal phase); published, in
+    the process's first area where it has areas but none for the whole municipality."""
     import datetime as dt
 
     from pb.db import get_session
@@ -55,6 +56,8 @@ def make_proposal(app: Any, process: Any, author: Any, *, title: str = "Lekplats
         phase = proc.phase(PhaseKind.PROPOSALS)
         now = phase.starts_at + dt.timedelta(days=1)
         values = {"description": "En beskrivning.", "cost_estimate": 10000, "consent": True}
+        if proc.areas and proc.whole_area is None and publish:
+            values["area_id"] = proc.areas[0].id  # a published proposal names its area there
         values.update(fields)
         p = services.create(session, proc, user, services.ProposalFields(title=title, **values),
                             publish=publish, limit=100, now=now)  # fmt: skip

@@ -5,6 +5,7 @@ services reorder and move projects, and a frozen ballot does not change."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
 from typing import Any
@@ -217,25 +218,90 @@ def test_a_frozen_ballot_does_not_change(app: Any, users: Any, proc: Any, db: An
 
 
 @pytest.mark.parametrize("lang,message", [
-    ("en", "every project on the ballot belongs to exactly one of them"),
-    ("sv", "varje projekt på röstsedeln hör till exakt ett av dem"),
+    ("en", "area (on its own review page). Nothing was saved."),
+    ("sv", "Välj dess område (på förslagets egen granskningssida)"),
 ])  # fmt: skip
 def test_accepting_a_proposal_without_an_area_needs_one(
     app: Any, users: Any, proc: Any, db: Any, lang: str, message: str
 ) -> None:
-    """The process has district areas only: a proposal for "the whole municipality / several
-    areas" cannot go on the ballot without an area (it used to, with none)."""
+    """The process has district areas only. A proposal published without an area before that
+    was refused (it could never go on the ballot, and nobody could give it one): the official
+    chooses its area on the review page."""
     from pb.proposals.models import Project, Proposal
 
     pid = make_proposal(app, proc.process, users["participant"])
+    db.execute(sa.update(Proposal).where(Proposal.id == pid).values(area_id=None))
+    db.commit()
     official = app.test_client()
     login(official, "official")
-    r = official.post(f"/p/parker/review/{pid}?lang={lang}", data={
-        "feasibility": "feasible", "official_cost": "80000", "answer": "Bra!",
-        "decision": "accept"})  # fmt: skip
+    page = official.get(f"/p/parker/review/{pid}?lang={lang}").get_data(as_text=True)
+    assert 'name="area"' in page and f'value="{proc.klostergarden}"' in page
+    review = {"feasibility": "feasible", "official_cost": "80000", "answer": "Bra!",
+              "decision": "accept"}  # fmt: skip
+    r = official.post(f"/p/parker/review/{pid}?lang={lang}", data=review)
     assert r.status_code == 400 and message in r.get_data(as_text=True)
     assert db.scalar(sa.select(sa.func.count()).select_from(Project)) == 0
     assert db.get(Proposal, pid).status.value == "published"
+    r = official.post(f"/p/parker/review/{pid}?lang={lang}",
+                      data={**review, "area": str(proc.klostergarden)})  # fmt: skip
+    assert r.status_code == 303
+    assert db.scalars(sa.select(Project)).one().area_id == proc.klostergarden
+
+
+def test_the_review_page_offers_the_proposals_own_area(
+    app: Any, users: Any, proc: Any, db: Any
+) -> None:
+    from pb.proposals.models import Project
+
+    pid = make_proposal(app, proc.process, users["participant"], area_id=proc.north)
+    official = app.test_client()
+    login(official, "official")
+    page = official.get(f"/p/parker/review/{pid}?lang=en").get_data(as_text=True)
+    assert re.search(rf'<option[^>]*selected[^>]*value="{proc.north}"|'
+                     rf'<option[^>]*value="{proc.north}"[^>]*selected', page)  # fmt: skip
+    r = official.post(f"/p/parker/review/{pid}?lang=en", data={
+        "feasibility": "feasible", "official_cost": "80000", "answer": "Bra!",
+        "decision": "accept", "area": str(proc.north)})  # fmt: skip
+    assert r.status_code == 303
+    assert db.scalars(sa.select(Project)).one().area_id == proc.north
+
+
+@pytest.mark.parametrize("lang,message", [
+    ("en", "Choose the area your proposal is for."),
+    ("sv", "Välj vilket område ditt förslag gäller."),
+])  # fmt: skip
+def test_a_proposal_names_its_area_where_no_area_covers_everything(
+    app: Any, users: Any, proc: Any, db: Any, lang: str, message: str
+) -> None:
+    """Where every area is a district, "no area" is not offered as the whole municipality, and
+    publishing needs an area (the form says so at the field; the service refuses it too)."""
+    from pb.db import get_session
+    from pb.processes.models import PhaseKind, Process
+    from pb.proposals import services
+    from pb.proposals.models import Proposal
+
+    client = app.test_client()
+    login(client, "participant")
+    page = client.get(f"/p/parker/proposals/new?lang={lang}").get_data(as_text=True)
+    assert "whole municipality" not in page and "Hela kommunen" not in page
+    data = {"title": "Bänkar", "description": "Fler bänkar.", "cost_estimate": "9000",
+            "category": str(proc.parks), "area": "", "consent": "y", "action": "publish"}  # fmt: skip
+    r = client.post(f"/p/parker/proposals/new?lang={lang}", data=data)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and message in html and 'value="Bänkar"' in html
+    assert db.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 0
+    r = client.post(f"/p/parker/proposals/new?lang={lang}",
+                    data={**data, "area": str(proc.north)})  # fmt: skip
+    assert r.status_code == 303
+    with app.test_request_context():
+        session = get_session()
+        process = session.get(Process, proc.process.id)
+        now = process.phase(PhaseKind.PROPOSALS).starts_at + dt.timedelta(days=1)
+        fields = services.ProposalFields(title="Utan område", description="x", cost_estimate=5,
+                                         consent=True)  # fmt: skip
+        with pytest.raises(services.AreaMissing):
+            services.create(session, process, session.merge(users["participant"]), fields,
+                            publish=True, limit=100, now=now)  # fmt: skip
 
 
 def test_without_an_area_a_proposal_goes_to_the_whole_municipality(

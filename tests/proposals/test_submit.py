@@ -72,13 +72,15 @@ def test_draft_is_private_until_published(client: Any, users: Any, proc: Any, db
     login(other, "official")
     assert other.get(url).status_code == 404
     # Publishing needs the description, the estimate and the consent.
-    r = client.post(url + "/edit?lang=en", data=proposal_data(category=str(proc.parks),
+    r = client.post(url + "/edit?lang=en", data=proposal_data(category=str(proc.parks), area=str(proc.north),
                     description="", cost_estimate="", consent=None))  # fmt: skip
     html = r.get_data(as_text=True)
     assert r.status_code == 400
     assert "Describe your proposal." in html and "Give your cost estimate." in html
     assert "agree that your proposal is shown to everyone" in html
-    r = client.post(url + "/edit?lang=en", data=proposal_data(category=str(proc.parks)))
+    r = client.post(
+        url + "/edit?lang=en", data=proposal_data(category=str(proc.parks), area=str(proc.north))
+    )
     assert r.status_code == 303
     assert _proposals(db)[0].status.value == "published"
 
@@ -94,7 +96,7 @@ def test_author_edits_until_review_starts(
     form = client.get(url + "/edit?lang=en").get_data(as_text=True)
     assert 'value="Lekplats i parken"' in form and 'value="10000"' in form
     r = client.post(url + "/edit?lang=en", data=proposal_data(title="Lekplats i stora parken",
-                    category=str(proc.parks), action="save"))  # fmt: skip
+                    category=str(proc.parks), area=str(proc.north), action="save"))  # fmt: skip
     assert r.status_code == 303
     assert get(app, __import__("pb.proposals.models", fromlist=["Proposal"]).Proposal,
                pid).title == "Lekplats i stora parken"  # fmt: skip
@@ -112,7 +114,8 @@ def test_author_edits_until_review_starts(
                       data={"feasibility": "needs-work", "answer": "", "decision": ""})  # fmt: skip
     assert r.status_code == 303
     r = client.post(
-        url + "/edit?lang=en", data=proposal_data(title="Ändrad", category=str(proc.parks))
+        url + "/edit?lang=en",
+        data=proposal_data(title="Ändrad", category=str(proc.parks), area=str(proc.north)),
     )
     assert r.status_code == 303
     html = client.get(url + "?lang=en").get_data(as_text=True)
@@ -359,7 +362,7 @@ def test_without_a_map_a_point_given_earlier_is_kept(
     assert 'type="hidden" name="latitude" value="55.71' in form and "Exact point" not in form
     hidden = dict(re.findall(r'type="hidden" name="(latitude|longitude)" value="([^"]+)"', form))
     r = client.post(url + "/edit?lang=en",
-                    data=proposal_data(action="save", category=str(proc.parks), **hidden))  # fmt: skip
+                    data=proposal_data(action="save", category=str(proc.parks), area=str(proc.north), **hidden))  # fmt: skip
     assert r.status_code == 303
     saved = get(app, Proposal, pid)
     assert (round(saved.latitude, 2), round(saved.longitude, 2)) == (55.71, 13.19)

@@ -45,7 +45,8 @@ def test_xss_payloads_are_shown_as_text_everywhere(
     pids = []
     for n, payload in enumerate(PAYLOADS):
         data = proposal_data(title=f"T{n} {payload}"[:120], description=f"D {payload}",
-                             address=f"A {payload}"[:200], category=str(proc.parks))  # fmt: skip
+                             address=f"A {payload}"[:200], category=str(proc.parks),
+                             area=str(proc.north))  # fmt: skip
         r = client.post("/p/parker/proposals/new", data=data)
         assert r.status_code == 303, r.get_data(as_text=True)
         pid = int(r.headers["Location"].rsplit("/", 1)[1])
@@ -106,7 +107,7 @@ def test_xss_in_rendered_mail_and_open_data_is_plain_text(
 
     login(client, "participant")
     r = client.post("/p/parker/proposals/new", data=proposal_data(
-        title="<script>alert(1)</script>", category=str(proc.parks)))  # fmt: skip
+        title="<script>alert(1)</script>", category=str(proc.parks), area=str(proc.north)))  # fmt: skip
     pid = int(r.headers["Location"].rsplit("/", 1)[1])
     official = app.test_client()
     login(official, "official")
