@@ -5,7 +5,9 @@ breaks and tabs into a space and drops every other control character, so a title
 carry a line break into an e-mail header, a CSV row or a log line. A ``TextAreaField``
 keeps its line breaks (CR LF and CR become LF) and tabs and drops the other control
 characters. Passwords are left exactly as typed. The filter runs before the field's own
-filters (e.g. ``strip``) and validators, so length checks see the clean text.
+filters (e.g. ``strip``) and validators, so length checks see the clean text. Every such
+field also refuses the characters that reorder how text reads (``pb.text.DIRECTION_CONTROLS``),
+with a message, after its own validators.
 
 Forms subclass ``pb.forms.FlaskForm`` (or ``pb.forms.Form`` for sub-forms in a
 ``FormField``/``FieldList``) instead of Flask-WTF's and WTForms' own.
@@ -18,8 +20,12 @@ from typing import Any
 
 import flask_wtf
 import wtforms
+from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.fields.core import UnboundField
+from wtforms.validators import StopValidation
+
+from pb.text import DIRECTION_CONTROLS
 
 _BREAKS = re.compile(r"[\t\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
 _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x9f]")
@@ -53,14 +59,31 @@ def text_filter(field_class: type) -> Any:
     return None
 
 
+def no_direction_controls(form: Any, field: Any) -> None:
+    """Refuse text that carries bidirectional overrides, embeddings or isolates (and stop
+    there: a field's own checks would only repeat the problem)."""
+    if isinstance(field.data, str) and any(c in DIRECTION_CONTROLS for c in field.data):
+        raise StopValidation(
+            _l(
+                "Remove the invisible characters that change the direction of the text: they "
+                "can make it read as something else."
+            )
+        )
+
+
 class CleanTextMeta:
     """A WTForms ``Meta`` mixin: bind every text field with its control-character filter
-    first in its filters."""
+    first in its filters, and :func:`no_direction_controls` last in its validators."""
 
     def bind_field(self, form: Any, unbound_field: UnboundField, options: dict[str, Any]) -> Any:
         clean = text_filter(unbound_field.field_class)
         if clean is not None:
-            options = {**options, "filters": [clean, *unbound_field.kwargs.get("filters", ())]}
+            kwargs = unbound_field.kwargs
+            options = {
+                **options,
+                "filters": [clean, *(kwargs.get("filters") or ())],
+                "validators": [*(kwargs.get("validators") or ()), no_direction_controls],
+            }
         return super().bind_field(form, unbound_field, options)  # type: ignore[misc]
 
 

@@ -6,6 +6,13 @@ import re
 
 from markupsafe import Markup, escape
 
+# Bidirectional embeddings, overrides and isolates (U+202A-202E, U+2066-2069): they reorder
+# how the text around them reads ("Cykel\u202eställ" shows as "Cykel lläts"), so text typed
+# into pb may not carry them (pb.forms refuses them in every text field; files of people
+# for letters refuse them per line). The direction marks (U+200E, U+200F, U+061C), which
+# right-to-left writing needs, are allowed there.
+DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
 _FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u", "æ": "ae", "ø": "o"})
 
 

@@ -633,6 +633,34 @@ def test_item2_every_text_field_drops_control_characters(app: Any) -> None:
         assert CommentForm().body.data == "Rad ett\nRad två[31m\tslut"
 
 
+@pytest.mark.parametrize("lang,message", [
+    ("en", "Remove the invisible characters that change the direction of the text"),
+    ("sv", "Ta bort de osynliga tecken som ändrar textens riktning"),
+])  # fmt: skip
+def test_text_fields_refuse_characters_that_reverse_how_text_reads(
+    app: Any, users: Any, make_process: Any, db: Any, lang: str, message: str
+) -> None:
+    """The second probe (1 December 2026): "Cykel\u202eställ" showed as "Cykel lläts" in the
+    list, "\u202egnp.exe" as "exe.png". Every text field refuses such characters with a
+    message, keeps what was typed, and saves nothing; direction marks stay allowed."""
+    from pb.proposals.models import Proposal
+
+    proc = make_proc(app, make_process)
+    client = app.test_client()
+    login(client, "participant")
+    for fields in ({"title": "Cykel\u202eställ"}, {"description": "Se bild \u202egnp.exe"},
+                   {"address": "Väg \u2066x\u2069"}):  # fmt: skip
+        r = client.post(f"/p/parker/proposals/new?lang={lang}", data=proposal_data(
+            category=str(proc.parks), area=str(proc.north), **fields))  # fmt: skip
+        html = r.get_data(as_text=True)
+        assert r.status_code == 400 and message in html, fields
+    assert db.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 0
+    r = client.post(f"/p/parker/proposals/new?lang={lang}", data=proposal_data(
+        category=str(proc.parks), area=str(proc.north), title="Park \u200fשלום\u200e i Lund"))  # fmt: skip
+    assert r.status_code == 303
+    assert db.scalars(sa.select(Proposal)).one().title == "Park \u200fשלום\u200e i Lund"
+
+
 def test_item2_every_form_uses_the_cleaning_base_classes() -> None:
     """So a new form cannot forget the filter: every form class in pb derives from pb.forms."""
     import importlib

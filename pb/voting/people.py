@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, NamedTuple
 
+from pb.text import DIRECTION_CONTROLS
+
 LANGUAGES = ("sv", "en")
 MAX_NAME = 100
 MAX_ADDRESS_LINE = 100
@@ -82,8 +84,6 @@ _LANGUAGE_NAMES = {
     "engelska": "en",
     "english": "en",
 }
-# Bidirectional embeddings, overrides and isolates: they can reorder how a name reads.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 # Every problem, by key: its text in English and Swedish, with {named} parameters.
 _TEXTS: dict[str, dict[str, str]] = {
@@ -469,7 +469,7 @@ def _clean(
             if not multiline:
                 out.add(Problem(line, "line_break", {"column": column}))
                 return value
-        elif char in _BIDI_CONTROLS or unicodedata.category(char) in ("Cc", "Cs", "Co"):
+        elif char in DIRECTION_CONTROLS or unicodedata.category(char) in ("Cc", "Cs", "Co"):
             out.add(Problem(line, "control", {"column": column, "code": f"U+{ord(char):04X}"}))
             return value
     if options.unprintable is not None and value:
