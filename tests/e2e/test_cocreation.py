@@ -337,3 +337,21 @@ def test_proposal_without_javascript_in_english(
     history = [h.split(": ", 1)[1].strip() for h in author.locator("#history li").all_inner_texts()]
     assert history == ["Submitted", "Not accepted onto the ballot"]
     assert author.get_by_role("link", name="Edit").count() == 0
+
+
+def test_a_long_unbroken_title_does_not_widen_the_list_on_a_phone(
+    app: Any, browser: Any, live_server: str, users: Any, make_process: Any
+) -> None:
+    """A pasted address or a long compound word in a title wraps inside its card: the list
+    does not scroll sideways at 390 px (second probe, finding 9: it was 413 px wide)."""
+    make_process(slug="parks", running="proposals")
+    _existing_proposal(app, users, "parks",
+                       "Cykelparkeringsutbyggnadsprogram" + "https://lund.se/" + "x" * 60)  # fmt: skip
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server}/p/parks/proposals")
+        assert page.get_by_text("Cykelparkeringsutbyggnadsprogram").first.is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()

@@ -291,3 +291,32 @@ def test_dismiss_and_mark_seen(app: Any, users: Any, proc: Any, db: Any) -> None
     assert "No open reports." in html and "No new proposals to look at." in html
     actions = [a for a, _, _ in _actions(db, "") if not a.startswith("user.")]
     assert actions[-3:] == ["content.report", "content.dismiss", "proposal.seen"]
+
+
+def test_a_comment_hidden_by_reports_does_not_say_a_moderator_hid_it(
+    app: Any, users: Any, proc: Any, db: Any
+) -> None:
+    """Three reports hide a comment until an official decides (second probe, finding 10):
+    the page says so, and does not claim that a moderator acted."""
+    from pb.accounts import services as accounts
+    from pb.db import get_session
+    from pb.proposals.models import Comment
+
+    pid = make_proposal(app, proc.process, users["participant"])
+    writer = app.test_client()
+    login(writer, "participant2")
+    writer.post(f"/p/parker/proposals/{pid}/comments", data={"body": "Köp billiga bilar"})
+    cid = db.scalars(sa.select(Comment.id)).one()
+    with app.app_context():
+        s = get_session()
+        accounts.register(s, email="third@example.org", password="password-third",
+                          display_name="Third")  # fmt: skip
+        s.commit()
+    for key in ("participant", "official", "third"):
+        assert _report(app, key, f"/p/parker/comments/{cid}/report").status_code == 303
+    assert get(app, Comment, cid).auto_hidden
+    html = app.test_client().get(f"/p/parker/proposals/{pid}?lang=en").get_data(as_text=True)
+    assert "Köp billiga bilar" not in html and "A moderator has hidden" not in html
+    assert "Several people reported this comment, so it is hidden until an official" in html
+    html = writer.get(f"/p/parker/proposals/{pid}?lang=sv").get_data(as_text=True)
+    assert "Köp billiga bilar" in html and "Dold efter flera anmälningar" in html
