@@ -132,15 +132,15 @@ def dalby_youth(today: dt.date) -> processes.ProcessChanges:
             title_en="Dalby youth budget 2026",
             purpose_sv=(
                 "Unga i Dalby bestämmer över 300 000 kronor till mötesplatser och aktiviteter. "
-                "Alla från 10 år som bor eller går i skolan i Dalby, eller är med i en förening "
-                "där, får rösta på upp till tre projekt med sin röstkod från skolan eller "
-                "biblioteket."
+                "Alla från 10 år som bor eller studerar i Lunds kommun, eller är med i en "
+                "förening i Dalby, får rösta på upp till tre projekt med sin röstkod från "
+                "skolan eller biblioteket."
             ),
             purpose_en=(
                 "Young people in Dalby decide on SEK 300,000 for meeting places and activities. "
-                "Everyone aged 10 or over who lives or goes to school in Dalby, or is a member "
-                "of an association there, can vote for up to three projects with the voting "
-                "code they get at school or at the library."
+                "Everyone aged 10 or over who lives or studies in the municipality of Lund, or "
+                "is a member of an association in Dalby, can vote for up to three projects with "
+                "the voting code they get at school or at the library."
             ),
             easy_sv=(
                 "Unga i Dalby får bestämma över 300 000 kronor.\n\n"
