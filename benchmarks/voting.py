@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/voting.py [--engine sqlite|postgresql] [--voters 20]
         [--ballots 600] [--warmup 2] [--port 5401] [--workers 2] [--threads 2]
-        [--pg-url postgresql+psycopg://...] [--sqlite-synchronous NORMAL|FULL|EXTRA]
+        [--pg-url postgresql+psycopg://...] [--pg-prefix pb_bench_]
+        [--sqlite-synchronous NORMAL|FULL|EXTRA]
 
 It builds a throwaway database with the real migrations (a SQLite file, or a fresh
 PostgreSQL database), a process in its voting phase with projects, and issues real codes.
@@ -60,15 +61,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa
 
 SLUG = "bench-vote"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PG_PREFIX = "pb_bench_"
 PROJECTS = [(f"B{i}", f"Projekt {i}", 10_000 * (i + 1)) for i in range(8)]
 
 
-def throwaway_database(engine: str, pg_url: str, tmp: Path) -> tuple[str, str]:
+def throwaway_database(
+    engine: str, pg_url: str, tmp: Path, prefix: str = PG_PREFIX
+) -> tuple[str, str]:
     """The URL of a new empty database (a SQLite file in ``tmp``, or a fresh PostgreSQL
-    database on ``pg_url``'s server) and the PostgreSQL database's name ("" for SQLite)."""
+    database on ``pg_url``'s server, named ``prefix`` and 8 random hex digits) and the
+    PostgreSQL database's name ("" for SQLite)."""
     if engine == "sqlite":
         return "sqlite:///" + str(tmp / "bench.sqlite3"), ""
-    name = f"pb_bench_{uuid.uuid4().hex[:8]}"
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", prefix):
+        raise SystemExit(f"--pg-prefix {prefix!r}: lower-case letters, digits and _ only")
+    name = f"{prefix}{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -377,7 +385,9 @@ def _check(url: str, instance: Path, receipts: list[str]) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument("--pg-prefix", default=PG_PREFIX,
+                        help="the throwaway PostgreSQL database's name starts with this")  # fmt: skip
     parser.add_argument("--voters", type=int, default=20)
     parser.add_argument("--ballots", type=int, default=600, help="timed casts")
     parser.add_argument("--warmup", type=int, default=2, help="untimed casts per voter first")
@@ -395,7 +405,7 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="pb-bench-vote-"))
     instance = tmp / "instance"
-    url, name = throwaway_database(args.engine, args.pg_url, tmp)
+    url, name = throwaway_database(args.engine, args.pg_url, tmp, args.pg_prefix)
     per_voter = -(-args.ballots // args.voters)
     codes = _setup(url, instance, args.voters * (per_voter + args.warmup))
     # Voter i casts codes i, i + voters, ...: its first ``warmup`` are the untimed ones.
