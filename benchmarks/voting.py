@@ -2,18 +2,22 @@
 
     .venv/bin/python benchmarks/voting.py [--engine sqlite|postgresql] [--voters 20]
         [--ballots 600] [--warmup 2] [--port 5401] [--workers 2] [--threads 2]
+        [--worker-class gthread|sync]
         [--pg-url postgresql+psycopg://...] [--pg-prefix pb_bench_]
         [--sqlite-synchronous NORMAL|FULL|EXTRA]
 
 It builds a throwaway database with the real migrations (a SQLite file, or a fresh
 PostgreSQL database), a process in its voting phase with projects, and issues real codes.
-Then it serves pb with gunicorn (gthread workers) on 127.0.0.1 and ``--voters`` concurrent
+Then it serves pb with gunicorn on 127.0.0.1: gthread workers, or with ``--worker-class
+sync`` the sync workers of the deployment docs/operations.md shows (one request at a time
+per process, no keep-alive: each cast opens a TCP connection). ``--voters`` concurrent
 clients each fetch the ballot page (session cookie and CSRF token), cast ``--warmup``
 ballots untimed (templates compiled, statement caches and connection pools filled), and
 then, all at once, cast ``--ballots`` ballots between them with their own codes, back to
 back (no think time: 20 voters means 20 casts in flight), one HTTP keep-alive connection
-per client, timing every cast. The clients run on the same machine, in this process: their
-CPU is part of what the machine spends (reported separately).
+per client (opened again when the server closes it), timing every cast. The clients run on
+the same machine, in this process: their CPU is part of what the machine spends (reported
+separately).
 
 In the same run it measures a bare durable insert: as many threads as voters each insert
 and commit one row at a time into a table of the same engine, with the same durability:
@@ -30,9 +34,9 @@ and the load average: the machine may be shared.
 
 The last line is JSON: {"engine", "casts_per_s", "bare_inserts_per_s", "ratio", "p99_ms",
 "ballots", "receipts", "used_codes", "lost"} followed by the details ("p50_ms",
-"voters", "workers", "threads", "app_cpu_ms_per_cast", "client_cpu_ms_per_cast",
-"db_cpu_ms_per_cast", "bare_cpu_ms_per_insert", "load_avg", "durability": the settings each
-side read back, "casts" and "bare").
+"voters", "workers", "threads", "worker_class", "app_cpu_ms_per_cast",
+"client_cpu_ms_per_cast", "db_cpu_ms_per_cast", "bare_cpu_ms_per_insert", "load_avg",
+"durability": the settings each side read back, "casts" and "bare").
 """
 
 from __future__ import annotations
@@ -394,12 +398,17 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5401)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread",
+                        help="sync: gunicorn's default worker, one request at a time "
+                        "(--threads must be 1)")  # fmt: skip
     parser.add_argument(
         "--sqlite-synchronous", type=str.upper, choices=["NORMAL", "FULL", "EXTRA"],
         default=os.environ.get("PB_SQLITE_SYNCHRONOUS", "NORMAL").strip().upper(),
         help="SQLite's synchronous level, for the server and the bare inserts alike",
     )  # fmt: skip
     args = parser.parse_args()
+    if args.worker_class == "sync" and args.threads != 1:
+        parser.error("--worker-class sync takes --threads 1 (gunicorn runs gthread otherwise)")
     # The server (gunicorn inherits it), the setup and the checks all read this.
     os.environ["PB_SQLITE_SYNCHRONOUS"] = args.sqlite_synchronous
 
@@ -415,7 +424,8 @@ def main() -> None:
            "PB_ENV": "development"}  # fmt: skip
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
-        [str(gunicorn), "-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads),
+        [str(gunicorn), "-w", str(args.workers), "-k", args.worker_class,
+         "--threads", str(args.threads),
          "-b", f"127.0.0.1:{args.port}", "--log-level", "warning", "pb:create_app()"],
         env=env, cwd=str(Path(__file__).resolve().parent.parent),
     )  # fmt: skip
@@ -463,7 +473,8 @@ def main() -> None:
     }
     bare_ms = (bare_cpu + bare_db_cpu) / args.ballots * 1000
     print(f"{timed} timed casts by {args.voters} clients (after {args.warmup} each untimed) "
-          f"in {wall:.2f} s against gunicorn {args.workers} workers x {args.threads} threads; "
+          f"in {wall:.2f} s against gunicorn {args.workers} {args.worker_class} workers x "
+          f"{args.threads} threads; "
           f"latency ms p50 {pct(0.5):.1f} p90 {pct(0.9):.1f} p99 {pct(0.99):.1f} "
           f"max {latencies[-1] * 1000:.1f}", file=sys.stderr)  # fmt: skip
     print(f"bare inserts {bare:.0f}/s by {args.voters} threads; durability of the casts: "
@@ -477,7 +488,7 @@ def main() -> None:
         "bare_inserts_per_s": round(bare, 1), "ratio": round(casts / bare, 3),
         "p99_ms": round(pct(0.99), 1), **result,
         "p50_ms": round(pct(0.5), 1), "voters": args.voters, "workers": args.workers,
-        "threads": args.threads,
+        "threads": args.threads, "worker_class": args.worker_class,
         "app_cpu_ms_per_cast": round(per_cast["app"], 2),
         "client_cpu_ms_per_cast": round(per_cast["client"], 2),
         "db_cpu_ms_per_cast": round(per_cast["db"], 2),
