@@ -1,16 +1,18 @@
 """Casting ballots through gunicorn on loopback, against a bare durable insert.
 
     .venv/bin/python benchmarks/voting.py [--engine sqlite|postgresql] [--voters 20]
-        [--ballots 600] [--warmup 2] [--port 5401] [--workers 2] [--threads 2]
-        [--worker-class gthread|sync]
+        [--ballots 600] [--warmup 2] [--port 5401] [--workers 2|4] [--threads 1]
+        [--worker-class sync|gthread]
         [--pg-url postgresql+psycopg://...] [--pg-prefix pb_bench_]
         [--sqlite-synchronous NORMAL|FULL|EXTRA]
 
 It builds a throwaway database with the real migrations (a SQLite file, or a fresh
 PostgreSQL database), a process in its voting phase with projects, and issues real codes.
-Then it serves pb with gunicorn on 127.0.0.1: gthread workers, or with ``--worker-class
-sync`` the sync workers of the deployment docs/operations.md shows (one request at a time
-per process, no keep-alive: each cast opens a TCP connection). ``--voters`` concurrent
+Then it serves pb with gunicorn on 127.0.0.1 as the deployment docs show it: gunicorn's
+sync workers (one request at a time per process, no keep-alive: each cast opens a TCP
+connection), 2 of them on SQLite (docs/operations.md) and 4 on PostgreSQL (README); or
+with ``--worker-class gthread --threads N`` threaded workers (until 1 December 2026 the
+default was ``--worker-class gthread --workers 2 --threads 2``). ``--voters`` concurrent
 clients each fetch the ballot page (session cookie and CSRF token), cast ``--warmup``
 ballots untimed (templates compiled, statement caches and connection pools filled), and
 then, all at once, cast ``--ballots`` ballots between them with their own codes, back to
@@ -396,11 +398,12 @@ def main() -> None:
     parser.add_argument("--ballots", type=int, default=600, help="timed casts")
     parser.add_argument("--warmup", type=int, default=2, help="untimed casts per voter first")
     parser.add_argument("--port", type=int, default=5401)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread",
-                        help="sync: gunicorn's default worker, one request at a time "
-                        "(--threads must be 1)")  # fmt: skip
+    parser.add_argument("--workers", type=int, default=None,
+                        help="default: as the docs deploy, 2 on SQLite, 4 on PostgreSQL")  # fmt: skip
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync",
+                        help="sync (gunicorn's default, the deployment the docs show): one "
+                        "request at a time, --threads 1")  # fmt: skip
     parser.add_argument(
         "--sqlite-synchronous", type=str.upper, choices=["NORMAL", "FULL", "EXTRA"],
         default=os.environ.get("PB_SQLITE_SYNCHRONOUS", "NORMAL").strip().upper(),
@@ -409,6 +412,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.worker_class == "sync" and args.threads != 1:
         parser.error("--worker-class sync takes --threads 1 (gunicorn runs gthread otherwise)")
+    if args.workers is None:
+        args.workers = 2 if args.engine == "sqlite" else 4
     # The server (gunicorn inherits it), the setup and the checks all read this.
     os.environ["PB_SQLITE_SYNCHRONOUS"] = args.sqlite_synchronous
 
