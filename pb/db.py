@@ -79,9 +79,12 @@ PING_AFTER_IDLE = 30.0
 def _readable(dbapi_connection: Any) -> bool:
     """Whether the server has sent anything on an idle connection (no query in flight),
     which a live backend does not do unprompted: a closed socket (the server restarted,
-    or the backend was terminated) or its last message. True if the socket is gone."""
+    or the backend was terminated) or its last message. True if the socket is gone.
+    ``poll``, not ``select``: a busy process may hold descriptors above ``select``'s 1024."""
     try:
-        return bool(select.select([dbapi_connection.fileno()], [], [], 0)[0])
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
     except Exception:  # closed: no socket to look at
         return True
 
