@@ -1,18 +1,25 @@
 """Casting ballots through gunicorn on loopback, against a bare durable insert.
 
     .venv/bin/python benchmarks/voting.py [--engine sqlite|postgresql] [--voters 20]
-        [--ballots 600] [--warmup 2] [--port 5401] [--workers 2] [--threads 2]
-        [--pg-url postgresql+psycopg://...] [--sqlite-synchronous NORMAL|FULL|EXTRA]
+        [--ballots 600] [--warmup 2] [--port 5401] [--workers 2|4] [--threads 1]
+        [--worker-class sync|gthread]
+        [--pg-url postgresql+psycopg://...] [--pg-prefix pb_bench_]
+        [--sqlite-synchronous NORMAL|FULL|EXTRA]
 
 It builds a throwaway database with the real migrations (a SQLite file, or a fresh
 PostgreSQL database), a process in its voting phase with projects, and issues real codes.
-Then it serves pb with gunicorn (gthread workers) on 127.0.0.1 and ``--voters`` concurrent
+Then it serves pb with gunicorn on 127.0.0.1 as the deployment docs show it: gunicorn's
+sync workers (one request at a time per process, no keep-alive: each cast opens a TCP
+connection), 2 of them on SQLite (docs/operations.md) and 4 on PostgreSQL (README); or
+with ``--worker-class gthread --threads N`` threaded workers (until 1 December 2026 the
+default was ``--worker-class gthread --workers 2 --threads 2``). ``--voters`` concurrent
 clients each fetch the ballot page (session cookie and CSRF token), cast ``--warmup``
 ballots untimed (templates compiled, statement caches and connection pools filled), and
 then, all at once, cast ``--ballots`` ballots between them with their own codes, back to
 back (no think time: 20 voters means 20 casts in flight), one HTTP keep-alive connection
-per client, timing every cast. The clients run on the same machine, in this process: their
-CPU is part of what the machine spends (reported separately).
+per client (opened again when the server closes it), timing every cast. The clients run on
+the same machine, in this process: their CPU is part of what the machine spends (reported
+separately).
 
 In the same run it measures a bare durable insert: as many threads as voters each insert
 and commit one row at a time into a table of the same engine, with the same durability:
@@ -29,9 +36,9 @@ and the load average: the machine may be shared.
 
 The last line is JSON: {"engine", "casts_per_s", "bare_inserts_per_s", "ratio", "p99_ms",
 "ballots", "receipts", "used_codes", "lost"} followed by the details ("p50_ms",
-"voters", "workers", "threads", "app_cpu_ms_per_cast", "client_cpu_ms_per_cast",
-"db_cpu_ms_per_cast", "bare_cpu_ms_per_insert", "load_avg", "durability": the settings each
-side read back, "casts" and "bare").
+"voters", "workers", "threads", "worker_class", "app_cpu_ms_per_cast",
+"client_cpu_ms_per_cast", "db_cpu_ms_per_cast", "bare_cpu_ms_per_insert", "load_avg",
+"durability": the settings each side read back, "casts" and "bare").
 """
 
 from __future__ import annotations
@@ -60,15 +67,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa
 
 SLUG = "bench-vote"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PG_PREFIX = "pb_bench_"
 PROJECTS = [(f"B{i}", f"Projekt {i}", 10_000 * (i + 1)) for i in range(8)]
 
 
-def throwaway_database(engine: str, pg_url: str, tmp: Path) -> tuple[str, str]:
+def throwaway_database(
+    engine: str, pg_url: str, tmp: Path, prefix: str = PG_PREFIX
+) -> tuple[str, str]:
     """The URL of a new empty database (a SQLite file in ``tmp``, or a fresh PostgreSQL
-    database on ``pg_url``'s server) and the PostgreSQL database's name ("" for SQLite)."""
+    database on ``pg_url``'s server, named ``prefix`` and 8 random hex digits) and the
+    PostgreSQL database's name ("" for SQLite)."""
     if engine == "sqlite":
         return "sqlite:///" + str(tmp / "bench.sqlite3"), ""
-    name = f"pb_bench_{uuid.uuid4().hex[:8]}"
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", prefix):
+        raise SystemExit(f"--pg-prefix {prefix!r}: lower-case letters, digits and _ only")
+    name = f"{prefix}{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -377,25 +391,35 @@ def _check(url: str, instance: Path, receipts: list[str]) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--pg-url", default=PG_URL)
+    parser.add_argument("--pg-prefix", default=PG_PREFIX,
+                        help="the throwaway PostgreSQL database's name starts with this")  # fmt: skip
     parser.add_argument("--voters", type=int, default=20)
     parser.add_argument("--ballots", type=int, default=600, help="timed casts")
     parser.add_argument("--warmup", type=int, default=2, help="untimed casts per voter first")
     parser.add_argument("--port", type=int, default=5401)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="default: as the docs deploy, 2 on SQLite, 4 on PostgreSQL")  # fmt: skip
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync",
+                        help="sync (gunicorn's default, the deployment the docs show): one "
+                        "request at a time, --threads 1")  # fmt: skip
     parser.add_argument(
         "--sqlite-synchronous", type=str.upper, choices=["NORMAL", "FULL", "EXTRA"],
         default=os.environ.get("PB_SQLITE_SYNCHRONOUS", "NORMAL").strip().upper(),
         help="SQLite's synchronous level, for the server and the bare inserts alike",
     )  # fmt: skip
     args = parser.parse_args()
+    if args.worker_class == "sync" and args.threads != 1:
+        parser.error("--worker-class sync takes --threads 1 (gunicorn runs gthread otherwise)")
+    if args.workers is None:
+        args.workers = 2 if args.engine == "sqlite" else 4
     # The server (gunicorn inherits it), the setup and the checks all read this.
     os.environ["PB_SQLITE_SYNCHRONOUS"] = args.sqlite_synchronous
 
     tmp = Path(tempfile.mkdtemp(prefix="pb-bench-vote-"))
     instance = tmp / "instance"
-    url, name = throwaway_database(args.engine, args.pg_url, tmp)
+    url, name = throwaway_database(args.engine, args.pg_url, tmp, args.pg_prefix)
     per_voter = -(-args.ballots // args.voters)
     codes = _setup(url, instance, args.voters * (per_voter + args.warmup))
     # Voter i casts codes i, i + voters, ...: its first ``warmup`` are the untimed ones.
@@ -405,7 +429,8 @@ def main() -> None:
            "PB_ENV": "development"}  # fmt: skip
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
-        [str(gunicorn), "-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads),
+        [str(gunicorn), "-w", str(args.workers), "-k", args.worker_class,
+         "--threads", str(args.threads),
          "-b", f"127.0.0.1:{args.port}", "--log-level", "warning", "pb:create_app()"],
         env=env, cwd=str(Path(__file__).resolve().parent.parent),
     )  # fmt: skip
@@ -453,7 +478,8 @@ def main() -> None:
     }
     bare_ms = (bare_cpu + bare_db_cpu) / args.ballots * 1000
     print(f"{timed} timed casts by {args.voters} clients (after {args.warmup} each untimed) "
-          f"in {wall:.2f} s against gunicorn {args.workers} workers x {args.threads} threads; "
+          f"in {wall:.2f} s against gunicorn {args.workers} {args.worker_class} workers x "
+          f"{args.threads} threads; "
           f"latency ms p50 {pct(0.5):.1f} p90 {pct(0.9):.1f} p99 {pct(0.99):.1f} "
           f"max {latencies[-1] * 1000:.1f}", file=sys.stderr)  # fmt: skip
     print(f"bare inserts {bare:.0f}/s by {args.voters} threads; durability of the casts: "
@@ -467,7 +493,7 @@ def main() -> None:
         "bare_inserts_per_s": round(bare, 1), "ratio": round(casts / bare, 3),
         "p99_ms": round(pct(0.99), 1), **result,
         "p50_ms": round(pct(0.5), 1), "voters": args.voters, "workers": args.workers,
-        "threads": args.threads,
+        "threads": args.threads, "worker_class": args.worker_class,
         "app_cpu_ms_per_cast": round(per_cast["app"], 2),
         "client_cpu_ms_per_cast": round(per_cast["client"], 2),
         "db_cpu_ms_per_cast": round(per_cast["db"], 2),
