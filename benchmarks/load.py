@@ -2,7 +2,11 @@
 
     .venv/bin/python benchmarks/load.py [--engine sqlite|postgresql] [--duration 300]
         [--stage 15] [--settle 3] [--start 10] [--max-rate 640] [--voters 48]
-        [--port 5402] [--workers 2] [--threads 2]
+        [--port 5402] [--workers 2|4] [--worker-class sync|gthread] [--threads 1]
+
+gunicorn runs as the docs deploy pb, sync workers (2 on SQLite, 4 on PostgreSQL), the same
+options as voting.py; until 1 December 2026 it ran 2 gthread workers x 2 threads
+(``--worker-class gthread --workers 2 --threads 2``).
 
 It builds a throwaway database with the real migrations (a SQLite file or a fresh
 PostgreSQL database): a process in its proposal phase with participants' accounts, and a
@@ -417,6 +421,8 @@ def _load(
 
 
 def main() -> None:
+    import voting  # SQLAlchemy only: no app, no locust in this process yet
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -428,12 +434,12 @@ def main() -> None:
     parser.add_argument("--max-rate", type=float, default=640, help="casts/s, at most")
     parser.add_argument("--voters", type=int, default=48, help="voters (and visitors)")
     parser.add_argument("--port", type=int, default=5402)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=2)
+    voting.add_server_options(parser)
     parser.add_argument("--_setup", help=argparse.SUPPRESS)
     parser.add_argument("--_issue", help=argparse.SUPPRESS)
     parser.add_argument("--_check", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    voting.server_defaults(parser, args)
     if args._setup or args._check or args._issue:  # child processes (no locust imported)
         spec = json.loads(Path(args._setup or args._check or args._issue).read_text())
         out = Path(spec["out"])
@@ -444,8 +450,6 @@ def main() -> None:
         else:
             _check(spec["url"], Path(spec["instance"]), spec["receipts"], out)
         return
-
-    import voting  # SQLAlchemy only: no app, no locust in this process yet
 
     tmp = Path(tempfile.mkdtemp(prefix="pb-bench-load-"))
     instance = tmp / "instance"
@@ -466,7 +470,8 @@ def main() -> None:
            "PB_ENV": "development", "PB_PROPOSALS_PER_PERSON": "1000000"}  # fmt: skip
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
-        [str(gunicorn), "-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads),
+        [str(gunicorn), "-w", str(args.workers), "-k", args.worker_class,
+         "--threads", str(args.threads),
          "-b", f"127.0.0.1:{args.port}", "--log-level", "warning", "pb:create_app()"],
         env=env, cwd=str(HERE.parent),
     )  # fmt: skip
@@ -502,6 +507,7 @@ def main() -> None:
         "stages_held_at_that_rate": len(held) if rate else 0,
         "rss_growth_mb": round(result["rss_growth_mb"], 1),
         "stages": result["stages"], "workers": args.workers, "threads": args.threads,
+        "worker_class": args.worker_class,
         "voters": args.voters, "warmup_errors": result["warmup_errors"],
         "lost": check["lost"], "ballots": check["ballots"], "receipts": check["receipts"],
         "load_avg": round(max(load_before, os.getloadavg()[0]), 1),

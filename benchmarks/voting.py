@@ -388,6 +388,23 @@ def _check(url: str, instance: Path, receipts: list[str]) -> dict[str, int]:
     }
 
 
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """gunicorn's worker options, shared with load.py."""
+    parser.add_argument("--workers", type=int, default=None,
+                        help="default: as the docs deploy, 2 on SQLite, 4 on PostgreSQL")  # fmt: skip
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync",
+                        help="sync (gunicorn's default, the deployment the docs show): one "
+                        "request at a time, --threads 1")  # fmt: skip
+
+
+def server_defaults(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.worker_class == "sync" and args.threads != 1:
+        parser.error("--worker-class sync takes --threads 1 (gunicorn runs gthread otherwise)")
+    if args.workers is None:
+        args.workers = 2 if args.engine == "sqlite" else 4
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
@@ -398,22 +415,14 @@ def main() -> None:
     parser.add_argument("--ballots", type=int, default=600, help="timed casts")
     parser.add_argument("--warmup", type=int, default=2, help="untimed casts per voter first")
     parser.add_argument("--port", type=int, default=5401)
-    parser.add_argument("--workers", type=int, default=None,
-                        help="default: as the docs deploy, 2 on SQLite, 4 on PostgreSQL")  # fmt: skip
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync",
-                        help="sync (gunicorn's default, the deployment the docs show): one "
-                        "request at a time, --threads 1")  # fmt: skip
+    add_server_options(parser)
     parser.add_argument(
         "--sqlite-synchronous", type=str.upper, choices=["NORMAL", "FULL", "EXTRA"],
         default=os.environ.get("PB_SQLITE_SYNCHRONOUS", "NORMAL").strip().upper(),
         help="SQLite's synchronous level, for the server and the bare inserts alike",
     )  # fmt: skip
     args = parser.parse_args()
-    if args.worker_class == "sync" and args.threads != 1:
-        parser.error("--worker-class sync takes --threads 1 (gunicorn runs gthread otherwise)")
-    if args.workers is None:
-        args.workers = 2 if args.engine == "sqlite" else 4
+    server_defaults(parser, args)
     # The server (gunicorn inherits it), the setup and the checks all read this.
     os.environ["PB_SQLITE_SYNCHRONOUS"] = args.sqlite_synchronous
 
