@@ -14,13 +14,16 @@ from pb.accounts import services
 from pb.accounts.forms import (
     ChangePasswordForm,
     FinishRegistrationForm,
+    ForgotPasswordForm,
     LanguageForm,
     LoginForm,
     RegisterForm,
+    ResetPasswordForm,
 )
 from pb.audit import AuditAction, record
 from pb.db import get_session
 from pb.errors import user_error
+from pb.i18n import locale_code
 from pb.security import client_ip, is_safe_redirect, limiter, login_required
 from pb.web import attempt
 
@@ -193,3 +196,61 @@ def change_password() -> Any:
             )
             return redirect(url_for("accounts.change_password"), code=303)
     return render_template("accounts/password.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password() -> Any:
+    """A forgotten password: an address to mail a link to. Every accepted address gets the
+    same answer and an e-mail (a link, or a note that no account has the address), so this
+    page does not tell which addresses have accounts."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        email = services.normalize_email(form.email.data or "")
+        ip = client_ip()
+        by_ip = limiter("password-reset.ip")
+        wait = by_ip.resets_in(ip)
+        if wait:
+            n = _minutes(wait.total_seconds())
+            form.form_errors.append(
+                ngettext(
+                    "Too many new passwords have been asked for. Try again in %(num)d minute.",
+                    "Too many new passwords have been asked for. Try again in %(num)d minutes.",
+                    n,
+                )
+            )
+            return render_template("accounts/forgot.html", form=form), 429
+        by_ip.hit(ip)
+        by_email = limiter("password-reset.email")
+        if by_email.test(email):  # past a few mails an hour, one address gets no more
+            by_email.hit(email)
+            with attempt():
+                services.request_password_reset(get_session(), email=email, locale=locale_code())
+        return redirect(url_for("accounts.forgot_sent"), code=303)
+    return render_template("accounts/forgot.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/password/forgot/sent")
+def forgot_sent() -> Any:
+    return render_template("accounts/forgot_sent.html")
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Any:
+    """From the e-mailed link: a new password. Then every session of the account ends and
+    the person logs in with it."""
+    session = get_session()
+    try:
+        services.reset_link_user(session, token)
+    except services.ResetLinkInvalid as exc:
+        return render_template("accounts/reset_invalid.html", message=exc.message), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        with attempt(session) as done:
+            services.reset_password(session, token, form.password.data or "")
+        if done.error:  # the link was used meanwhile
+            return render_template("accounts/reset_invalid.html", message=done.message), 400
+        if current_user.is_authenticated:
+            logout_user()
+        flash(_("Your password has been changed. Log in with your new password."), "success")
+        return redirect(url_for("accounts.login"), code=303)
+    return render_template("accounts/reset.html", form=form), 400 if form.errors else 200
