@@ -59,6 +59,12 @@ class BadProgress(Invalid):
     message = _l("Progress is a whole number of percent from 0 to 100. Nothing was changed.")
 
 
+class DoneIsWhole(Invalid):
+    message = _l(
+        "Done means 100 %: set the progress to 100, or choose In progress. Nothing was changed."
+    )
+
+
 class ReasonNeeded(Invalid):
     message = _l("Say why the project is cancelled; the reason is shown to everyone.")
 
@@ -141,11 +147,15 @@ def set_status(
     actor: Any,
     now: dt.datetime,
 ) -> ProjectProgress:
-    """Set a funded project's status and progress (audited), and tell its followers."""
+    """Set a funded project's status and progress (audited), and tell its followers. Done
+    means 100 % (the page would otherwise show "Done" beside a half-full bar); cancelled
+    needs a reason, shown to everyone."""
     project = _funded_project(session, process, project_id)
     if status not in STATUSES:
         raise BadStatus()
     percent = parse_progress(progress)
+    if status == "done" and percent != 100:
+        raise DoneIsWhole()
     reason = reason.strip()[:MAX_REASON]
     if status == "cancelled" and not reason:
         raise ReasonNeeded()
