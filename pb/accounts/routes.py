@@ -246,9 +246,10 @@ def reset_password(token: str) -> Any:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         with attempt(session) as done:
-            services.reset_password(session, token, form.password.data or "")
+            user = services.reset_password(session, token, form.password.data or "")
         if done.error:  # the link was used meanwhile
             return render_template("accounts/reset_invalid.html", message=done.message), 400
+        limiter("login.email").clear(user.email)  # failed guesses of the old password end
         if current_user.is_authenticated:
             logout_user()
         flash(_("Your password has been changed. Log in with your new password."), "success")
