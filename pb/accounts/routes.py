@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -45,27 +46,21 @@ def register() -> Any:
     form = RegisterForm()
     if form.validate_on_submit():
         email = services.normalize_email(form.email.data or "")
-        ip = client_ip()
-        by_ip, overall = limiter("register.ip"), limiter("register.all")
-        wait = max(by_ip.resets_in(ip), overall.resets_in("all"))
-        if wait:
-            n = _minutes(wait.total_seconds())
-            form.form_errors.append(
-                ngettext(
-                    "Too many accounts have been asked for. Try again in %(num)d minute.",
-                    "Too many accounts have been asked for. Try again in %(num)d minutes.",
-                    n,
-                )
-            )
-            return render_template("accounts/register.html", form=form), 429
-        by_ip.hit(ip)
-        overall.hit("all")
-        by_email = limiter("register.email")
-        if by_email.test(email):  # past a few mails an hour, one address gets no more
-            by_email.hit(email)
-            with attempt():
-                services.request_registration(get_session(), email=email, locale=form.locale.data)
-        return redirect(url_for("accounts.register_sent"), code=303)
+        refused = _mail_with_brakes(
+            form,
+            "accounts/register.html",
+            lambda n: ngettext(
+                "Too many accounts have been asked for. Try again in %(num)d minute.",
+                "Too many accounts have been asked for. Try again in %(num)d minutes.",
+                n,
+            ),
+            [("register.ip", client_ip()), ("register.all", "all")],
+            ("register.email", email),
+            lambda: services.request_registration(
+                get_session(), email=email, locale=form.locale.data
+            ),
+        )
+        return refused or redirect(url_for("accounts.register_sent"), code=303)
     return render_template("accounts/register.html", form=form), 400 if form.errors else 200
 
 
@@ -112,6 +107,33 @@ def register_finish(token: str) -> Any:
 
 def _minutes(seconds: float) -> int:
     return max(1, math.ceil(seconds / 60))
+
+
+def _mail_with_brakes(
+    form: Any,
+    template: str,
+    refusal: Callable[[int], str],
+    limits: list[tuple[str, str]],
+    per_address: tuple[str, str],
+    send: Callable[[], None],
+) -> Any:
+    """The brakes of a page that mails a link to any address typed in: past one of
+    ``limits`` (limiter name, key) the page is refused with a 429 that says in how many
+    minutes to try again (``refusal``); past a few mails an hour to one address
+    (``per_address``) ``send`` is skipped without a word, so the answer stays the same.
+    Returns the refusal, or None once the mail is queued (or silently skipped)."""
+    wait = max(limiter(name).resets_in(key) for name, key in limits)
+    if wait:
+        form.form_errors.append(refusal(_minutes(wait.total_seconds())))
+        return render_template(template, form=form), 429
+    for name, key in limits:
+        limiter(name).hit(key)
+    by_address, address = limiter(per_address[0]), per_address[1]
+    if by_address.test(address):
+        by_address.hit(address)
+        with attempt():
+            send()
+    return None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -206,26 +228,21 @@ def forgot_password() -> Any:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         email = services.normalize_email(form.email.data or "")
-        ip = client_ip()
-        by_ip = limiter("password-reset.ip")
-        wait = by_ip.resets_in(ip)
-        if wait:
-            n = _minutes(wait.total_seconds())
-            form.form_errors.append(
-                ngettext(
-                    "Too many new passwords have been asked for. Try again in %(num)d minute.",
-                    "Too many new passwords have been asked for. Try again in %(num)d minutes.",
-                    n,
-                )
-            )
-            return render_template("accounts/forgot.html", form=form), 429
-        by_ip.hit(ip)
-        by_email = limiter("password-reset.email")
-        if by_email.test(email):  # past a few mails an hour, one address gets no more
-            by_email.hit(email)
-            with attempt():
-                services.request_password_reset(get_session(), email=email, locale=locale_code())
-        return redirect(url_for("accounts.forgot_sent"), code=303)
+        refused = _mail_with_brakes(
+            form,
+            "accounts/forgot.html",
+            lambda n: ngettext(
+                "Too many new passwords have been asked for. Try again in %(num)d minute.",
+                "Too many new passwords have been asked for. Try again in %(num)d minutes.",
+                n,
+            ),
+            [("password-reset.ip", client_ip())],
+            ("password-reset.email", email),
+            lambda: services.request_password_reset(
+                get_session(), email=email, locale=locale_code()
+            ),
+        )
+        return refused or redirect(url_for("accounts.forgot_sent"), code=303)
     return render_template("accounts/forgot.html", form=form), 400 if form.errors else 200
 
 
