@@ -182,7 +182,8 @@ def add_update(slug: str, project_id: int) -> Any:
         if image:
             done.on_failure(lambda: images.discard(image, folder=images.PROPOSALS))
         followup.add_update(session, process, project_id, body=form.get("body", ""),
-                            image=image, actor=current_user, now=utcnow())  # fmt: skip
+                            image=image, image_alt=form.get("image_alt", "")[:1000],
+                            actor=current_user, now=utcnow())  # fmt: skip
     if done.error:
         return _page(process, done.status, errors={project_id: done.message},
                      typed={project_id: form})  # fmt: skip

@@ -32,6 +32,7 @@ from pb.results.models import ProjectProgress, ProjectUpdate, ResultSnapshot
 STATUSES = ("planned", "in_progress", "done", "cancelled")
 MAX_UPDATE = 4000
 MAX_REASON = 2000
+MAX_ALT = 300
 
 
 def status_names() -> dict[str, str]:
@@ -67,6 +68,10 @@ class DoneIsWhole(Invalid):
 
 class ReasonNeeded(Invalid):
     message = _l("Say why the project is cancelled; the reason is shown to everyone.")
+
+
+class AltTooLong(Invalid):
+    message = _l("Describe the photo in at most 300 characters. Nothing was saved.")
 
 
 class EmptyUpdate(Invalid):
@@ -184,14 +189,20 @@ def add_update(
     image: str,
     actor: Any,
     now: dt.datetime,
+    image_alt: str = "",
 ) -> ProjectUpdate:
-    """A dated update (and an already stored photo's name, or ""); followers are told."""
+    """A dated update (and an already stored photo's name, or "", with what it shows, or
+    ""); followers are told."""
     project = _funded_project(session, process, project_id)
     body = body.strip()
     if not body or len(body) > MAX_UPDATE:
         raise EmptyUpdate()
+    image_alt = " ".join(image_alt.split()) if image else ""
+    if len(image_alt) > MAX_ALT:
+        raise AltTooLong()
     update = ProjectUpdate(project_id=project.id, author_id=getattr(actor, "id", None),
-                           created_at=now, body=body, image=image)  # fmt: skip
+                           created_at=now, body=body, image=image,
+                           image_alt=image_alt)  # fmt: skip
     session.add(update)
     session.flush()
     record(session, AuditAction.FOLLOWUP_UPDATE, actor=actor, subject=project,

@@ -202,3 +202,38 @@ def test_done_means_a_hundred_percent(
     assert whole.status_code == 200 and "Saved." in whole.text
     row = db.get(ProjectProgress, ids["p1"])
     assert row is not None and (row.status, row.progress) == ("done", 100)
+
+
+def test_a_follow_up_photo_may_say_what_it_shows(
+    app: Any, make_process: Any, users: Any, db: Any, smtp_server: Any
+) -> None:
+    """Finding 20 of the 1 Dec probe: a photo got only "Photo of <project>" as its text."""
+    from pb.results.models import ProjectUpdate
+
+    vote, ids, admin = _published(app, make_process, users, db, smtp_server)
+    url = f"/p/{vote.slug}/followup/{ids['p1']}/update?lang=en"
+
+    def post(body: str, alt: str, photo: bool = True) -> Any:
+        data: dict[str, Any] = {"body": body, "image_alt": alt}
+        if photo:
+            data["photo"] = (io.BytesIO(_jpeg()), "ramp.jpg")
+        return admin.post(url, data=data, content_type="multipart/form-data")
+
+    form = app.test_client()
+    login(form, "admin")
+    page = form.get(f"/p/{vote.slug}/followup?lang=sv").text
+    assert f'<label for="photo-alt-{ids["p1"]}">Vad fotot visar (frivilligt)</label>' in page
+    assert post("Ramperna byggs.", "  De nya ramperna\n sedda från gångvägen ").status_code == 200
+    assert post("Utan beskrivning.", "").status_code == 200
+    assert post("Utan foto.", "Inget foto", photo=False).status_code == 200
+    too_long = post("För lång text.", "x" * 301)
+    assert too_long.status_code == 400 and "at most 300 characters" in too_long.text
+    assert "x" * 301 in too_long.text and "För lång text." in too_long.text  # typed is kept
+
+    rows = {u.body: u for u in db.scalars(sa.select(ProjectUpdate))}
+    assert set(rows) == {"Ramperna byggs.", "Utan beskrivning.", "Utan foto."}
+    assert rows["Ramperna byggs."].image_alt == "De nya ramperna sedda från gångvägen"
+    assert rows["Utan foto."].image_alt == ""  # no photo, nothing to describe
+    public = app.test_client().get(f"/p/{vote.slug}/followup?lang=en").text
+    assert 'alt="De nya ramperna sedda från gångvägen"' in public
+    assert public.count('alt="Photo of Skatepark"') == 1  # the one without words
