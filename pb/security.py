@@ -172,6 +172,15 @@ def limiter(name: str) -> RateLimiter:
         "vote-email.ip": (cfg["VOTING_EMAIL_MAX_PER_IP"], 3600),
         "vote-email.address": (3, 86400),
         "vote-email.all": (cfg["VOTING_EMAIL_MAX_TOTAL"], 3600),
+        # Links to choose a new password: asked for per IP (a refusal that says so) and mails
+        # to one address (a silent brake, as for registering).
+        "password-reset.ip": (cfg["REGISTER_MAX_PER_IP"], cfg["REGISTER_WINDOW_SECONDS"]),
+        "password-reset.email": (3, cfg["REGISTER_WINDOW_SECONDS"]),
+        # Following projects without an account: links asked for per IP and in all (refusals
+        # that say so), and mails to one address (keyed by a digest of it; a silent brake).
+        "follow.ip": (30, 3600),
+        "follow.all": (1000, 3600),
+        "follow.address": (3, 86400),
     }
     limit, seconds = limits[name]
     return RateLimiter(name, limit, dt.timedelta(seconds=seconds))

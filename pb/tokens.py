@@ -20,6 +20,9 @@ PURPOSES = {
     # Following projects without an account: confirming the address, then stopping.
     "follow": 60 * 60 * 24 * 7,
     "follow-stop": 60 * 60 * 24 * 365 * 3,
+    # Choosing a new password for a forgotten one; it also carries a digest of the password
+    # hash, so it stops working once the password has changed (used once).
+    "password-reset": 60 * 60,
 }
 
 

@@ -94,22 +94,50 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
+def new_password() -> PasswordField:
+    """The new password, by the rules every password follows."""
+    return PasswordField(
+        _l("New password"),
+        validators=[InputRequired(), Length(min=PASSWORD_MIN, max=200)],
+        description=_l("At least %(n)s characters.", n=PASSWORD_MIN),
+        render_kw=NEW_PASSWORD,
+    )
+
+
+def new_password_again() -> PasswordField:
+    return PasswordField(
+        _l("New password again"),
+        validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
+        render_kw=NEW_PASSWORD,
+    )
+
+
 class ChangePasswordForm(FlaskForm):
     current = PasswordField(
         _l("Current password"),
         validators=[InputRequired(), Length(max=200)],
         render_kw=CURRENT_PASSWORD,
     )
-    password = PasswordField(
-        _l("New password"),
-        validators=[InputRequired(), Length(min=PASSWORD_MIN, max=200)],
-        description=_l("At least %(n)s characters.", n=PASSWORD_MIN),
-        render_kw=NEW_PASSWORD,
-    )
-    confirm = PasswordField(
-        _l("New password again"),
-        validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
-        render_kw=NEW_PASSWORD,
+    password = new_password()
+    confirm = new_password_again()
+
+
+class ResetPasswordForm(FlaskForm):
+    """A new password, from the link in the e-mail (the same rules as when registering)."""
+
+    password = new_password()
+    confirm = new_password_again()
+
+
+class ForgotPasswordForm(FlaskForm):
+    """A forgotten password: the address to send a link to."""
+
+    email = EmailField(
+        _l("E-mail address"),
+        filters=[strip],
+        validators=[InputRequired(), Length(max=254), Email(check_deliverability=False)],
+        description=_l("The address of your account. We send a link to it."),
+        render_kw={"autocomplete": "email"},
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -14,13 +15,16 @@ from pb.accounts import services
 from pb.accounts.forms import (
     ChangePasswordForm,
     FinishRegistrationForm,
+    ForgotPasswordForm,
     LanguageForm,
     LoginForm,
     RegisterForm,
+    ResetPasswordForm,
 )
 from pb.audit import AuditAction, record
 from pb.db import get_session
 from pb.errors import user_error
+from pb.i18n import locale_code
 from pb.security import client_ip, is_safe_redirect, limiter, login_required
 from pb.web import attempt
 
@@ -42,27 +46,21 @@ def register() -> Any:
     form = RegisterForm()
     if form.validate_on_submit():
         email = services.normalize_email(form.email.data or "")
-        ip = client_ip()
-        by_ip, overall = limiter("register.ip"), limiter("register.all")
-        wait = max(by_ip.resets_in(ip), overall.resets_in("all"))
-        if wait:
-            n = _minutes(wait.total_seconds())
-            form.form_errors.append(
-                ngettext(
-                    "Too many accounts have been asked for. Try again in %(num)d minute.",
-                    "Too many accounts have been asked for. Try again in %(num)d minutes.",
-                    n,
-                )
-            )
-            return render_template("accounts/register.html", form=form), 429
-        by_ip.hit(ip)
-        overall.hit("all")
-        by_email = limiter("register.email")
-        if by_email.test(email):  # past a few mails an hour, one address gets no more
-            by_email.hit(email)
-            with attempt():
-                services.request_registration(get_session(), email=email, locale=form.locale.data)
-        return redirect(url_for("accounts.register_sent"), code=303)
+        refused = _mail_with_brakes(
+            form,
+            "accounts/register.html",
+            lambda n: ngettext(
+                "Too many accounts have been asked for. Try again in %(num)d minute.",
+                "Too many accounts have been asked for. Try again in %(num)d minutes.",
+                n,
+            ),
+            [("register.ip", client_ip()), ("register.all", "all")],
+            ("register.email", email),
+            lambda: services.request_registration(
+                get_session(), email=email, locale=form.locale.data
+            ),
+        )
+        return refused or redirect(url_for("accounts.register_sent"), code=303)
     return render_template("accounts/register.html", form=form), 400 if form.errors else 200
 
 
@@ -109,6 +107,33 @@ def register_finish(token: str) -> Any:
 
 def _minutes(seconds: float) -> int:
     return max(1, math.ceil(seconds / 60))
+
+
+def _mail_with_brakes(
+    form: Any,
+    template: str,
+    refusal: Callable[[int], str],
+    limits: list[tuple[str, str]],
+    per_address: tuple[str, str],
+    send: Callable[[], None],
+) -> Any:
+    """The brakes of a page that mails a link to any address typed in: past one of
+    ``limits`` (limiter name, key) the page is refused with a 429 that says in how many
+    minutes to try again (``refusal``); past a few mails an hour to one address
+    (``per_address``) ``send`` is skipped without a word, so the answer stays the same.
+    Returns the refusal, or None once the mail is queued (or silently skipped)."""
+    wait = max(limiter(name).resets_in(key) for name, key in limits)
+    if wait:
+        form.form_errors.append(refusal(_minutes(wait.total_seconds())))
+        return render_template(template, form=form), 429
+    for name, key in limits:
+        limiter(name).hit(key)
+    by_address, address = limiter(per_address[0]), per_address[1]
+    if by_address.test(address):
+        by_address.hit(address)
+        with attempt():
+            send()
+    return None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -193,3 +218,57 @@ def change_password() -> Any:
             )
             return redirect(url_for("accounts.change_password"), code=303)
     return render_template("accounts/password.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password() -> Any:
+    """A forgotten password: an address to mail a link to. Every accepted address gets the
+    same answer and an e-mail (a link, or a note that no account has the address), so this
+    page does not tell which addresses have accounts."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        email = services.normalize_email(form.email.data or "")
+        refused = _mail_with_brakes(
+            form,
+            "accounts/forgot.html",
+            lambda n: ngettext(
+                "Too many new passwords have been asked for. Try again in %(num)d minute.",
+                "Too many new passwords have been asked for. Try again in %(num)d minutes.",
+                n,
+            ),
+            [("password-reset.ip", client_ip())],
+            ("password-reset.email", email),
+            lambda: services.request_password_reset(
+                get_session(), email=email, locale=locale_code()
+            ),
+        )
+        return refused or redirect(url_for("accounts.forgot_sent"), code=303)
+    return render_template("accounts/forgot.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/password/forgot/sent")
+def forgot_sent() -> Any:
+    return render_template("accounts/forgot_sent.html")
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Any:
+    """From the e-mailed link: a new password. Then every session of the account ends and
+    the person logs in with it."""
+    session = get_session()
+    try:
+        services.reset_link_user(session, token)
+    except services.ResetLinkInvalid as exc:
+        return render_template("accounts/reset_invalid.html", message=exc.message), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        with attempt(session) as done:
+            user = services.reset_password(session, token, form.password.data or "")
+        if done.error:  # the link was used meanwhile
+            return render_template("accounts/reset_invalid.html", message=done.message), 400
+        limiter("login.email").clear(user.email)  # failed guesses of the old password end
+        if current_user.is_authenticated:
+            logout_user()
+        flash(_("Your password has been changed. Log in with your new password."), "success")
+        return redirect(url_for("accounts.login"), code=303)
+    return render_template("accounts/reset.html", form=form), 400 if form.errors else 200

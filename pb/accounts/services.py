@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import unicodedata
 from typing import Any
 
@@ -50,6 +51,13 @@ class EmailTaken(Conflict):
 class RegistrationLinkInvalid(Invalid):
     message = _l(
         "This link is not valid or has expired. Register again to get a new one by e-mail."
+    )
+
+
+class ResetLinkInvalid(Invalid):
+    message = _l(
+        "This link is not valid any more: it has expired, has already been used, or is "
+        "damaged. Ask for a new one."
     )
 
 
@@ -203,6 +211,89 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     user.session_version += 1
     record(session, AuditAction.USER_PASSWORD, actor=user, subject=user)
     session.flush()
+
+
+def _password_digest(user: User) -> str:
+    """A short digest of the account's password hash: a reset link carries it, so the link
+    stops working once the password has changed. The hash itself never leaves the database."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:24]
+
+
+def reset_token(user: User) -> str:
+    """The signed token of a link to choose a new password for this account."""
+    return tokens.dumps("password-reset", {"u": user.id, "h": _password_digest(user)})
+
+
+def request_password_reset(session: Session, *, email: str, locale: str) -> None:
+    """Mail the address a link to choose a new password (valid for an hour, once) or, when
+    no account has it, a note saying so. Both take the same work and the caller answers the
+    same, so nobody learns which addresses have accounts."""
+    email = normalize_email(email)
+    locale = locale if locale in ("sv", "en") else "sv"
+    user = find_by_email(session, email)
+    if user is not None and user.active:
+        locale = user.locale if user.locale in ("sv", "en") else locale
+        url = _absolute("accounts.reset_password", token=reset_token(user))
+        with force_locale(locale):
+            subject = _("Choose a new password")
+            body = _(
+                "Someone, probably you, asked to choose a new password for your account on our "
+                "citizen budget site.\n\nOpen this link within an hour to choose it; the link "
+                "works once:\n%(url)s\n\nIf it was not you, ignore this e-mail: your password "
+                "stays as it is.",
+                url=url,
+            )
+    else:
+        user = None
+        url = _absolute("accounts.register")
+        with force_locale(locale):
+            subject = _("Someone asked for a new password")
+            body = _(
+                "Someone, perhaps you, asked to choose a new password on our citizen budget "
+                "site for this e-mail address, but there is no account with this address. "
+                "Perhaps you used another one.\n\nTo create an account, open:\n%(url)s\n\n"
+                "If it was not you, ignore this e-mail.",
+                url=url,
+            )
+    enqueue(session, to=email, subject=subject, body=body, locale=locale,
+            user_id=user.id if user else None, secret=True)  # fmt: skip
+
+
+def reset_link_user(session: Session, token: str) -> User:
+    """The account a password-reset link was sent for. Raises ``ResetLinkInvalid`` when the
+    link is forged, damaged, older than an hour, or the password has changed since (the link
+    has been used)."""
+    try:
+        data = tokens.loads("password-reset", token)
+        user = session.get(User, int(data["u"]))
+        digest = str(data["h"])
+    except (tokens.TokenInvalid, KeyError, TypeError, ValueError) as exc:
+        raise ResetLinkInvalid() from exc
+    if user is None or not user.active or digest != _password_digest(user):
+        raise ResetLinkInvalid()
+    return user
+
+
+def reset_password(session: Session, token: str, new: str) -> User:
+    """Set a new password from a reset link. Raises ``ResetLinkInvalid``. The link dies with
+    the old password; the account's sessions end; the owner is told by e-mail."""
+    user = reset_link_user(session, token)
+    user.password_hash = hash_password(new)
+    user.session_version += 1
+    record(session, AuditAction.USER_PASSWORD, actor=user, subject=user)
+    locale = user.locale if user.locale in ("sv", "en") else "sv"
+    with force_locale(locale):
+        subject = _("Your password has been changed")
+        body = _(
+            "The password of your account on our citizen budget site was changed just now, "
+            "with a link sent to this address. Every device that was logged in has been "
+            "logged out.\n\nIf it was not you, choose a new password at once:\n%(url)s",
+            url=_absolute("accounts.forgot_password"),
+        )
+    enqueue(session, to=user.email, subject=subject, body=body, locale=locale,
+            user_id=user.id, secret=True)  # fmt: skip
+    session.flush()
+    return user
 
 
 def set_locale(user: User, locale: str) -> None:

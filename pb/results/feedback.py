@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +30,7 @@ from pb.processes.models import Process
 from pb.proposals import notify
 from pb.proposals.models import Project, Proposal, ProposalStatus
 from pb.results.models import ProjectFollow, ResultSnapshot
+from pb.security import limiter
 
 MAX_ADDRESS = 254
 
@@ -82,12 +85,20 @@ def ballot_projects(session: Session, process: Process) -> list[Project]:
 def request_follow(
     session: Session, process: Process, email: str, project_ids: list[int], locale: str
 ) -> str:
-    """Mail a signed confirmation link; stores nothing. Returns the normalised address."""
+    """Mail a signed confirmation link; stores nothing. Returns the normalised address.
+
+    One address gets a few such mails a day at most (``follow.address``); past that a valid
+    request is answered the same but sends nothing, so nobody can flood a stranger's inbox
+    and the page does not tell whether a mail went."""
     address = check_address(email)
     known = {p.id: p for p in ballot_projects(session, process)}
     chosen = sorted({pid for pid in project_ids if pid in known})
     if not chosen:
         raise NoProjects()
+    by_address, key = limiter("follow.address"), address_key(address)
+    if not by_address.test(key):
+        return address
+    by_address.hit(key)
     token = tokens.dumps("follow", {"e": address, "s": process.id, "p": chosen, "l": locale})
     url = _url("followup.confirm", slug=process.slug, token=token)
     with force_locale(locale):
@@ -106,6 +117,12 @@ def request_follow(
     enqueue(session, to=address, subject=subject, body="\n\n".join(lines), locale=locale,
             secret=True)  # fmt: skip
     return address
+
+
+def address_key(address: str) -> str:
+    """The rate-limit key of an address: a keyed digest, so the table holds no address."""
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, b"follow:" + address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def read_token(process: Process, token: str, purpose: str = "follow") -> dict[str, Any]:

@@ -8,11 +8,13 @@ POSTed directly by a mail client, so its signed token, not a CSRF token, protect
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from pb import images
@@ -23,7 +25,7 @@ from pb.processes.models import Process
 from pb.processes.services import load_process
 from pb.results import feedback, followup
 from pb.results.models import ProjectUpdate
-from pb.security import csrf_exempt, login_required
+from pb.security import client_ip, csrf_exempt, limiter, login_required
 from pb.web import attempt
 
 bp = Blueprint("followup", __name__)
@@ -44,10 +46,23 @@ def follow(slug: str) -> Any:
                "email": email, "locale": locale_code()}  # fmt: skip
     if request.method == "GET":
         return render_template("results/follow.html", **context)
+    ip = client_ip()
+    by_ip, overall = limiter("follow.ip"), limiter("follow.all")
+    wait = max(by_ip.resets_in(ip), overall.resets_in("all"))
+    if wait:
+        n = max(1, math.ceil(wait.total_seconds() / 60))
+        error = ngettext(
+            "Too many requests to follow projects have been sent. Try again in %(num)d minute.",
+            "Too many requests to follow projects have been sent. Try again in %(num)d minutes.",
+            n,
+        )
+        return render_template("results/follow.html", error=error, **context), 429
     with attempt(session) as done:
         feedback.request_follow(session, process, email, chosen, locale_code())
     if done.error:
         return render_template("results/follow.html", error=done.message, **context), done.status
+    by_ip.hit(ip)
+    overall.hit("all")
     return render_template("results/follow.html", sent=True, **context)
 
 
@@ -167,7 +182,8 @@ def add_update(slug: str, project_id: int) -> Any:
         if image:
             done.on_failure(lambda: images.discard(image, folder=images.PROPOSALS))
         followup.add_update(session, process, project_id, body=form.get("body", ""),
-                            image=image, actor=current_user, now=utcnow())  # fmt: skip
+                            image=image, image_alt=form.get("image_alt", "")[:1000],
+                            actor=current_user, now=utcnow())  # fmt: skip
     if done.error:
         return _page(process, done.status, errors={project_id: done.message},
                      typed={project_id: form})  # fmt: skip

@@ -32,6 +32,7 @@ from pb.results.models import ProjectProgress, ProjectUpdate, ResultSnapshot
 STATUSES = ("planned", "in_progress", "done", "cancelled")
 MAX_UPDATE = 4000
 MAX_REASON = 2000
+MAX_ALT = 300
 
 
 def status_names() -> dict[str, str]:
@@ -59,8 +60,18 @@ class BadProgress(Invalid):
     message = _l("Progress is a whole number of percent from 0 to 100. Nothing was changed.")
 
 
+class DoneIsWhole(Invalid):
+    message = _l(
+        "Done means 100 %: set the progress to 100, or choose In progress. Nothing was changed."
+    )
+
+
 class ReasonNeeded(Invalid):
     message = _l("Say why the project is cancelled; the reason is shown to everyone.")
+
+
+class AltTooLong(Invalid):
+    message = _l("Describe the photo in at most 300 characters. Nothing was saved.")
 
 
 class EmptyUpdate(Invalid):
@@ -141,11 +152,15 @@ def set_status(
     actor: Any,
     now: dt.datetime,
 ) -> ProjectProgress:
-    """Set a funded project's status and progress (audited), and tell its followers."""
+    """Set a funded project's status and progress (audited), and tell its followers. Done
+    means 100 % (the page would otherwise show "Done" beside a half-full bar); cancelled
+    needs a reason, shown to everyone."""
     project = _funded_project(session, process, project_id)
     if status not in STATUSES:
         raise BadStatus()
     percent = parse_progress(progress)
+    if status == "done" and percent != 100:
+        raise DoneIsWhole()
     reason = reason.strip()[:MAX_REASON]
     if status == "cancelled" and not reason:
         raise ReasonNeeded()
@@ -174,14 +189,20 @@ def add_update(
     image: str,
     actor: Any,
     now: dt.datetime,
+    image_alt: str = "",
 ) -> ProjectUpdate:
-    """A dated update (and an already stored photo's name, or ""); followers are told."""
+    """A dated update (and an already stored photo's name, or "", with what it shows, or
+    ""); followers are told."""
     project = _funded_project(session, process, project_id)
     body = body.strip()
     if not body or len(body) > MAX_UPDATE:
         raise EmptyUpdate()
+    image_alt = " ".join(image_alt.split()) if image else ""
+    if len(image_alt) > MAX_ALT:
+        raise AltTooLong()
     update = ProjectUpdate(project_id=project.id, author_id=getattr(actor, "id", None),
-                           created_at=now, body=body, image=image)  # fmt: skip
+                           created_at=now, body=body, image=image,
+                           image_alt=image_alt)  # fmt: skip
     session.add(update)
     session.flush()
     record(session, AuditAction.FOLLOWUP_UPDATE, actor=actor, subject=project,

@@ -118,3 +118,6 @@ class ProjectUpdate(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     body: Mapped[str] = mapped_column(sa.Text)
     image: Mapped[str] = mapped_column(sa.String(64), default="")
+    # What the photo shows, for people who cannot see it ("" = none given: the page says
+    # whose photo it is).
+    image_alt: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")

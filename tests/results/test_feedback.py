@@ -206,3 +206,59 @@ def test_bad_follow_requests_are_refused_and_keep_nothing(
         assert client.get(f"/p/{vote.slug}/follow/confirm/{token}?lang=en").status_code == 400
     assert client.post(f"/p/{vote.slug}/follow/stop/forged?lang=en").status_code == 400
     assert db.scalar(sa.select(sa.func.count()).select_from(ProjectFollow)) == 0
+
+
+def test_asking_to_follow_is_rate_limited_per_address_per_ip_and_in_all(
+    app: Any, make_process: Any, db: Any
+) -> None:
+    """Finding 3 of the 1 Dec probe: eight requests for one address sent eight mails."""
+    from pb.mail.models import OutboxMessage
+    from pb.security import limiter
+
+    vote = make_vote(app, make_process)
+    ids = _project_ids(db, vote)
+    client = app.test_client()
+
+    def ask(email: str, ip: str = "10.0.0.1", lang: str = "en") -> Any:
+        return client.post(f"/p/{vote.slug}/follow?lang={lang}",
+                           data={"email": email, "project": [str(ids["p1"])]},
+                           environ_base={"REMOTE_ADDR": ip})  # fmt: skip
+
+    def queued(to: str) -> int:
+        return db.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
+                         .where(OutboxMessage.to == to))  # fmt: skip
+
+    # One address: three mails a day, then the same answer and no more mail.
+    pages = [ask("victim@example.org", ip=f"10.0.1.{i}") for i in range(8)]
+    assert [p.status_code for p in pages] == [200] * 8
+    assert all("We have sent a link to victim@example.org" in p.text for p in pages)
+    assert pages[7].text == pages[0].text
+    assert queued("victim@example.org") == 3
+    # The rate-limit table holds no address.
+    with app.app_context():
+        from pb.db import get_session
+        from pb.security import RateLimitHit
+
+        keys = get_session().scalars(sa.select(RateLimitHit.key)).all()
+    assert keys and not any("victim" in k for k in keys)
+
+    # One IP address: 30 an hour, then a refusal saying for how long (nothing typed lost).
+    for i in range(29):
+        assert ask(f"person{i}@example.org", ip="10.0.0.9").status_code == 200
+    assert ask("late@example.org", ip="10.0.0.9").status_code == 200
+    refused = ask("later@example.org", ip="10.0.0.9")
+    assert refused.status_code == 429 and "Try again in 60 minutes." in refused.text
+    assert 'value="later@example.org"' in refused.text
+    assert queued("later@example.org") == 0
+    sv = ask("later@example.org", ip="10.0.0.9", lang="sv")
+    assert sv.status_code == 429 and "Försök igen om 60 minuter." in sv.text
+    # Another IP address may still ask.
+    assert ask("another@example.org", ip="10.0.0.10").status_code == 200
+
+    # In all: past the overall limit everyone is refused.
+    with app.app_context():
+        overall = limiter("follow.all")
+        for _ in range(overall.limit):
+            overall.hit("all")
+    assert ask("anyone@example.org", ip="10.0.0.11").status_code == 429
+    assert queued("anyone@example.org") == 0

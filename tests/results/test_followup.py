@@ -134,6 +134,9 @@ def test_bad_follow_up_changes_nothing(
         (ids["p1"], "status", {"status": "done", "progress": "lots"}, "from 0 to 100"),
         (ids["p1"], "status", {"status": "paused", "progress": "5"}, "Choose one of"),
         (ids["p1"], "status", {"status": "cancelled", "progress": "5"}, "Say why"),
+        # Finding 20 of the 1 Dec probe: "Done" was accepted at 50 %.
+        (ids["p1"], "status", {"status": "done", "progress": "50"}, "Done means 100 %"),
+        (ids["p1"], "status", {"status": "done", "progress": "99"}, "Done means 100 %"),
         (ids["p3"], "update", {"body": "Hello"}, "Only a funded project"),
         (ids["p1"], "update", {"body": "   "}, "Write what has happened"),
         (999999, "status", {"status": "done", "progress": "5"}, "Only a funded project"),
@@ -181,3 +184,56 @@ def test_follow_up_before_publishing_is_refused(app: Any, make_process: Any) -> 
     r = client.post(f"/p/{vote.slug}/followup/1/status?lang=en",
                     data={"status": "done", "progress": "5"})  # fmt: skip
     assert r.status_code == 404
+
+
+def test_done_means_a_hundred_percent(
+    app: Any, make_process: Any, users: Any, db: Any, smtp_server: Any
+) -> None:
+    from pb.results.models import ProjectProgress
+
+    vote, ids, admin = _published(app, make_process, users, db, smtp_server)
+    url = f"/p/{vote.slug}/followup/{ids['p1']}/status"
+    half = admin.post(url + "?lang=sv", data={"status": "done", "progress": "50 %"})
+    assert half.status_code == 400
+    assert "Klart betyder 100 %: skriv 100 som procent, eller välj Pågår." in half.text
+    assert 'value="50 %"' in half.text  # what was typed is kept
+    assert db.scalar(sa.select(sa.func.count()).select_from(ProjectProgress)) == 0
+    whole = admin.post(url + "?lang=en", data={"status": "done", "progress": "100"})
+    assert whole.status_code == 200 and "Saved." in whole.text
+    row = db.get(ProjectProgress, ids["p1"])
+    assert row is not None and (row.status, row.progress) == ("done", 100)
+
+
+def test_a_follow_up_photo_may_say_what_it_shows(
+    app: Any, make_process: Any, users: Any, db: Any, smtp_server: Any
+) -> None:
+    """Finding 20 of the 1 Dec probe: a photo got only "Photo of <project>" as its text."""
+    from pb.results.models import ProjectUpdate
+
+    vote, ids, admin = _published(app, make_process, users, db, smtp_server)
+    url = f"/p/{vote.slug}/followup/{ids['p1']}/update?lang=en"
+
+    def post(body: str, alt: str, photo: bool = True) -> Any:
+        data: dict[str, Any] = {"body": body, "image_alt": alt}
+        if photo:
+            data["photo"] = (io.BytesIO(_jpeg()), "ramp.jpg")
+        return admin.post(url, data=data, content_type="multipart/form-data")
+
+    form = app.test_client()
+    login(form, "admin")
+    page = form.get(f"/p/{vote.slug}/followup?lang=sv").text
+    assert f'<label for="photo-alt-{ids["p1"]}">Vad fotot visar (frivilligt)</label>' in page
+    assert post("Ramperna byggs.", "  De nya ramperna\n sedda från gångvägen ").status_code == 200
+    assert post("Utan beskrivning.", "").status_code == 200
+    assert post("Utan foto.", "Inget foto", photo=False).status_code == 200
+    too_long = post("För lång text.", "x" * 301)
+    assert too_long.status_code == 400 and "at most 300 characters" in too_long.text
+    assert "x" * 301 in too_long.text and "För lång text." in too_long.text  # typed is kept
+
+    rows = {u.body: u for u in db.scalars(sa.select(ProjectUpdate))}
+    assert set(rows) == {"Ramperna byggs.", "Utan beskrivning.", "Utan foto."}
+    assert rows["Ramperna byggs."].image_alt == "De nya ramperna sedda från gångvägen"
+    assert rows["Utan foto."].image_alt == ""  # no photo, nothing to describe
+    public = app.test_client().get(f"/p/{vote.slug}/followup?lang=en").text
+    assert 'alt="De nya ramperna sedda från gångvägen"' in public
+    assert public.count('alt="Photo of Skatepark"') == 1  # the one without words

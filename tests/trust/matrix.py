@@ -39,6 +39,7 @@ PUBLIC_FILES = frozenset({"static", "main.brand_css", "main.brand_logo"})
 PERSONAL_ENDPOINTS = frozenset({
     "accounts.login", "accounts.register", "accounts.register_sent", "accounts.register_finish",
     "accounts.change_password", "accounts.logout",
+    "accounts.forgot_password", "accounts.forgot_sent", "accounts.reset_password",
     "process_admin.index", "process_admin.create", "process_admin.edit", "process_admin.freeze",
     "process_admin.officials", "process_admin.audit",
     "proposals.mine", "proposals.new", "proposals.edit", "proposals.withdraw_confirm",

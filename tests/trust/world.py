@@ -64,6 +64,7 @@ def _store_image(app: Any, folder: str = "proposals") -> str:
 def build(app: Any, make_process: Any, users: dict[str, Any]) -> World:
     """Everything above, committed. ``make_process`` and ``users`` are the conftest fixtures."""
     from pb import tokens
+    from pb.accounts.services import reset_token
     from pb.db import get_session, utcnow
     from pb.processes import services as processes
     from pb.processes.models import Process
@@ -140,6 +141,7 @@ def build(app: Any, make_process: Any, users: dict[str, Any]) -> World:
         )
         w.tokens["unsubscribe"] = tokens.dumps("unsubscribe", {"e": "participant@example.org"})
         w.tokens["register"] = tokens.dumps("register", {"e": "new@example.org", "l": "sv"})
+        w.tokens["password-reset"] = reset_token(session.merge(users["participant2"]))
     return w
 
 
