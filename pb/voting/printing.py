@@ -25,7 +25,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
 from typing import IO, Protocol
@@ -33,6 +33,8 @@ from typing import IO, Protocol
 import segno
 from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, PDFResourceType, XPos, YPos
+
+from pb.text import last_day
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 _FONTS = {
@@ -116,8 +118,12 @@ class Vote:
     ``organisation`` is the sender ("Dalby kommun"); ``title`` the vote ("Ungdomsbudget
     2026"); ``eligibility`` who may vote and ``decides`` what the vote decides, a sentence or
     two each; ``web_address`` what a person types without the QR code ("dalby.se/rosta");
-    ``opens``/``closes`` the voting dates (a datetime also prints its time); ``contact`` an
-    optional line for questions; ``return_address`` the sender's line above the address.
+    ``opens`` the first day of voting; ``closes`` when voting ends, as pb keeps a phase's end
+    (exclusive, local time): a datetime at midnight prints the day before as the last day
+    ("till och med 5 december" for an end at 6 December 00:00), one with a time of day
+    prints that day and time ("till 6 december kl. 20.00"), and a plain date is the last
+    day itself; ``contact`` an optional line for questions; ``return_address`` the sender's
+    line above the address.
     """
 
     organisation: str
@@ -263,16 +269,35 @@ def format_date(value: date, language: str) -> str:
     return text
 
 
+def format_last_day(closes: date, language: str) -> str:
+    """The last day of voting that ends at ``closes`` (see ``Vote``), with the closing time
+    when it is not midnight: an end at 6 December 00:00 is ``5 december 2026``, one at
+    20:00 is ``6 december 2026 kl. 20.00``; a plain date is the last day itself."""
+    day, closing = _last_day(closes)
+    if closing is None:
+        return format_date(day, language)
+    return format_date(datetime.combine(day, closing), language)
+
+
 def format_period(opens: date, closes: date, language: str) -> str:
-    """A short date range: ``1–14 juni 2026``, ``28 May – 3 June 2026``, with the closing
-    time when ``closes`` has one."""
+    """A short date range from the first to the last day of voting (``closes`` as in
+    ``Vote``): ``1–14 juni 2026``, ``28 May – 3 June 2026``, with the closing time when
+    voting does not end at midnight."""
     months = _MONTHS[language].split()
-    end = format_date(closes, language)
-    if (opens.year, opens.month) == (closes.year, closes.month):
+    end = format_last_day(closes, language)
+    last, _time = _last_day(closes)
+    if (opens.year, opens.month) == (last.year, last.month):
         return f"{opens.day}–{end}"
-    if opens.year == closes.year:
+    if opens.year == last.year:
         return f"{opens.day} {months[opens.month - 1]} – {end}"
     return f"{format_date(opens, language)} – {end}"
+
+
+def _last_day(closes: date) -> tuple[date, time | None]:
+    """``pb.text.last_day`` of a datetime; a plain date is the last day itself."""
+    if isinstance(closes, datetime):
+        return last_day(closes)
+    return closes, None
 
 
 def _has_time(value: date) -> bool:
@@ -539,8 +564,9 @@ def _letter_fixed(pdf: FPDF, vote: Vote, language: str) -> tuple[float, float]:
     pdf.ln(2)
     pdf.set_font("sans", size=10.5)
     _para(pdf, width, 5.2, t["intro"], new_x=XPos.LMARGIN)
-    period = t["period_time" if _has_time(vote.closes) else "period"].format(
-        opens=format_date(vote.opens, language), closes=format_date(vote.closes, language)
+    _day, closing = _last_day(vote.closes)
+    period = t["period" if closing is None else "period_time"].format(
+        opens=format_date(vote.opens, language), closes=format_last_day(vote.closes, language)
     )
     for label, text in (
         (t["who"], vote.eligibility),
