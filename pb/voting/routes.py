@@ -25,6 +25,7 @@ from flask import (
     request,
     url_for,
 )
+from flask import session as browser_session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -34,7 +35,7 @@ from werkzeug.wrappers import Response
 
 from pb.db import get_engine, get_session, utcnow
 from pb.errors import DomainError, Invalid
-from pb.i18n import local_tz, locale_code, when
+from pb.i18n import LOCALES, local_tz, locale_code, when
 from pb.processes import vocab
 from pb.processes.contract import Contract
 from pb.processes.models import Connection, PhaseKind, Process
@@ -79,6 +80,17 @@ def _common(process: Process, contract: Contract | None = None) -> dict[str, Any
         "status": _status(process),
         "age_bands": AGE_BANDS,
     }
+
+
+@bp.before_request
+def _keep_language() -> None:
+    """The language switch of a ballot, review or receipt page posts the page's own form to
+    the ballot with ``?lang=`` (templates/voting/_lang_switch.html): that request is in the
+    new language already (``pb.i18n.select_locale``), and the pages after it stay in it, as
+    after the header's usual switch."""
+    lang = request.args.get("lang")
+    if request.method == "POST" and lang in LOCALES:
+        browser_session["lang"] = lang
 
 
 @bp.after_request
@@ -340,8 +352,9 @@ def _status_of(exc: DomainError) -> int:
 
 @bp.get("/p/<slug>/vote/ballot")
 def ballot_again(slug: str) -> ResponseReturnValue:
-    """The ballot is only ever a POST; arriving here by GET (the language switch, a bookmark,
-    a reload) goes back to code entry instead of an error page."""
+    """The ballot is only ever a POST; arriving here by GET (a bookmark, a reload) goes back
+    to code entry instead of an error page. (The language switch of the ballot pages posts
+    the page's form again: ``_keep_language``.)"""
     process = load_process(slug)
     return redirect(url_for("voting.start", slug=process.slug), code=303)
 
@@ -357,6 +370,8 @@ def ballot(slug: str) -> ResponseReturnValue:
     code = request.form.get("code", "")[:100]
     receipt_in = request.form.get("receipt", "")[:100]
     action = request.form.get("action", "check")
+    if action == "receipt":  # the receipt page's language switch
+        return _receipt_again(process, code, receipt_in)
     paper = services.ballotpaper(session, process)
     try:
         choice, problems = _read_ballot(paper)
@@ -434,6 +449,27 @@ def ballot(slug: str) -> ResponseReturnValue:
         "voting/receipt.html", process=process, locale=locale_code(), receipt=receipt,
         replaced=bool(receipt_in), code=code,
         by_email=selfservice.offers_email(process, paper.contract),
+    )  # fmt: skip
+
+
+def _receipt_again(process: Process, code: str, receipt_in: str) -> ResponseReturnValue:
+    """The receipt page once more, in the language just chosen: it is shown once, after the
+    cast, so its language switch posts the code and the receipt back here. Only a receipt
+    that belongs to the code is shown (looked up like a change of vote, and counted as a
+    guess if it is not), so no one can make this page show a receipt that is not one."""
+    limited = _limited()
+    if limited:
+        return _code_error(process, code, limited, 429)
+    try:
+        services.code_area_for_replacement(get_session(), process, code, receipt_in)
+    except DomainError as exc:
+        if _counts_as_guess(exc) and _csrf_ok():
+            _count_failure()
+        return _code_error(process, code, str(exc), _status_of(exc))
+    return render_template(
+        "voting/receipt.html", process=process, locale=locale_code(),
+        receipt=codes.pretty(receipt_in), replaced=request.form.get("replaced") == "1",
+        code=code, by_email=selfservice.offers_email(process, Contract.of(process)),
     )  # fmt: skip
 
 

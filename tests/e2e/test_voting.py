@@ -111,3 +111,39 @@ def test_keyboard_only_without_javascript_in_english(
     assert "Received" in page.inner_text("#receipt-result")
     context.close()
     assert not errors, errors
+
+
+def test_the_language_switch_keeps_the_ballot_and_the_receipt(
+    browser: Any,
+    live_server: str,
+    vote: Vote,  # noqa: F811
+) -> None:
+    """The header's language button on the ballot, the review and the receipt (pages that
+    answer a POST) brings the same page back in the other language: a box ticked a moment
+    ago, the code and the receipt shown once are all kept, and none reaches the address."""
+    [code] = issue(vote.app, vote)
+    context = browser.new_context(locale="sv-SE", viewport={"width": 390, "height": 844},
+                                  is_mobile=True, has_touch=True)  # fmt: skip
+    page = context.new_page()
+    errors = _errors(page)
+    page.goto(f"{live_server}/p/{vote.slug}/vote#{code}")
+    page.get_by_role("button", name="Gå vidare till röstsedeln").click()
+    page.get_by_label("Skatepark").check()  # ticked, not yet sent
+    page.get_by_role("button", name="English").click()
+    assert page.inner_text("h1") == "Your ballot"
+    assert page.get_by_label("Skatepark").is_checked()
+    assert not page.get_by_label("Utegym").is_checked()
+    page.get_by_label("Utegym").check()
+    page.get_by_role("button", name="Review my ballot").click()
+    page.get_by_role("button", name="Svenska").click()
+    assert "Granska din röstsedel" in page.inner_text("h1")
+    assert "Skatepark" in page.inner_text("main") and "Utegym" in page.inner_text("main")
+    page.get_by_role("button", name="Lägg min röst").click()
+    receipt = page.inner_text("#receipt").strip()
+    page.get_by_role("button", name="English").click()
+    assert "Thank you, your ballot is cast" in page.inner_text("h1")
+    assert page.inner_text("#receipt").strip() == receipt
+    assert code not in page.url and receipt not in page.url
+    _no_sideways_scroll(page)
+    context.close()
+    assert not errors, errors

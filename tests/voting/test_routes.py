@@ -389,3 +389,69 @@ def test_paper_entry_shows_a_chosen_districts_projects_without_saving(
     r = client.post(f"/p/{vote.slug}/paper?lang=en",
                     data={"code": code, "district": "linero", "pick": ["linero|p1"]})  # fmt: skip
     assert r.status_code == 303
+
+
+def _switch_button(html: str, lang: str) -> tuple[str, str, str]:
+    """The header's language button on a ballot page: the form it sends, where to and the
+    step it asks for."""
+    header = html[html.index('class="site-header"') : html.index("</header>")]
+    m = re.search(r'<button type="submit" form="([^"]+)" formaction="([^"]+)"\s+formnovalidate '
+                  r'name="action" value="([^"]+)" lang="' + lang, header)  # fmt: skip
+    assert m, header
+    assert f'id="{m.group(1)}"' in html  # the page's own form
+    return m.group(1), m.group(2).replace("&amp;", "&"), m.group(3)
+
+
+def test_the_language_switch_keeps_the_ballot_and_the_receipt(client: Any, vote: Vote) -> None:
+    """Pressing "English" on a ballot, review or receipt page (all answers to a POST) gives
+    the same page in English: the code, the choices and the receipt are kept, none of them
+    goes into the address, and the next pages stay in English."""
+    [code] = issue(client.application, vote)
+    r = client.post(f"/p/{vote.slug}/vote/ballot",
+                    data={"code": code, "pick": ["|p1", "|p2"], "action": "check"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert "Din röstsedel" in html and 'value="|p2" data-cost' in html
+    assert "main.set_language" not in html and 'action="/lang"' not in html
+    form, url, step = _switch_button(html, "en")
+    assert (form, url, step) == ("ballot-form", f"/p/{vote.slug}/vote/ballot?lang=en", "edit")
+    assert code not in url
+    r = client.post(url, data={"code": code, "pick": ["|p1", "|p2"], "action": step})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Your ballot" in html
+    assert 'value="|p1" data-cost="120000" checked' in html
+    assert 'value="|p2" data-cost="90000" checked' in html and f'value="{code}"' in html
+    # The review, in English, switched back to Swedish: still the review, choices kept.
+    r = client.post(f"/p/{vote.slug}/vote/ballot",
+                    data={"code": code, "pick": ["|p1", "|p2"], "action": "review"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert "Review your ballot" in html  # the session keeps English now
+    form, url, step = _switch_button(html, "sv")
+    assert (form, url, step) == ("review-form", f"/p/{vote.slug}/vote/ballot?lang=sv", "review")
+    r = client.post(url, data={"code": code, "pick": ["|p1", "|p2"], "action": step})
+    html = r.get_data(as_text=True)
+    assert "Granska din röstsedel" in html and 'name="pick" value="|p2"' in html
+    # The receipt page: the receipt is shown once, and the switch must not lose it.
+    r = client.post(f"/p/{vote.slug}/vote/ballot",
+                    data={"code": code, "pick": ["|p1", "|p2"], "action": "cast"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    receipt = _receipt(html)
+    assert "Tack, din röst är lagd" in html
+    form, url, step = _switch_button(html, "en")
+    assert (form, url, step) == ("receipt-again", f"/p/{vote.slug}/vote/ballot?lang=en", "receipt")
+    assert receipt not in url and code not in url
+    hidden = html[
+        html.index('id="receipt-again"') : html.index("</form>", html.index('id="receipt-again"'))
+    ]
+    assert f'name="code" value="{code}"' in hidden and f'name="receipt" value="{receipt}"' in hidden
+    r = client.post(url, data={"code": code, "receipt": receipt, "action": step})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Thank you, your ballot is cast" in html
+    assert _receipt(html) == receipt
+    assert "Check that your ballot was received" in client.get(f"/p/{vote.slug}/vote").get_data(
+        as_text=True
+    )
+    # Only a receipt that belongs to the code is shown again.
+    [other] = issue(client.application, vote)
+    for code_, receipt_ in ((other, receipt), (code, other)):
+        r = client.post(url, data={"code": code_, "receipt": receipt_, "action": "receipt"})
+        assert r.status_code in (400, 403, 404) and 'id="receipt"' not in r.get_data(as_text=True)
