@@ -118,9 +118,11 @@ def _network() -> str:
 
 
 def _counts_as_guess(exc: DomainError) -> bool:
-    """A typo caught by the check symbol looks nothing up, and a used code is a real code
-    (a voter pressing Back and Cast again): neither is a guess."""
-    return not isinstance(exc, codes.CodeTypo | services.CodeAlreadyUsed)
+    """Only a look-up counts, as in the receipt check. Text that cannot be a code (wrong
+    length, a character no code has, the check character left off) and a typo caught by
+    the check symbol look nothing up; a used code is a real code (a voter pressing Back and
+    Cast again). None of them is a guess."""
+    return not isinstance(exc, codes.CodeFormatError | codes.CodeTypo | services.CodeAlreadyUsed)
 
 
 def _limits() -> list[tuple[RateLimiter, str]]:
@@ -431,7 +433,7 @@ def ballot(slug: str) -> ResponseReturnValue:
     with attempt(session, also=(IntegrityError,), as_error=lambda _e: services.Busy()) as done:
         if receipt_in:
             services.replace(session, process, code, receipt_in, choice, now)
-            receipt = codes.pretty(receipt_in)
+            receipt = codes.pretty(receipt_in, receipt=True)
         else:
             receipt = services.cast(session, process, code, choice, now, on_ballot=paper,
                                     looked_up=state)  # fmt: skip
@@ -468,8 +470,8 @@ def _receipt_again(process: Process, code: str, receipt_in: str) -> ResponseRetu
         return _code_error(process, code, str(exc), _status_of(exc))
     return render_template(
         "voting/receipt.html", process=process, locale=locale_code(),
-        receipt=codes.pretty(receipt_in), replaced=request.form.get("replaced") == "1",
-        code=code, by_email=selfservice.offers_email(process, Contract.of(process)),
+        receipt=codes.pretty(receipt_in, receipt=True),
+        replaced=request.form.get("replaced") == "1", code=code, by_email=selfservice.offers_email(process, Contract.of(process)),
     )  # fmt: skip
 
 
@@ -543,8 +545,9 @@ def change(slug: str) -> ResponseReturnValue:
                     _count_failure()
                 error, status = str(exc), _status_of(exc)
             else:
+                receipt = codes.pretty(receipt_in, receipt=True)
                 return _ballot_page(process, codes.pretty(code), BallotInput(()),
-                                    code_area=area, receipt=codes.pretty(receipt_in))  # fmt: skip
+                                    code_area=area, receipt=receipt)  # fmt: skip
     return render_template("voting/change.html", **_common(process), code=code,
                            receipt=receipt_in, error=error), status  # fmt: skip
 

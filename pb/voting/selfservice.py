@@ -376,7 +376,7 @@ def mail_receipt(
     if not has_code(session, process, address_key(process, normal)):
         raise Invalid(_("Give the address your voting code was mailed to."))
     locale = _locale(locale)
-    receipt = codes.pretty(receipt_text)
+    receipt = codes.pretty(receipt_text, receipt=True)
     with force_locale(locale):
         title = process.text("title", locale)
         subject = _("Your receipt: %(title)s", title=title)

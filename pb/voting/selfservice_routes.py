@@ -484,7 +484,8 @@ def receipt_mail(slug: str) -> ResponseReturnValue:
             limiter("vote-email.ip").hit(client_ip())
             sent = True
         else:
-            limiter("code.ip").hit(client_ip())
+            if not isinstance(done.error, codes.CodeFormatError | codes.CodeTypo):
+                limiter("code.ip").hit(client_ip())  # a look-up that failed (as on the ballot)
             error, status = done.message, done.status
     return render_template(
         "voting/receipt.html", **_common(process), receipt=receipt, replaced=False,

@@ -688,7 +688,7 @@ def replace(
     _check_open(process, now)
     area = code_area_for_replacement(session, process, code_text, receipt_text)
     _check_declared(process, ballot)
-    receipt_canonical = codes.normalize(receipt_text)
+    receipt_canonical = codes.normalize(receipt_text, receipt=True)
     parts = check_ballot(ballotpaper(session, process), ballot, area)
     receipt_digest = codes.digest_canonical(pepper(), receipt_canonical, purpose="receipt")
     if not receipt_found(session, process, receipt_digest=receipt_digest):
@@ -715,7 +715,7 @@ def code_area_for_replacement(
     """Check that this code cast a ballot whose receipt this is (nothing changes); the
     code's district, if it is bound to one."""
     canonical = codes.normalize(code_text)
-    receipt_canonical = codes.normalize(receipt_text)
+    receipt_canonical = codes.normalize(receipt_text, receipt=True)
     digest = codes.digest_canonical(pepper(), canonical)
     row = session.execute(
         sa.select(VotingCode.process_id, VotingCode.area_id, VotingCode.revoked,

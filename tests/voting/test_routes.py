@@ -455,3 +455,69 @@ def test_the_language_switch_keeps_the_ballot_and_the_receipt(client: Any, vote:
     for code_, receipt_ in ((other, receipt), (code, other)):
         r = client.post(url, data={"code": code_, "receipt": receipt_, "action": "receipt"})
         assert r.status_code in (400, 403, 404) and 'id="receipt"' not in r.get_data(as_text=True)
+
+
+def test_malformed_codes_are_not_counted_as_guesses(app: Any, vote: Vote) -> None:
+    """Only a look-up counts toward the per-address limit, as in the receipt check: a code
+    of the wrong length, one without its check character or with a character no code has
+    looks nothing up. (A class behind one address typing codes without the last symbol must
+    not lock itself out.)"""
+    from pb.security import limiter
+    from pb.voting import codes
+
+    client = app.test_client()
+    [code] = issue(app, vote)
+    with app.test_request_context("/?lang=en"):
+        rl = limiter("code.ip")
+        for _ in range(rl.limit - 1):
+            rl.hit("127.0.0.1")
+    wide = "".join(chr(ord(c) + 0xFEE0) if c != "-" else "－" for c in code)
+    for typed in ("", "K7QM", code[:-2], code[:-1] + "!", wide[:-1], "Ö" * 17, code + "X"):
+        r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": typed})
+        assert r.status_code == 400, typed
+        r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                        data={"code": typed, "pick": ["|p1"], "action": "review"})  # fmt: skip
+        assert r.status_code == 400, typed
+        r = client.post(f"/p/{vote.slug}/vote/change?lang=en",
+                        data={"code": typed, "receipt": codes.generate()})  # fmt: skip
+        assert r.status_code == 400, typed
+    # The one look-up still allowed: a well-formed code that is no one's.
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": codes.generate()})
+    assert r.status_code == 400
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": code})
+    assert r.status_code == 429
+
+
+def test_a_missing_check_character_and_full_width_digits(client: Any, vote: Vote) -> None:
+    [code] = issue(client.application, vote)
+    for lang, words in (("en", "The last character of the code (after the last dash) is missing"),
+                        ("sv", "Kodens sista tecken (efter sista bindestrecket) saknas")):  # fmt: skip
+        r = client.post(f"/p/{vote.slug}/vote?lang={lang}", data={"code": code[:-2]})
+        html = r.get_data(as_text=True)
+        assert r.status_code == 400 and words in html, html[:3000]
+        assert f'value="{code[:-2]}"' in html  # what they typed is kept
+    wide = "".join(chr(ord(c) + 0xFEE0) if c != "-" else "－" for c in code)
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": wide})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Your ballot" in html and f'value="{code}"' in html
+
+
+def test_the_receipt_check_speaks_of_receipts(client: Any, vote: Vote) -> None:
+    from pb.voting import codes
+
+    receipt = codes.generate()
+    typo = receipt[:-1] + codes.CHECK_SYMBOLS[(codes.CHECK_SYMBOLS.index(receipt[-1]) + 1) % 37]
+    cases = {
+        "sv": [("x", "Det här är inte ett kvitto"), ("", "Det här är inte ett kvitto"),
+               (receipt[:-2], "Kvittots sista tecken"), (typo, "det kvitto du skrev ner")],
+        "en": [("x", "This is not a receipt"), (typo, "the receipt you wrote down")],
+    }  # fmt: skip
+    for lang, tries in cases.items():
+        for typed, words in tries:
+            r = client.post(f"/p/{vote.slug}/receipt?lang={lang}", data={"receipt": typed})
+            html = r.get_data(as_text=True)
+            assert r.status_code == 400 and words in html, (typed, html[:3000])
+            m = re.search(r'class="error-summary" role="alert"><p>([^<]*)</p>', html)
+            assert m, html
+            for wrong in ("röstkod", "brev eller kort", "voting code", "letter or card"):
+                assert wrong not in m.group(1), (typed, wrong)
