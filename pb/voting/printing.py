@@ -70,7 +70,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "period_time": "Du kan rösta från {opens} till {closes}.",
         "your_code": "Din röstkod",
         "scan": "Skanna QR-koden med mobilens kamera: röstsidan öppnas med koden ifylld.",
-        "manual": "Utan QR-kod: gå till {web} och skriv in koden.",
+        "manual": "Utan QR-kod: gå till adressen här under och skriv in koden.",
         "secret": "Koden är hemlig och fungerar en gång. Visa den inte för någon. "
         "När du har röstat kan koden inte användas igen, och ingen kan se "
         "hur just du har röstat.",
@@ -93,7 +93,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "your_code": "Your voting code",
         "scan": "Scan the QR code with your phone's camera: the ballot opens "
         "with the code filled in.",
-        "manual": "Without the QR code: go to {web} and type in the code.",
+        "manual": "Without the QR code: type in the code at the address below.",
         "secret": "The code is secret and works once. Do not show it to anyone. "
         "Once you have voted the code cannot be used again, and nobody can see "
         "how you voted.",
@@ -105,6 +105,24 @@ _TEXTS: dict[str, dict[str, str]] = {
         "at": "at",
     },
 }
+
+
+class LetterTooLong(ValueError):
+    """A letter's texts do not fit: ``part`` is ``"texts"`` (the eligibility and what the
+    vote decides, too long for one page) or ``"web_address"`` (too long for its line even
+    in small type); ``language`` the letter's. A caller with a message catalogue says so in
+    the reader's language; the English message is for the command line."""
+
+    def __init__(self, part: str, language: str, value: str = "") -> None:
+        self.part, self.language, self.value = part, language, value
+        if part == "texts":
+            text = (
+                f"the letter's texts ({language}) are too long for one page: shorten the "
+                "eligibility or what the vote decides"
+            )
+        else:
+            text = f"the web address is too long for the letter: {value}"
+        super().__init__(text)
 
 
 class FontMissing(RuntimeError):
@@ -467,6 +485,7 @@ _PANEL_HEIGHT = 64.0
 _TEXT_BOTTOM = 209.0  # the texts above the panel must end here
 _CODE_X = 84.0
 _URL_Y = _PANEL_TOP + _PANEL_HEIGHT + 2.5
+_WEB_SMALLEST = 6.0  # pt: the smallest type for the web address on a letter
 
 
 def _letter(
@@ -579,10 +598,7 @@ def _letter_fixed(pdf: FPDF, vote: Vote, language: str) -> tuple[float, float]:
         pdf.set_font("sans", size=10.5)
         _para(pdf, width, 5.2, text, new_x=XPos.LMARGIN)
     if pdf.get_y() > _TEXT_BOTTOM:
-        raise ValueError(
-            f"the letter's texts ({language}) are too long for one page: shorten the "
-            "eligibility or what the vote decides"
-        )
+        raise LetterTooLong("texts", language)
 
     # The code panel: a white square for the QR code on the left; the code goes at the
     # top right, how to vote without the QR code and that the code is secret under it.
@@ -598,15 +614,23 @@ def _letter_fixed(pdf: FPDF, vote: Vote, language: str) -> tuple[float, float]:
     pdf.cell(tw, 5, t["your_code"])
     pdf.set_xy(_CODE_X, top + 22)
     pdf.set_text_color(*_INK)
-    pdf.set_font("sans", size=9.5)
-    _para(pdf, tw, 4.6, t["scan"])
+    pdf.set_font("sans", size=9)
+    _para(pdf, tw, 4.4, t["scan"])
     pdf.set_xy(_CODE_X, pdf.get_y() + 1.5)
-    _para(pdf, tw, 4.6, t["manual"].format(web=vote.web_address))
-    pdf.set_xy(_CODE_X, pdf.get_y() + 2)
-    pdf.set_font("sans-bold", size=9.5)
-    _para(pdf, tw, 4.6, t["secret"])
+    _para(pdf, tw, 4.4, t["manual"])
+    # The address on a line of its own, never broken, its type shrunk to fit the line: the
+    # default (the site's own /p/<slug>/vote) is long.
+    pdf.set_x(_CODE_X)
+    pdf.set_font("sans-bold")
+    _fit(pdf, vote.web_address, tw, 10.5, _WEB_SMALLEST)
+    if pdf.get_string_width(vote.web_address) > tw:
+        raise LetterTooLong("web_address", language, vote.web_address)
+    pdf.cell(tw, 5.5, vote.web_address, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_xy(_CODE_X, pdf.get_y() + 1.5)
+    pdf.set_font("sans-bold", size=9)
+    _para(pdf, tw, 4.4, t["secret"])
     if pdf.get_y() > top + _PANEL_HEIGHT - 2:
-        raise ValueError(f"the web address is too long for the letter: {vote.web_address}")
+        raise LetterTooLong("web_address", language, vote.web_address)
 
     if vote.contact:
         pdf.set_xy(20, _URL_Y + 5)

@@ -245,3 +245,55 @@ def test_letters_and_cards_give_the_last_day_the_process_page_gives(
     shown = f"{last.day} {months['en'].split()[last.month - 1]}"
     end_text = r"( \d{4})? 20:00\." if hour else r"( \d{4})?\."
     assert re.search(f"Voting is open, last day {shown}{end_text}", page)
+
+
+def test_letters_without_a_short_web_address(client: Any, vote: Vote, users: Any) -> None:
+    """The short web address is optional: left empty, the letters print the ballot's own
+    address (on a line of its own, in smaller type when it is long)."""
+    login(client, "official")
+    page = client.get(f"/p/{vote.slug}/codes?lang=sv").get_data(as_text=True)
+    default = f"127.0.0.1:5000/p/{vote.slug}/vote"
+    assert f"Lämnas fältet tomt skrivs röstsedelns egen adress ut: {default}" in page
+    people = "namn,adress,postnummer,ort,språk\nAnna Ek,Väg 1,224 60 ,Lund,sv\nBo Ek,Väg 2,224 60,Lund,en\n"
+    for base in ("http://127.0.0.1:5000", "https://medborgarbudget.lund.se/pb"):
+        client.application.config["BASE_URL"] = base
+        r = client.post(f"/p/{vote.slug}/codes/letters?lang=sv",
+                        data={"people": (io.BytesIO(people.encode()), "people.csv"),
+                              "web_address": ""},
+                        content_type="multipart/form-data")  # fmt: skip
+        assert r.status_code == 200, r.get_data(as_text=True)[:3000]
+        address = base.split("://")[1] + f"/p/{vote.slug}/vote"
+        sv, en = (" ".join(t.split()) for t in page_texts(r.get_data()))
+        assert f"Utan QR-kod: gå till adressen här under och skriv in koden. {address}" in sv
+        assert f"type in the code at the address below. {address}" in en
+
+
+def test_a_web_address_too_long_for_the_letter_is_refused_in_swedish(
+    client: Any, vote: Vote, users: Any, db: Any
+) -> None:
+    login(client, "official")
+    people = "namn,adress,postnummer,ort\nAnna Ek,Väg 1,224 60,Lund\n"
+    long = "lund.se/" + "rosta" * 18
+    r = client.post(f"/p/{vote.slug}/codes/letters?lang=sv",
+                    data={"people": (io.BytesIO(people.encode()), "people.csv"),
+                          "web_address": long, "purpose": "Brev december"},
+                    content_type="multipart/form-data")  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert f"Webbadressen {long} är för lång för att få plats i brevet." in html
+    assert "too long" not in html
+    assert f'value="{long}"' in html and 'value="Brev december"' in html  # kept
+    assert _digests(db) == set()  # nothing issued
+
+
+def test_the_letters_hint_names_the_area_column_only_where_there_are_districts(
+    client: Any, vote: Vote, make_process: Any, users: Any
+) -> None:
+    login(client, "official")
+    page = client.get(f"/p/{vote.slug}/codes?lang=sv").get_data(as_text=True)
+    assert "namn, adress, postnummer, ort och språk (omröstningen har inga områden" in page
+    assert "område och språk" not in page
+    make_vote(client.application, make_process, slug="omraden",
+              areas=[("Norra Fäladen", 100_000), ("Klostergården", 200_000)], budget=300_000)  # fmt: skip
+    page = client.get("/p/omraden/codes?lang=en").get_data(as_text=True)
+    assert "name, address, postcode, city, area and language" in page
