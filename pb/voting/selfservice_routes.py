@@ -257,6 +257,7 @@ def question(slug: str, step: str) -> ResponseReturnValue:
     answers = _answers(process)
     changing = request.values.get("change") == "1"
     status = 200
+    refused = ""  # an honest answer that rules the person out: not an error to correct
     if request.method == "GET":
         form = _form(process, step, answers)
     else:
@@ -275,14 +276,18 @@ def question(slug: str, step: str) -> ResponseReturnValue:
                     value = selfservice.normalize(value)
                 answers = _save(process, **{step: value})
                 return redirect(_next(process, step, changing, answers), code=303)
-            form.answer.errors = [str(refusal)]
-            status = 400 if isinstance(refusal, Invalid) else 403
+            if isinstance(refusal, Invalid):
+                form.answer.errors = [str(refusal)]
+                status = 400
+            else:
+                refused, status = str(refusal), 403
     first = step == selfservice.questions(process)[0]
     if not answers and not first and request.method == "POST" and form.form_errors:
         form.form_errors.append(_("Your earlier answers were not kept either: the questions "
                                   "you have not answered yet come after this one."))  # fmt: skip
     return render_template("voting/email_question.html", **_common(process), form=form,
                            step=step, changing=changing, back=_back(process, step, changing),
+                           refused=refused,
                            position=selfservice.questions(process).index(step) + 1), status  # fmt: skip
 
 

@@ -293,7 +293,7 @@ def test_refusals_are_clear_linked_and_issue_nothing(
     r = _answer(client, slug, "age", "16-17")
     html = r.get_data(as_text=True)
     assert r.status_code == 403 and "at least 18 years old" in html
-    assert _checked(html, "16-17") and 'href="#answer-0"' in html
+    assert _checked(html, "16-17") and "You cannot vote in this process" in html
     assert _answer(client, slug, "age", "26-39").status_code == 303
     r = _answer(client, slug, "address", "not an address")
     html = r.get_data(as_text=True)
@@ -540,3 +540,29 @@ def test_no_codes_by_email_outside_the_voting_phase(
     r = _ask(client, closed)
     assert r.status_code == 403 and "Voting closed on" in r.get_data(as_text=True)
     assert _outbox(db) == []
+
+
+def test_an_honest_answer_that_rules_one_out_is_not_an_error_to_correct(
+    client: Any, make_process: Any
+) -> None:
+    """ "None of these" or too young is the truth, not a mistake: the page says plainly
+    that the person cannot vote in this process and why, and asks nothing to be fixed."""
+    evote = make_vote(client.application, make_process, slug="vuxen", code_channels=["email"],
+                      min_age=18)  # fmt: skip
+    client.post(f"/p/{evote.slug}/vote/email?lang=sv")
+    for step, value, why in (
+        ("connection", "none", "minst en av kopplingarna i listan"),
+        ("age", "16-17", "minst 18 år"),
+    ):
+        if step == "age":
+            assert _answer(client, evote.slug, "connection", "lives").status_code == 303
+        r = client.post(f"/p/{evote.slug}/vote/email/{step}?lang=sv", data={"answer": value})
+        html = r.get_data(as_text=True)
+        assert r.status_code == 403, html[:2000]
+        refused = html[
+            html.index('id="refused"') : html.index("</div>", html.index('id="refused"'))
+        ]
+        assert "Du kan inte rösta i den här processen" in refused and why in refused, refused
+        assert "Tack för att du svarade ärligt" in refused
+        for fix in ("Något behöver rättas", "Rätta", "error-summary", "Fel:"):
+            assert fix not in html, fix
