@@ -147,3 +147,22 @@ def test_the_language_switch_keeps_the_ballot_and_the_receipt(
     _no_sideways_scroll(page)
     context.close()
     assert not errors, errors
+
+
+def test_a_qr_link_without_javascript_says_to_type_the_code(
+    browser: Any,
+    live_server: str,
+    vote: Vote,  # noqa: F811
+) -> None:
+    """The code of a QR link is in the fragment, which only the page's script can read:
+    without JavaScript the page says so and asks for the code to be typed."""
+    [code] = issue(vote.app, vote)
+    hint = "Kom du hit från QR-koden? Utan JavaScript kan koden i länken inte fyllas i"
+    for javascript in (False, True):
+        context = browser.new_context(locale="sv-SE", java_script_enabled=javascript)
+        page = context.new_page()
+        page.goto(f"{live_server}/p/{vote.slug}/vote?lang=sv#{code}")
+        assert page.input_value("#code") == (code if javascript else "")
+        assert (hint in page.inner_text("main")) is not javascript
+        assert "det sista tecknet kan också vara * ~ $ eller =" in page.inner_text("#code-hint")
+        context.close()
