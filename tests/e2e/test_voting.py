@@ -89,7 +89,12 @@ def test_keyboard_only_without_javascript_in_english(
     _tab_to(page, "button[value=check]")
     page.keyboard.press("Enter")
     page.wait_for_selector(".totals")
-    assert "Left to spend: SEK\u00a0-60,000" in page.inner_text(".totals")
+    totals = page.inner_text(".totals")
+    assert (
+        "Chosen: 3 projects, SEK\u00a0360,000. SEK\u00a060,000 over the budget of SEK\u00a0300,000."
+        in totals
+    )
+    assert "-60,000" not in totals
     _tab_to(page, "button[value=review]")
     page.keyboard.press("Enter")
     page.wait_for_selector("#ballot-problems")
@@ -129,10 +134,25 @@ def test_the_language_switch_keeps_the_ballot_and_the_receipt(
     page.goto(f"{live_server}/p/{vote.slug}/vote#{code}")
     page.get_by_role("button", name="Gå vidare till röstsedeln").click()
     page.get_by_label("Skatepark").check()  # ticked, not yet sent
+    assert "Valda: 1 projekt, 120\u00a0000\u00a0kr." in page.inner_text(".totals")
     page.get_by_role("button", name="English").click()
     assert page.inner_text("h1") == "Your ballot"
     assert page.get_by_label("Skatepark").is_checked()
     assert not page.get_by_label("Utegym").is_checked()
+    assert "Chosen: 1 project, SEK\u00a0120,000." in page.inner_text(".totals")  # the server's
+    page.get_by_label("Fritidsgård").check()
+    page.get_by_label("Musikstudio").check()  # 360,000: over the budget (the script's words)
+    totals = page.inner_text(".totals")
+    assert (
+        "Chosen: 3 projects, SEK\u00a0360,000. SEK\u00a060,000 over the budget of SEK\u00a0300,000."
+        in totals
+    )
+    page.get_by_label("Fritidsgård").uncheck()
+    page.get_by_label("Musikstudio").uncheck()
+    assert (
+        "Chosen: 1 project, SEK\u00a0120,000. Left to spend: SEK\u00a0180,000"
+        in page.inner_text(".totals")
+    )
     page.get_by_label("Utegym").check()
     page.get_by_role("button", name="Review my ballot").click()
     page.get_by_role("button", name="Svenska").click()

@@ -41,6 +41,15 @@ def test_a_whole_vote_without_javascript(client: Any, vote: Vote, db: Any) -> No
     html = r.get_data(as_text=True)
     assert "Chosen: 2 projects, SEK\u00a0210,000." in html
     assert "Left to spend: SEK\u00a090,000" in html
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1"], "action": "check"})  # fmt: skip
+    assert "Chosen: 1 project, SEK\u00a0120,000." in r.get_data(as_text=True)
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=sv",
+                    data={"code": code, "pick": ["|p1", "|p2", "|p3"], "action": "check"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert "Valda: 3 projekt, 360\u00a0000\u00a0kr." in html
+    assert "60\u00a0000\u00a0kr över budgeten på 300\u00a0000\u00a0kr." in html
+    assert "-60" not in html and "Kvar att använda" not in html
     assert 'value="|p1" data-cost="120000" checked' in html
     # Over the budget: refused at review, choices kept, nothing consumed.
     r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
@@ -521,3 +530,21 @@ def test_the_receipt_check_speaks_of_receipts(client: Any, vote: Vote) -> None:
             assert m, html
             for wrong in ("röstkod", "brev eller kort", "voting code", "letter or card"):
                 assert wrong not in m.group(1), (typed, wrong)
+
+
+def test_ballot_messages_count_in_words(client: Any, make_process: Any) -> None:
+    """One project is "1 project", not "1 projects"; a project picked three times was
+    "chosen more than once", not "twice"."""
+    vote = make_vote(client.application, make_process, slug="tva", min_projects=2)
+    [code] = issue(client.application, vote)
+    for lang, picks, words in (
+        ("en", ["|p1"], "You chose 1 project; you must choose at least 2."),
+        ("sv", ["|p1"], "Du valde 1 projekt. Du måste välja minst 2."),
+        ("en", ["|p1", "|p1", "|p1"], "was chosen more than once."),
+        ("sv", ["|p1", "|p1", "|p1"], "valdes mer än en gång."),
+    ):
+        r = client.post(f"/p/{vote.slug}/vote/ballot?lang={lang}",
+                        data={"code": code, "pick": picks, "action": "review"})  # fmt: skip
+        html = r.get_data(as_text=True)
+        assert r.status_code == 400 and words in html, (lang, picks, html[:3000])
+        assert "two" not in html.split("<main")[1] and "två gånger" not in html
