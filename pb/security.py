@@ -172,6 +172,9 @@ def limiter(name: str) -> RateLimiter:
         "vote-email.ip": (cfg["VOTING_EMAIL_MAX_PER_IP"], 3600),
         "vote-email.address": (3, 86400),
         "vote-email.all": (cfg["VOTING_EMAIL_MAX_TOTAL"], 3600),
+        # Paper ballots: codes an official typed that are unknown, revoked or used, per
+        # official (signed in, so keyed by account): entering paper is no way to test codes.
+        "paper.official": (30, 3600),
     }
     limit, seconds = limits[name]
     return RateLimiter(name, limit, dt.timedelta(seconds=seconds))

@@ -146,7 +146,10 @@ def _limited(hits: Sequence[int] | None = None) -> str | None:
         refused = (overall, "all")
     if refused is None:
         return None
-    rl, key = refused
+    return _try_again(*refused)
+
+
+def _try_again(rl: RateLimiter, key: str) -> str:
     minutes = max(1, -(-int(rl.resets_in(key).total_seconds()) // 60))
     return str(
         _("Too many attempts with voting codes. Please try again in %(n)s minutes.", n=minutes)
@@ -555,6 +558,11 @@ def change(slug: str) -> ResponseReturnValue:
 # -- officials: paper ballots; admins: extending the vote ------------------------------
 
 
+_NO_USABLE_CODE = (services.CodeUnknown, services.CodeRevoked, services.CodeAlreadyUsed)
+"""What a paper entry's look-up can answer about a well-formed code: each counts toward the
+official's limit (``paper.official``), so that entering paper is no way to test codes."""
+
+
 @bp.route("/p/<slug>/paper", methods=["GET", "POST"])
 def paper(slug: str) -> ResponseReturnValue:
     """An official types a paper ballot; it counts when a second entry matches."""
@@ -576,6 +584,9 @@ def paper(slug: str) -> ResponseReturnValue:
             problems = [str(exc)]
         if request.form.get("action") == "check":
             pass  # show the chosen district's projects (without JavaScript), save nothing
+        elif not problems and not limiter("paper.official").test(str(current_user.id)):
+            # The typed ballot stays on the page, to enter once the limit has passed.
+            problems, status = [_try_again(limiter("paper.official"), str(current_user.id))], 429
         elif not problems:
             counted = False
             with attempt(session) as done:
@@ -584,6 +595,8 @@ def paper(slug: str) -> ResponseReturnValue:
                     form=request.form.get("entry", "")[:64],
                 )  # fmt: skip
             if done.error:
+                if isinstance(done.error, _NO_USABLE_CODE):
+                    limiter("paper.official").hit(str(current_user.id))
                 problems = getattr(done.error, "problems", None) or [done.message]
                 status = done.status
             else:

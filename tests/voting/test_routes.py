@@ -548,3 +548,35 @@ def test_ballot_messages_count_in_words(client: Any, make_process: Any) -> None:
         html = r.get_data(as_text=True)
         assert r.status_code == 400 and words in html, (lang, picks, html[:3000])
         assert "two" not in html.split("<main")[1] and "två gånger" not in html
+
+
+def test_paper_entry_is_no_way_to_test_codes(client: Any, vote: Vote, users: Any) -> None:
+    """Codes an official types that are unknown, revoked or used count per official
+    (``paper.official``); at the limit paper entry refuses, keeping what was typed, while a
+    typo caught by the check symbol counts for nothing and another official is not limited."""
+    from pb.security import limiter
+    from pb.voting import codes
+
+    [code, other] = issue(client.application, vote, 2)
+    login(client, "official")
+    with client.application.test_request_context("/?lang=en"):
+        rl = limiter("paper.official")
+        assert (rl.limit, rl.window.total_seconds()) == (30, 3600)
+        key = str(users["official"].id)
+        for _ in range(rl.limit - 2):
+            rl.hit(key)
+    typo = code[:-1] + codes.CHECK_SYMBOLS[(codes.CHECK_SYMBOLS.index(code[-1]) + 1) % 37]
+    r = client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": typo, "pick": ["|p1"]})
+    assert r.status_code == 400  # a typo: not counted
+    for _ in range(2):  # the last two look-ups allowed
+        r = client.post(f"/p/{vote.slug}/paper?lang=en",
+                        data={"code": codes.generate(), "pick": ["|p1"]})  # fmt: skip
+        assert r.status_code == 400
+    r = client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": code, "pick": ["|p2"]})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 429 and re.search(r"try again in \d+ minutes", html)
+    assert f'value="{code}"' in html and 'value="|p2" data-cost="90000" checked' in html
+    client.post("/account/logout")
+    login(client, "admin")  # admins may enter paper too; their own limit
+    r = client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": other, "pick": ["|p1"]})
+    assert r.status_code == 303
