@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -580,3 +581,15 @@ def test_paper_entry_is_no_way_to_test_codes(client: Any, vote: Vote, users: Any
     login(client, "admin")  # admins may enter paper too; their own limit
     r = client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": other, "pick": ["|p1"]})
     assert r.status_code == 303
+
+
+def test_the_secrecy_claim_is_qualified_as_the_docs_are(client: Any, vote: Vote) -> None:
+    """docs/voting.md: ballots are linkable by whoever reads the database until their batch
+    of 20 is mixed; the vote page must not promise more."""
+    for lang, words in (("en", "once it is mixed with at least 19 other ballots"),
+                        ("sv", "när den har blandats med minst 19 andra röster")):  # fmt: skip
+        html = client.get(f"/p/{vote.slug}/vote?lang={lang}").get_data(as_text=True)
+        assert words in html
+        assert "reads the database directly could" in html or "läser databasen direkt" in html
+    docs = (Path(__file__).parents[2] / "docs" / "voting.md").read_text()
+    assert "once at least 20 are" in docs and "every ballot is linkable" in docs
