@@ -46,7 +46,7 @@ from pb.processes.services import load_process
 from pb.security import client_ip, csrf_exempt, limiter
 from pb.voting import codes, selfservice
 from pb.voting.models import AgeBand
-from pb.voting.selfservice_forms import AGE_BANDS, NONE_OF_THESE, QUESTIONS, Question
+from pb.voting.selfservice_forms import AGE_BANDS, NONE_OF_THESE, QUESTIONS, YOUNGER, Question
 from pb.web import attempt
 
 bp = Blueprint("email", __name__)
@@ -139,13 +139,15 @@ def _forget() -> None:
 def _declared(process: Process, answers: dict[str, Any]) -> selfservice.Declaration:
     """The answers as a declaration (anything unreadable counts as not answered)."""
     connection = answers.get("connection")
+    younger = answers.get("age") == YOUNGER
     try:
-        age_band = AgeBand(answers["age"]) if answers.get("age") else None
+        age_band = AgeBand(answers["age"]) if answers.get("age") and not younger else None
         chosen = Connection(connection) if connection and connection != NONE_OF_THESE else None
     except ValueError:
         age_band, chosen = None, None
     return selfservice.Declaration(chosen, age_band, answers.get("district") or None,
-                                   none_of_these=connection == NONE_OF_THESE)  # fmt: skip
+                                   none_of_these=connection == NONE_OF_THESE,
+                                   younger=younger)  # fmt: skip
 
 
 def _missing(process: Process, answers: dict[str, Any]) -> str | None:
