@@ -310,8 +310,10 @@ def _code_error(process: Process, code: str, message: str, status: int) -> Respo
 def enter_code(slug: str) -> ResponseReturnValue:
     """Check a typed code (nothing is consumed) and show the ballot."""
     process = load_process(slug)
-    preload(get_session(), process)
     code = request.form.get("code", "")[:100]
+    if request.form.get("action") == "language":  # the page again, in the language chosen
+        return render_template("voting/start.html", **_common(process), code=code, error="")
+    preload(get_session(), process)
     if not _csrf_ok():
         return _code_error(process, code, _expired(), 400)
     if not _status(process)["open"]:
@@ -529,9 +531,9 @@ def change(slug: str) -> ResponseReturnValue:
     process = load_process(slug)
     code = request.form.get("code", "")[:100]
     receipt_in = request.form.get("receipt", "")[:100]
-    if request.method == "GET":
-        return render_template("voting/change.html", **_common(process), code="", receipt="",
-                               error="")  # fmt: skip
+    if request.method == "GET" or request.form.get("action") == "language":
+        return render_template("voting/change.html", **_common(process), code=code,
+                               receipt=receipt_in, error="")  # fmt: skip
     error = ""
     status = 200
     if not _status(process)["open"]:

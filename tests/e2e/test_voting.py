@@ -132,6 +132,10 @@ def test_the_language_switch_keeps_the_ballot_and_the_receipt(
     page = context.new_page()
     errors = _errors(page)
     page.goto(f"{live_server}/p/{vote.slug}/vote#{code}")
+    page.get_by_role("button", name="English").click()  # the code is only in the field
+    assert page.input_value("#code") == code and "Your voting code" in page.inner_text("main")
+    page.get_by_role("button", name="Svenska").click()
+    assert page.input_value("#code") == code and code not in page.url
     page.get_by_role("button", name="Gå vidare till röstsedeln").click()
     page.get_by_label("Skatepark").check()  # ticked, not yet sent
     assert "Valda: 1 projekt, 120\u00a0000\u00a0kr." in page.inner_text(".totals")

@@ -424,6 +424,10 @@ def test_the_language_switch_keeps_the_ballot_and_the_receipt(client: Any, vote:
     assert "main.set_language" not in html and 'action="/lang"' not in html
     form, url, step = _switch_button(html, "en")
     assert (form, url, step) == ("ballot-form", f"/p/{vote.slug}/vote/ballot?lang=en", "edit")
+    # Enter in a field submits the form's first submit button in document order, and the
+    # header comes first: that one must do what the form's own first button ("Check") does.
+    first = re.search(r'<button type="submit" form="ballot-form"[^>]*>', html)
+    assert first and 'hidden tabindex="-1" name="action" value="check"' in first.group(0)
     assert code not in url
     r = client.post(url, data={"code": code, "pick": ["|p1", "|p2"], "action": step})
     html = r.get_data(as_text=True)
@@ -593,3 +597,27 @@ def test_the_secrecy_claim_is_qualified_as_the_docs_are(client: Any, vote: Vote)
         assert "reads the database directly could" in html or "läser databasen direkt" in html
     docs = (Path(__file__).parents[2] / "docs" / "voting.md").read_text()
     assert "once at least 20 are" in docs and "every ballot is linkable" in docs
+
+
+def test_the_language_switch_keeps_what_was_typed_on_code_entry_and_change(
+    client: Any, vote: Vote
+) -> None:
+    """On code entry (a QR link's code is only in the field) and on the change page the
+    switch sends the form back with ?lang= and gets the page again, nothing looked up."""
+    from pb.voting import codes
+
+    code, receipt = codes.generate(), codes.generate()
+    html = client.get(f"/p/{vote.slug}/vote?lang=sv").get_data(as_text=True)
+    form, url, step = _switch_button(html, "en")
+    assert (form, url, step) == ("code-form", f"/p/{vote.slug}/vote?lang=en", "language")
+    r = client.post(url, data={"code": code, "action": step})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Your voting code" in html and f'value="{code}"' in html
+    assert "error-summary" not in html  # nothing was looked up, nothing refused
+    html = client.get(f"/p/{vote.slug}/vote/change").get_data(as_text=True)
+    form, url, step = _switch_button(html, "sv")
+    assert (form, url, step) == ("change-form", f"/p/{vote.slug}/vote/change?lang=sv", "language")
+    r = client.post(url, data={"code": code, "receipt": receipt, "action": step})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Ändra din röst" in html and "error-summary" not in html
+    assert f'value="{code}"' in html and f'value="{receipt}"' in html
