@@ -621,3 +621,20 @@ def test_the_language_switch_keeps_what_was_typed_on_code_entry_and_change(
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "Ändra din röst" in html and "error-summary" not in html
     assert f'value="{code}"' in html and f'value="{receipt}"' in html
+
+
+def test_the_language_switch_keeps_a_paper_ballot_being_typed(
+    client: Any, vote: Vote, users: Any, db: Any
+) -> None:
+    from pb.voting.models import PaperEntry
+
+    [code] = issue(client.application, vote)
+    login(client, "official")
+    html = client.get(f"/p/{vote.slug}/paper?lang=sv").get_data(as_text=True)
+    form, url, step = _switch_button(html, "en")
+    assert (form, url, step) == ("paper-form", f"/p/{vote.slug}/paper?lang=en", "check")
+    r = client.post(url, data={"code": code, "pick": ["|p1", "|p4"], "action": step})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Enter paper ballots" in html and f'value="{code}"' in html
+    assert 'value="|p4" data-cost="60000" checked' in html
+    assert db.scalar(sa.select(sa.func.count()).select_from(PaperEntry)) == 0  # nothing saved
