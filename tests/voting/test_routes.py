@@ -638,3 +638,20 @@ def test_the_language_switch_keeps_a_paper_ballot_being_typed(
     assert r.status_code == 200 and "Enter paper ballots" in html and f'value="{code}"' in html
     assert 'value="|p4" data-cost="60000" checked' in html
     assert db.scalar(sa.select(sa.func.count()).select_from(PaperEntry)) == 0  # nothing saved
+
+
+def test_the_review_shows_what_was_declared(client: Any, vote: Vote) -> None:
+    [code] = issue(client.application, vote)
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1"], "age_band": "16-17",
+                          "connection": "studies", "action": "review"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Review your ballot" in html
+    about = html[
+        html.index('id="review-about"') : html.index("</section>", html.index('id="review-about"'))
+    ]
+    assert "Your age: 16–17" in about
+    assert "What makes you eligible: You study in the municipality" in about
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1"], "action": "review"})  # fmt: skip
+    assert 'id="review-about"' not in r.get_data(as_text=True)  # nothing declared, nothing shown
