@@ -427,7 +427,10 @@ def test_the_language_switch_keeps_the_ballot_and_the_receipt(client: Any, vote:
     # Enter in a field submits the form's first submit button in document order, and the
     # header comes first: that one must do what the form's own first button ("Check") does.
     first = re.search(r'<button type="submit" form="ballot-form"[^>]*>', html)
-    assert first and 'hidden tabindex="-1" name="action" value="check"' in first.group(0)
+    assert first and 'tabindex="-1" aria-hidden="true" name="action" value="check"' in first.group(
+        0
+    )
+    assert 'class="visually-hidden"' in first.group(0)  # rendered (WebKit), but not seen
     assert code not in url
     r = client.post(url, data={"code": code, "pick": ["|p1", "|p2"], "action": step})
     html = r.get_data(as_text=True)
