@@ -32,7 +32,6 @@ from pb.db import get_session, utcnow
 from pb.errors import Invalid
 from pb.i18n import locale_code
 from pb.processes import vocab
-from pb.processes.contract import Contract
 from pb.processes.models import CodeChannel, PhaseKind, Process
 from pb.processes.services import load_process
 from pb.voting import people as people_module
@@ -50,13 +49,6 @@ CHANNELS = (CodeChannel.SCHOOL, CodeChannel.LIBRARY, CodeChannel.LETTER)
 
 class TooMany(Invalid):
     pass
-
-
-def _channels(process: Process) -> list[CodeChannel]:
-    """The channels this page issues in that the process's rules name (Dalby's youth vote
-    hands codes out at school and the library, and sends no letters)."""
-    named = Contract.of(process).eligibility.code_channels
-    return [c for c in CHANNELS if c in named]
 
 
 def _official_process(slug: str) -> Process | ResponseReturnValue:
@@ -105,7 +97,7 @@ def _page(process: Process, status: int = 200, **values: Any) -> ResponseReturnV
         render_template(
             "voting/issuing.html", process=process, batches=_batches(process),
             districts=[a for a in process.areas if not a.whole_municipality],
-            channels=_channels(process), max_batch=MAX_WEB_BATCH, closed=closed,
+            channels=CHANNELS, max_batch=MAX_WEB_BATCH, closed=closed,
             default_web_address=default_web_address(_base(), process.slug), vocab=vocab,
             locale=locale_code(), **values,
         ),
@@ -179,7 +171,7 @@ def batch(slug: str) -> ResponseReturnValue:
         channel = CodeChannel(form.get("channel", CodeChannel.SCHOOL.value))
     except ValueError:
         channel = None
-    if channel not in _channels(process):
+    if channel not in CHANNELS:
         errors.append(_("Choose where the codes are handed out."))
     if language not in ("sv", "en"):
         errors.append(_("Choose the language of the cards."))
@@ -210,9 +202,6 @@ def letters(slug: str) -> ResponseReturnValue:
     process = _official_process(slug)
     if not isinstance(process, Process):
         return process
-    if CodeChannel.LETTER not in _channels(process):
-        return _page(process, 400, letter_errors=[
-            _("This vote's rules do not hand out codes by letter.")])  # fmt: skip
     upload = request.files.get("people")
     purpose = request.form.get("purpose", "").strip()[:200] or "Brev / letters"
     if upload is None or not upload.filename:
