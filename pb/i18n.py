@@ -12,6 +12,8 @@ from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel, format_date, format_datetime, get_locale, get_translations
 
+from pb import text
+
 LOCALES = ("sv", "en")
 LANGUAGE_NAMES = {"sv": "Svenska", "en": "English"}
 
@@ -77,11 +79,11 @@ def last_day(ends_at: dt.datetime | None, now: dt.datetime | None = None) -> str
     if ends_at is None:
         return ""
     tz = local_tz()
-    local = ends_at.astimezone(tz)
+    day, closing = text.last_day(ends_at.astimezone(tz))
     today = (now or dt.datetime.now(dt.UTC)).astimezone(tz).date()
-    if local.time() == dt.time(0, 0):
-        return _day(local.date() - dt.timedelta(days=1), today)
-    return f"{_day(local.date(), today)} {local:%H:%M}"
+    if closing is None:
+        return _day(day, today)
+    return f"{_day(day, today)} {closing:%H:%M}"
 
 
 def first_day(starts_at: dt.datetime | None, now: dt.datetime | None = None) -> str:

@@ -181,6 +181,9 @@ def limiter(name: str) -> RateLimiter:
         "follow.ip": (30, 3600),
         "follow.all": (1000, 3600),
         "follow.address": (3, 86400),
+        # Paper ballots: codes an official typed that are unknown, revoked or used, per
+        # official (signed in, so keyed by account): entering paper is no way to test codes.
+        "paper.official": (30, 3600),
     }
     limit, seconds = limits[name]
     return RateLimiter(name, limit, dt.timedelta(seconds=seconds))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from markupsafe import Markup, escape
@@ -47,3 +48,14 @@ def paragraphs(text: str | None) -> Markup:
         html = Markup("").join(pieces).replace("\n", Markup("<br>\n"))
         out.append(Markup("<p>{}</p>").format(html))
     return Markup("\n").join(out)
+
+
+def last_day(end: dt.datetime) -> tuple[dt.date, dt.time | None]:
+    """The last day of a period that ends at ``end`` (a local time, exclusive, as pb keeps a
+    phase's end), and the closing time when it is not midnight: a period that ends at
+    midnight before 6 December has 5 December as its last day, (5 Dec, None); one that ends
+    at 20:00 on 6 December closes that day at 20:00, (6 Dec, 20:00). Letters, cards and the
+    pages all say the last day through this one rule."""
+    if end.time() == dt.time(0, 0):
+        return end.date() - dt.timedelta(days=1), None
+    return end.date(), end.time()

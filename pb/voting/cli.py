@@ -132,6 +132,12 @@ def _either(words: list[str], conjunction: str) -> str:
     return ", ".join(words[:-1]) + f" {conjunction} " + words[-1]
 
 
+def default_web_address(base: str, slug: str) -> str:
+    """What letters and cards print for typing the code without the QR code when no short
+    address is given: the ballot's own address without the scheme."""
+    return base.split("://", 1)[-1].rstrip("/") + f"/p/{slug}/vote"
+
+
 def _vote_texts(
     printing: Any, process: Process, language: str, base: str, organisation: str = "",
     contact: str = "", return_address: str = "", web_address: str = "",
@@ -159,7 +165,7 @@ def _vote_texts(
         raise click.ClickException("this process has no voting phase")
     tz = ZoneInfo(str(current_app.config["TIMEZONE"]))
     decides = process.text("decision_text", language).split("\n\n")[0].strip()
-    address = web_address or base.split("://", 1)[-1].rstrip("/") + f"/p/{process.slug}/vote"
+    address = web_address or default_web_address(base, process.slug)
     return printing.Vote(
         organisation=organisation or process.text("decision_body", language),
         title=process.text("title", language), eligibility=eligibility, decides=decides,

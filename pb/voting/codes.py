@@ -5,7 +5,9 @@ of four, followed by a check symbol (Crockford's mod-37 scheme):
 
     K7QM-2XWD-9H4P-RT3B-6
 
-Entry forgives case, spaces and dashes, and reads O as 0 and I or L as 1. A typo in one
+Entry forgives case, spaces and dashes, reads O as 0 and I or L as 1, and takes full-width
+and other compatibility forms of letters and digits (a phone's Japanese or Chinese
+keyboard) as the plain ones (Unicode NFKC). A typo in one
 symbol (and most swaps) changes the value mod 37, so the check symbol catches it before
 any database look-up. The plain code exists only when it is issued; the database keeps
 ``digest(pepper, code)``, a keyed HMAC-SHA256 whose key (``VOTING_CODE_PEPPER``) lives
@@ -16,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
+import unicodedata
 
 from flask_babel import lazy_gettext as _l
 
@@ -41,10 +45,40 @@ class CodeFormatError(Invalid):
     )
 
 
+class CodeCheckMissing(CodeFormatError):
+    message = _l(
+        "The last character of the code (after the last dash) is missing. A code ends with a "
+        "check character: a letter, a digit or one of * ~ $ =, like the 6 in "
+        "K7QM-2XWD-9H4P-RT3B-6."
+    )
+
+
 class CodeTypo(Invalid):
     message = _l(
         "The code has a typing error: its last character does not match the rest. "
         "Please compare it with your letter or card."
+    )
+
+
+# A receipt has the shape of a code; what is wrong with a typed one is said in its words.
+class ReceiptFormatError(CodeFormatError):
+    message = _l(
+        "This is not a receipt. A receipt has 16 letters and digits and a check character, "
+        "like K7QM-2XWD-9H4P-RT3B-6, and was shown after you voted."
+    )
+
+
+class ReceiptCheckMissing(ReceiptFormatError):
+    message = _l(
+        "The last character of the receipt (after the last dash) is missing. A receipt ends "
+        "with a check character: a letter, a digit or one of * ~ $ =."
+    )
+
+
+class ReceiptTypo(CodeTypo):
+    message = _l(
+        "The receipt has a typing error: its last character does not match the rest. "
+        "Please compare it with the receipt you wrote down, printed or were mailed."
     )
 
 
@@ -83,24 +117,40 @@ def generate() -> str:
     return format_code(secrets.randbits(BITS))
 
 
-def normalize(text: str) -> str:
+_SEPARATORS = "-‐‑–—_."
+_GROUPS = re.compile(r"[\s" + re.escape(_SEPARATORS) + "]+")
+
+
+def normalize(text: str, *, receipt: bool = False) -> str:
     """The canonical 16 symbols of what someone typed; ``CodeFormatError`` if it cannot be
-    a code, ``CodeTypo`` if the check symbol does not match."""
-    cleaned = "".join(ch for ch in str(text) if not ch.isspace() and ch not in "-‐‑–—_.")
+    a code (``CodeCheckMissing`` if 16 symbols, in four groups of four or in one run, came
+    without the check character),
+    ``CodeTypo`` if the check symbol does not match. ``receipt``: the text is a receipt,
+    and the errors (``Receipt…``, subclasses of those) say so."""
+    typed = unicodedata.normalize("NFKC", str(text))
+    cleaned = "".join(ch for ch in typed if not ch.isspace() and ch not in _SEPARATORS)
     cleaned = cleaned.upper().translate(_LOOKALIKES)
+    malformed = ReceiptFormatError if receipt else CodeFormatError
     if len(cleaned) != LENGTH + 1:
-        raise CodeFormatError()
+        groups = [g for g in _GROUPS.split(typed.strip()) if g]
+        if (
+            len(cleaned) == LENGTH
+            and all(ch in ALPHABET for ch in cleaned)
+            and ([len(g) for g in groups] in ([GROUP] * (LENGTH // GROUP), [LENGTH]))
+        ):
+            raise ReceiptCheckMissing() if receipt else CodeCheckMissing()
+        raise malformed()
     body, check = cleaned[:LENGTH], cleaned[LENGTH]
     if any(ch not in ALPHABET for ch in body) or check not in _VALUE:
-        raise CodeFormatError()
+        raise malformed()
     if check_symbol(decode(body)) != check:
-        raise CodeTypo()
+        raise ReceiptTypo() if receipt else CodeTypo()
     return body
 
 
-def pretty(text: str) -> str:
-    """The printed form of a typed code (which must be valid)."""
-    return format_code(decode(normalize(text)))
+def pretty(text: str, *, receipt: bool = False) -> str:
+    """The printed form of a typed code or receipt (which must be valid)."""
+    return format_code(decode(normalize(text, receipt=receipt)))
 
 
 def digest(pepper: str | bytes, code: str, *, purpose: str = "code") -> str:
@@ -109,7 +159,7 @@ def digest(pepper: str | bytes, code: str, *, purpose: str = "code") -> str:
     ``purpose`` separates uses of one pepper: a voting code and a receipt with the same
     symbols get unrelated digests."""
     key = pepper.encode() if isinstance(pepper, str) else pepper
-    message = f"{purpose}:{normalize(code)}".encode()
+    message = f"{purpose}:{normalize(code, receipt=purpose == 'receipt')}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 

@@ -31,11 +31,12 @@ from flask_login import current_user
 from pb.db import get_session, utcnow
 from pb.errors import Invalid
 from pb.i18n import locale_code
+from pb.processes import vocab
 from pb.processes.models import CodeChannel, PhaseKind, Process
 from pb.processes.services import load_process
 from pb.voting import people as people_module
 from pb.voting import services
-from pb.voting.cli import _vote_texts, ballot_link
+from pb.voting.cli import _vote_texts, ballot_link, default_web_address
 from pb.voting.models import CodeBatch, VotingCode
 from pb.web import attempt
 
@@ -97,6 +98,7 @@ def _page(process: Process, status: int = 200, **values: Any) -> ResponseReturnV
             "voting/issuing.html", process=process, batches=_batches(process),
             districts=[a for a in process.areas if not a.whole_municipality],
             channels=CHANNELS, max_batch=MAX_WEB_BATCH, closed=closed,
+            default_web_address=default_web_address(_base(), process.slug), vocab=vocab,
             locale=locale_code(), **values,
         ),
         status,
@@ -124,6 +126,18 @@ def _printing() -> Any:
     import importlib
 
     return importlib.import_module("pb.voting.printing")
+
+
+def _refusal(exc: Exception) -> Invalid:
+    """What the printing module refused, in the reader's language."""
+    if isinstance(exc, _printing().LetterTooLong):
+        if exc.part == "texts":
+            return Invalid(_("The letter's texts are too long for one page: shorten who may "
+                             "vote or what the vote decides in the process's texts."))  # fmt: skip
+        return Invalid(_("The web address %(address)s is too long to print on the letter. "
+                         "Give a shorter one that leads to the ballot, such as lund.se/rosta.",
+                         address=exc.value))  # fmt: skip
+    return Invalid(str(exc))
 
 
 def _texts(process: Process, language: str) -> Any:
@@ -160,13 +174,13 @@ def batch(slug: str) -> ResponseReturnValue:
     if channel not in CHANNELS:
         errors.append(_("Choose where the codes are handed out."))
     if language not in ("sv", "en"):
-        language = "sv"
+        errors.append(_("Choose the language of the cards."))
     if errors:
         return _page(process, 400, errors=errors)
     assert channel is not None
     session = get_session()
     out = io.BytesIO()
-    with attempt(session, also=(ValueError,), as_error=lambda e: Invalid(str(e))) as done:
+    with attempt(session, also=(ValueError,), as_error=_refusal) as done:
         texts = _texts(process, language)
         issued, chunks = services.issue_codes_iter(
             session, process, count=count, channel=channel, purpose=purpose,
@@ -209,7 +223,7 @@ def letters(slug: str) -> ResponseReturnValue:
     session = get_session()
     out = io.BytesIO()
     count = 0
-    with attempt(session, also=(ValueError,), as_error=lambda e: Invalid(str(e))) as done:
+    with attempt(session, also=(ValueError,), as_error=_refusal) as done:
         votes = {lang_: _texts(process, lang_) for lang_ in sorted(people.languages)}
         issuer = services.CodeIssuer(session, process, channel=CodeChannel.LETTER,
                                      purpose=purpose, actor=current_user, now=utcnow())  # fmt: skip

@@ -25,7 +25,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
 from typing import IO, Protocol
@@ -33,6 +33,8 @@ from typing import IO, Protocol
 import segno
 from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, PDFResourceType, XPos, YPos
+
+from pb.text import last_day
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 _FONTS = {
@@ -68,7 +70,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "period_time": "Du kan rösta från {opens} till {closes}.",
         "your_code": "Din röstkod",
         "scan": "Skanna QR-koden med mobilens kamera: röstsidan öppnas med koden ifylld.",
-        "manual": "Utan QR-kod: gå till {web} och skriv in koden.",
+        "manual": "Utan QR-kod: gå till adressen här under och skriv in koden.",
         "secret": "Koden är hemlig och fungerar en gång. Visa den inte för någon. "
         "När du har röstat kan koden inte användas igen, och ingen kan se "
         "hur just du har röstat.",
@@ -91,7 +93,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "your_code": "Your voting code",
         "scan": "Scan the QR code with your phone's camera: the ballot opens "
         "with the code filled in.",
-        "manual": "Without the QR code: go to {web} and type in the code.",
+        "manual": "Without the QR code: type in the code at the address below.",
         "secret": "The code is secret and works once. Do not show it to anyone. "
         "Once you have voted the code cannot be used again, and nobody can see "
         "how you voted.",
@@ -105,6 +107,24 @@ _TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+class LetterTooLong(ValueError):
+    """A letter's texts do not fit: ``part`` is ``"texts"`` (the eligibility and what the
+    vote decides, too long for one page) or ``"web_address"`` (too long for its line even
+    in small type); ``language`` the letter's. A caller with a message catalogue says so in
+    the reader's language; the English message is for the command line."""
+
+    def __init__(self, part: str, language: str, value: str = "") -> None:
+        self.part, self.language, self.value = part, language, value
+        if part == "texts":
+            text = (
+                f"the letter's texts ({language}) are too long for one page: shorten the "
+                "eligibility or what the vote decides"
+            )
+        else:
+            text = f"the web address is too long for the letter: {value}"
+        super().__init__(text)
+
+
 class FontMissing(RuntimeError):
     """The DejaVu fonts are not installed (Debian: ``apt-get install fonts-dejavu-core``)."""
 
@@ -116,8 +136,12 @@ class Vote:
     ``organisation`` is the sender ("Dalby kommun"); ``title`` the vote ("Ungdomsbudget
     2026"); ``eligibility`` who may vote and ``decides`` what the vote decides, a sentence or
     two each; ``web_address`` what a person types without the QR code ("dalby.se/rosta");
-    ``opens``/``closes`` the voting dates (a datetime also prints its time); ``contact`` an
-    optional line for questions; ``return_address`` the sender's line above the address.
+    ``opens`` the first day of voting; ``closes`` when voting ends, as pb keeps a phase's end
+    (exclusive, local time): a datetime at midnight prints the day before as the last day
+    ("till och med 5 december" for an end at 6 December 00:00), one with a time of day
+    prints that day and time ("till 6 december kl. 20.00"), and a plain date is the last
+    day itself; ``contact`` an optional line for questions; ``return_address`` the sender's
+    line above the address.
     """
 
     organisation: str
@@ -263,16 +287,35 @@ def format_date(value: date, language: str) -> str:
     return text
 
 
+def format_last_day(closes: date, language: str) -> str:
+    """The last day of voting that ends at ``closes`` (see ``Vote``), with the closing time
+    when it is not midnight: an end at 6 December 00:00 is ``5 december 2026``, one at
+    20:00 is ``6 december 2026 kl. 20.00``; a plain date is the last day itself."""
+    day, closing = _last_day(closes)
+    if closing is None:
+        return format_date(day, language)
+    return format_date(datetime.combine(day, closing), language)
+
+
 def format_period(opens: date, closes: date, language: str) -> str:
-    """A short date range: ``1–14 juni 2026``, ``28 May – 3 June 2026``, with the closing
-    time when ``closes`` has one."""
+    """A short date range from the first to the last day of voting (``closes`` as in
+    ``Vote``): ``1–14 juni 2026``, ``28 May – 3 June 2026``, with the closing time when
+    voting does not end at midnight."""
     months = _MONTHS[language].split()
-    end = format_date(closes, language)
-    if (opens.year, opens.month) == (closes.year, closes.month):
+    end = format_last_day(closes, language)
+    last, _time = _last_day(closes)
+    if (opens.year, opens.month) == (last.year, last.month):
         return f"{opens.day}–{end}"
-    if opens.year == closes.year:
+    if opens.year == last.year:
         return f"{opens.day} {months[opens.month - 1]} – {end}"
     return f"{format_date(opens, language)} – {end}"
+
+
+def _last_day(closes: date) -> tuple[date, time | None]:
+    """``pb.text.last_day`` of a datetime; a plain date is the last day itself."""
+    if isinstance(closes, datetime):
+        return last_day(closes)
+    return closes, None
 
 
 def _has_time(value: date) -> bool:
@@ -442,6 +485,7 @@ _PANEL_HEIGHT = 64.0
 _TEXT_BOTTOM = 209.0  # the texts above the panel must end here
 _CODE_X = 84.0
 _URL_Y = _PANEL_TOP + _PANEL_HEIGHT + 2.5
+_WEB_SMALLEST = 6.0  # pt: the smallest type for the web address on a letter
 
 
 def _letter(
@@ -539,8 +583,9 @@ def _letter_fixed(pdf: FPDF, vote: Vote, language: str) -> tuple[float, float]:
     pdf.ln(2)
     pdf.set_font("sans", size=10.5)
     _para(pdf, width, 5.2, t["intro"], new_x=XPos.LMARGIN)
-    period = t["period_time" if _has_time(vote.closes) else "period"].format(
-        opens=format_date(vote.opens, language), closes=format_date(vote.closes, language)
+    _day, closing = _last_day(vote.closes)
+    period = t["period" if closing is None else "period_time"].format(
+        opens=format_date(vote.opens, language), closes=format_last_day(vote.closes, language)
     )
     for label, text in (
         (t["who"], vote.eligibility),
@@ -553,10 +598,7 @@ def _letter_fixed(pdf: FPDF, vote: Vote, language: str) -> tuple[float, float]:
         pdf.set_font("sans", size=10.5)
         _para(pdf, width, 5.2, text, new_x=XPos.LMARGIN)
     if pdf.get_y() > _TEXT_BOTTOM:
-        raise ValueError(
-            f"the letter's texts ({language}) are too long for one page: shorten the "
-            "eligibility or what the vote decides"
-        )
+        raise LetterTooLong("texts", language)
 
     # The code panel: a white square for the QR code on the left; the code goes at the
     # top right, how to vote without the QR code and that the code is secret under it.
@@ -572,15 +614,23 @@ def _letter_fixed(pdf: FPDF, vote: Vote, language: str) -> tuple[float, float]:
     pdf.cell(tw, 5, t["your_code"])
     pdf.set_xy(_CODE_X, top + 22)
     pdf.set_text_color(*_INK)
-    pdf.set_font("sans", size=9.5)
-    _para(pdf, tw, 4.6, t["scan"])
+    pdf.set_font("sans", size=9)
+    _para(pdf, tw, 4.4, t["scan"])
     pdf.set_xy(_CODE_X, pdf.get_y() + 1.5)
-    _para(pdf, tw, 4.6, t["manual"].format(web=vote.web_address))
-    pdf.set_xy(_CODE_X, pdf.get_y() + 2)
-    pdf.set_font("sans-bold", size=9.5)
-    _para(pdf, tw, 4.6, t["secret"])
+    _para(pdf, tw, 4.4, t["manual"])
+    # The address on a line of its own, never broken, its type shrunk to fit the line: the
+    # default (the site's own /p/<slug>/vote) is long.
+    pdf.set_x(_CODE_X)
+    pdf.set_font("sans-bold")
+    _fit(pdf, vote.web_address, tw, 10.5, _WEB_SMALLEST)
+    if pdf.get_string_width(vote.web_address) > tw:
+        raise LetterTooLong("web_address", language, vote.web_address)
+    pdf.cell(tw, 5.5, vote.web_address, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.set_xy(_CODE_X, pdf.get_y() + 1.5)
+    pdf.set_font("sans-bold", size=9)
+    _para(pdf, tw, 4.4, t["secret"])
     if pdf.get_y() > top + _PANEL_HEIGHT - 2:
-        raise ValueError(f"the web address is too long for the letter: {vote.web_address}")
+        raise LetterTooLong("web_address", language, vote.web_address)
 
     if vote.contact:
         pdf.set_xy(20, _URL_Y + 5)

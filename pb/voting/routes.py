@@ -25,6 +25,7 @@ from flask import (
     request,
     url_for,
 )
+from flask import session as browser_session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -34,7 +35,7 @@ from werkzeug.wrappers import Response
 
 from pb.db import get_engine, get_session, utcnow
 from pb.errors import DomainError, Invalid
-from pb.i18n import local_tz, locale_code, when
+from pb.i18n import LOCALES, local_tz, locale_code, when
 from pb.processes import vocab
 from pb.processes.contract import Contract
 from pb.processes.models import Connection, PhaseKind, Process
@@ -81,6 +82,17 @@ def _common(process: Process, contract: Contract | None = None) -> dict[str, Any
     }
 
 
+@bp.before_request
+def _keep_language() -> None:
+    """The language switch of a ballot, review or receipt page posts the page's own form to
+    the ballot with ``?lang=`` (templates/voting/_lang_switch.html): that request is in the
+    new language already (``pb.i18n.select_locale``), and the pages after it stay in it, as
+    after the header's usual switch."""
+    lang = request.args.get("lang")
+    if request.method == "POST" and lang in LOCALES:
+        browser_session["lang"] = lang
+
+
 @bp.after_request
 def _not_kept(response: Response) -> Response:
     """Voting pages carry a code or a receipt (with both one can replace the ballot): a
@@ -106,9 +118,11 @@ def _network() -> str:
 
 
 def _counts_as_guess(exc: DomainError) -> bool:
-    """A typo caught by the check symbol looks nothing up, and a used code is a real code
-    (a voter pressing Back and Cast again): neither is a guess."""
-    return not isinstance(exc, codes.CodeTypo | services.CodeAlreadyUsed)
+    """Only a look-up counts, as in the receipt check. Text that cannot be a code (wrong
+    length, a character no code has, the check character left off) and a typo caught by
+    the check symbol look nothing up; a used code is a real code (a voter pressing Back and
+    Cast again). None of them is a guess."""
+    return not isinstance(exc, codes.CodeFormatError | codes.CodeTypo | services.CodeAlreadyUsed)
 
 
 def _limits() -> list[tuple[RateLimiter, str]]:
@@ -132,7 +146,10 @@ def _limited(hits: Sequence[int] | None = None) -> str | None:
         refused = (overall, "all")
     if refused is None:
         return None
-    rl, key = refused
+    return _try_again(*refused)
+
+
+def _try_again(rl: RateLimiter, key: str) -> str:
     minutes = max(1, -(-int(rl.resets_in(key).total_seconds()) // 60))
     return str(
         _("Too many attempts with voting codes. Please try again in %(n)s minutes.", n=minutes)
@@ -293,8 +310,10 @@ def _code_error(process: Process, code: str, message: str, status: int) -> Respo
 def enter_code(slug: str) -> ResponseReturnValue:
     """Check a typed code (nothing is consumed) and show the ballot."""
     process = load_process(slug)
-    preload(get_session(), process)
     code = request.form.get("code", "")[:100]
+    if request.form.get("action") == "language":  # the page again, in the language chosen
+        return render_template("voting/start.html", **_common(process), code=code, error="")
+    preload(get_session(), process)
     if not _csrf_ok():
         return _code_error(process, code, _expired(), 400)
     if not _status(process)["open"]:
@@ -340,8 +359,9 @@ def _status_of(exc: DomainError) -> int:
 
 @bp.get("/p/<slug>/vote/ballot")
 def ballot_again(slug: str) -> ResponseReturnValue:
-    """The ballot is only ever a POST; arriving here by GET (the language switch, a bookmark,
-    a reload) goes back to code entry instead of an error page."""
+    """The ballot is only ever a POST; arriving here by GET (a bookmark, a reload) goes back
+    to code entry instead of an error page. (The language switch of the ballot pages posts
+    the page's form again: ``_keep_language``.)"""
     process = load_process(slug)
     return redirect(url_for("voting.start", slug=process.slug), code=303)
 
@@ -357,6 +377,8 @@ def ballot(slug: str) -> ResponseReturnValue:
     code = request.form.get("code", "")[:100]
     receipt_in = request.form.get("receipt", "")[:100]
     action = request.form.get("action", "check")
+    if action == "receipt":  # the receipt page's language switch
+        return _receipt_again(process, code, receipt_in)
     paper = services.ballotpaper(session, process)
     try:
         choice, problems = _read_ballot(paper)
@@ -416,7 +438,7 @@ def ballot(slug: str) -> ResponseReturnValue:
     with attempt(session, also=(IntegrityError,), as_error=lambda _e: services.Busy()) as done:
         if receipt_in:
             services.replace(session, process, code, receipt_in, choice, now)
-            receipt = codes.pretty(receipt_in)
+            receipt = codes.pretty(receipt_in, receipt=True)
         else:
             receipt = services.cast(session, process, code, choice, now, on_ballot=paper,
                                     looked_up=state)  # fmt: skip
@@ -434,6 +456,27 @@ def ballot(slug: str) -> ResponseReturnValue:
         "voting/receipt.html", process=process, locale=locale_code(), receipt=receipt,
         replaced=bool(receipt_in), code=code,
         by_email=selfservice.offers_email(process, paper.contract),
+    )  # fmt: skip
+
+
+def _receipt_again(process: Process, code: str, receipt_in: str) -> ResponseReturnValue:
+    """The receipt page once more, in the language just chosen: it is shown once, after the
+    cast, so its language switch posts the code and the receipt back here. Only a receipt
+    that belongs to the code is shown (looked up like a change of vote, and counted as a
+    guess if it is not), so no one can make this page show a receipt that is not one."""
+    limited = _limited()
+    if limited:
+        return _code_error(process, code, limited, 429)
+    try:
+        services.code_area_for_replacement(get_session(), process, code, receipt_in)
+    except DomainError as exc:
+        if _counts_as_guess(exc) and _csrf_ok():
+            _count_failure()
+        return _code_error(process, code, str(exc), _status_of(exc))
+    return render_template(
+        "voting/receipt.html", process=process, locale=locale_code(),
+        receipt=codes.pretty(receipt_in, receipt=True),
+        replaced=request.form.get("replaced") == "1", code=code, by_email=selfservice.offers_email(process, Contract.of(process)),
     )  # fmt: skip
 
 
@@ -488,9 +531,9 @@ def change(slug: str) -> ResponseReturnValue:
     process = load_process(slug)
     code = request.form.get("code", "")[:100]
     receipt_in = request.form.get("receipt", "")[:100]
-    if request.method == "GET":
-        return render_template("voting/change.html", **_common(process), code="", receipt="",
-                               error="")  # fmt: skip
+    if request.method == "GET" or request.form.get("action") == "language":
+        return render_template("voting/change.html", **_common(process), code=code,
+                               receipt=receipt_in, error="")  # fmt: skip
     error = ""
     status = 200
     if not _status(process)["open"]:
@@ -507,13 +550,19 @@ def change(slug: str) -> ResponseReturnValue:
                     _count_failure()
                 error, status = str(exc), _status_of(exc)
             else:
+                receipt = codes.pretty(receipt_in, receipt=True)
                 return _ballot_page(process, codes.pretty(code), BallotInput(()),
-                                    code_area=area, receipt=codes.pretty(receipt_in))  # fmt: skip
+                                    code_area=area, receipt=receipt)  # fmt: skip
     return render_template("voting/change.html", **_common(process), code=code,
                            receipt=receipt_in, error=error), status  # fmt: skip
 
 
 # -- officials: paper ballots; admins: extending the vote ------------------------------
+
+
+_NO_USABLE_CODE = (services.CodeUnknown, services.CodeRevoked, services.CodeAlreadyUsed)
+"""What a paper entry's look-up can answer about a well-formed code: each counts toward the
+official's limit (``paper.official``), so that entering paper is no way to test codes."""
 
 
 @bp.route("/p/<slug>/paper", methods=["GET", "POST"])
@@ -537,6 +586,9 @@ def paper(slug: str) -> ResponseReturnValue:
             problems = [str(exc)]
         if request.form.get("action") == "check":
             pass  # show the chosen district's projects (without JavaScript), save nothing
+        elif not problems and not limiter("paper.official").test(str(current_user.id)):
+            # The typed ballot stays on the page, to enter once the limit has passed.
+            problems, status = [_try_again(limiter("paper.official"), str(current_user.id))], 429
         elif not problems:
             counted = False
             with attempt(session) as done:
@@ -545,6 +597,8 @@ def paper(slug: str) -> ResponseReturnValue:
                     form=request.form.get("entry", "")[:64],
                 )  # fmt: skip
             if done.error:
+                if isinstance(done.error, _NO_USABLE_CODE):
+                    limiter("paper.official").hit(str(current_user.id))
                 problems = getattr(done.error, "problems", None) or [done.message]
                 status = done.status
             else:

@@ -175,12 +175,14 @@ def link_key(process: Process, token: str) -> str:
 @dataclass(frozen=True)
 class Declaration:
     """What the person declares to get a code: bands only. ``none_of_these``: they said
-    that none of the process's connections is theirs."""
+    that none of the process's connections is theirs; ``younger``: that they are younger
+    than the process's minimum age (an answer offered where a band would hide it)."""
 
     connection: Connection | None
     age_band: AgeBand | None
     district: str | None
     none_of_these: bool = False
+    younger: bool = False
 
 
 def districts(process: Process) -> tuple[str, ...]:
@@ -214,7 +216,7 @@ def check_declaration(
     if complete:
         if declared.connection is None and not declared.none_of_these:
             raise Invalid(_("Choose what makes you eligible."))
-        if declared.age_band is None:
+        if declared.age_band is None and not declared.younger:
             raise Invalid(_("Choose your age."))
         if known and district not in known:
             raise Invalid(_("Choose the district you vote in."))
@@ -223,6 +225,8 @@ def check_declaration(
     if not known:
         district = None
     age = declared.age_band.highest if declared.age_band is not None else None
+    if declared.younger:
+        age = eligibility.min_age - 1
     given = {"too_young": age is not None,
              "no_connection": declared.connection is not None or declared.none_of_these,
              "no_area": district is not None}  # fmt: skip
@@ -376,7 +380,7 @@ def mail_receipt(
     if not has_code(session, process, address_key(process, normal)):
         raise Invalid(_("Give the address your voting code was mailed to."))
     locale = _locale(locale)
-    receipt = codes.pretty(receipt_text)
+    receipt = codes.pretty(receipt_text, receipt=True)
     with force_locale(locale):
         title = process.text("title", locale)
         subject = _("Your receipt: %(title)s", title=title)

@@ -19,6 +19,8 @@ from pb.processes.models import Process
 from pb.voting.models import AgeBand
 
 NONE_OF_THESE = "none"
+YOUNGER = "younger"
+"""The age answer "younger than the minimum age", where a band would hide it."""
 
 AGE_BANDS: dict[AgeBand, Any] = {  # the ballot's declaration uses them too (pb.voting.routes)
     AgeBand.UNDER_16: _l("15 or younger"),
@@ -28,6 +30,27 @@ AGE_BANDS: dict[AgeBand, Any] = {  # the ballot's declaration uses them too (pb.
     AgeBand.AGE_40_64: "40–64",
     AgeBand.AGE_65_UP: _l("65 or older"),
 }
+
+
+def age_choices(min_age: int) -> list[SelectChoice]:
+    """The age question's choices. A band counts as its oldest age, so where the minimum
+    age falls inside a band (10 inside "15 or younger") the band would let a younger person
+    through: then the bands below the minimum become one answer, "Younger than 10", which
+    rules the person out, and the band starts at the minimum ("10–15")."""
+    straddled = next((b for b in AGE_BANDS if b.lowest < min_age <= b.highest), None)
+    if straddled is None:
+        return [SelectChoice(b.value, label) for b, label in AGE_BANDS.items()]
+    choices = [SelectChoice(YOUNGER, _l("Younger than %(age)s", age=min_age))]
+    for band, label in AGE_BANDS.items():
+        if band.highest < min_age:
+            continue
+        if band is straddled:
+            if band is AgeBand.AGE_65_UP:
+                label = _l("%(age)s or older", age=min_age)
+            else:
+                label = str(min_age) if min_age == band.highest else f"{min_age}–{band.highest}"
+        choices.append(SelectChoice(band.value, label))
+    return choices
 
 
 class Question(FlaskForm):
@@ -70,6 +93,7 @@ class AgeQuestion(Question):
 
     def __init__(self, process: Process, locale: str, **kw: Any) -> None:
         super().__init__(**kw)
+        self.answer.choices = age_choices(Contract.of(process).eligibility.min_age)
 
 
 class DistrictQuestion(Question):

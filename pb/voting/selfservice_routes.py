@@ -46,7 +46,7 @@ from pb.processes.services import load_process
 from pb.security import client_ip, csrf_exempt, limiter
 from pb.voting import codes, selfservice
 from pb.voting.models import AgeBand
-from pb.voting.selfservice_forms import AGE_BANDS, NONE_OF_THESE, QUESTIONS, Question
+from pb.voting.selfservice_forms import AGE_BANDS, NONE_OF_THESE, QUESTIONS, YOUNGER, Question
 from pb.web import attempt
 
 bp = Blueprint("email", __name__)
@@ -139,13 +139,15 @@ def _forget() -> None:
 def _declared(process: Process, answers: dict[str, Any]) -> selfservice.Declaration:
     """The answers as a declaration (anything unreadable counts as not answered)."""
     connection = answers.get("connection")
+    younger = answers.get("age") == YOUNGER
     try:
-        age_band = AgeBand(answers["age"]) if answers.get("age") else None
+        age_band = AgeBand(answers["age"]) if answers.get("age") and not younger else None
         chosen = Connection(connection) if connection and connection != NONE_OF_THESE else None
     except ValueError:
         age_band, chosen = None, None
     return selfservice.Declaration(chosen, age_band, answers.get("district") or None,
-                                   none_of_these=connection == NONE_OF_THESE)  # fmt: skip
+                                   none_of_these=connection == NONE_OF_THESE,
+                                   younger=younger)  # fmt: skip
 
 
 def _missing(process: Process, answers: dict[str, Any]) -> str | None:
@@ -257,6 +259,7 @@ def question(slug: str, step: str) -> ResponseReturnValue:
     answers = _answers(process)
     changing = request.values.get("change") == "1"
     status = 200
+    refused = ""  # an honest answer that rules the person out: not an error to correct
     if request.method == "GET":
         form = _form(process, step, answers)
     else:
@@ -275,14 +278,18 @@ def question(slug: str, step: str) -> ResponseReturnValue:
                     value = selfservice.normalize(value)
                 answers = _save(process, **{step: value})
                 return redirect(_next(process, step, changing, answers), code=303)
-            form.answer.errors = [str(refusal)]
-            status = 400 if isinstance(refusal, Invalid) else 403
+            if isinstance(refusal, Invalid):
+                form.answer.errors = [str(refusal)]
+                status = 400
+            else:
+                refused, status = str(refusal), 403
     first = step == selfservice.questions(process)[0]
     if not answers and not first and request.method == "POST" and form.form_errors:
         form.form_errors.append(_("Your earlier answers were not kept either: the questions "
                                   "you have not answered yet come after this one."))  # fmt: skip
     return render_template("voting/email_question.html", **_common(process), form=form,
                            step=step, changing=changing, back=_back(process, step, changing),
+                           refused=refused,
                            position=selfservice.questions(process).index(step) + 1), status  # fmt: skip
 
 
@@ -484,7 +491,8 @@ def receipt_mail(slug: str) -> ResponseReturnValue:
             limiter("vote-email.ip").hit(client_ip())
             sent = True
         else:
-            limiter("code.ip").hit(client_ip())
+            if not isinstance(done.error, codes.CodeFormatError | codes.CodeTypo):
+                limiter("code.ip").hit(client_ip())  # a look-up that failed (as on the ballot)
             error, status = done.message, done.status
     return render_template(
         "voting/receipt.html", **_common(process), receipt=receipt, replaced=False,

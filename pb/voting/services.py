@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
 from pb.audit import AuditAction, record
@@ -346,21 +347,26 @@ def _problem_text(code: str, params: dict[str, Any], names: dict[str, str]) -> A
                 min=sek(params["min"]),
             )
         case "too_many_projects":
-            return _(
-                "You chose %(count)s projects; you may choose at most %(max)s.",
-                count=params["count"],
+            return ngettext(
+                "You chose %(num)s project; you may choose at most %(max)s.",
+                "You chose %(num)s projects; you may choose at most %(max)s.",
+                params["count"],
                 max=params["max"],
             )
         case "too_few_projects":
-            return _(
-                "You chose %(count)s projects; you must choose at least %(min)s.",
-                count=params["count"],
+            return ngettext(
+                "You chose %(num)s project; you must choose at least %(min)s.",
+                "You chose %(num)s projects; you must choose at least %(min)s.",
+                params["count"],
                 min=params["min"],
             )
         case "unknown_project":
             return _("The project %(project)s is not on this ballot.", project=params["project"])
         case "duplicate_project":
-            return _("The project %(project)s was chosen twice.", project=name(params["project"]))
+            return _(
+                "The project %(project)s was chosen more than once.",
+                project=name(params["project"]),
+            )
         case "points_missing" | "points_not_positive":
             return _("Give each project you choose a whole number of points, at least 1.")
         case "too_many_points":
@@ -688,7 +694,7 @@ def replace(
     _check_open(process, now)
     area = code_area_for_replacement(session, process, code_text, receipt_text)
     _check_declared(process, ballot)
-    receipt_canonical = codes.normalize(receipt_text)
+    receipt_canonical = codes.normalize(receipt_text, receipt=True)
     parts = check_ballot(ballotpaper(session, process), ballot, area)
     receipt_digest = codes.digest_canonical(pepper(), receipt_canonical, purpose="receipt")
     if not receipt_found(session, process, receipt_digest=receipt_digest):
@@ -715,7 +721,7 @@ def code_area_for_replacement(
     """Check that this code cast a ballot whose receipt this is (nothing changes); the
     code's district, if it is bound to one."""
     canonical = codes.normalize(code_text)
-    receipt_canonical = codes.normalize(receipt_text)
+    receipt_canonical = codes.normalize(receipt_text, receipt=True)
     digest = codes.digest_canonical(pepper(), canonical)
     row = session.execute(
         sa.select(VotingCode.process_id, VotingCode.area_id, VotingCode.revoked,

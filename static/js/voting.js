@@ -35,9 +35,13 @@
         total += Number(i.dataset.cost); n += 1;
       });
       over = (limit !== null && total > limit) || (max !== null && n > max);
-      text = (lang === "en" ? "Chosen: " + n + " projects, " + money(total) + "."
+      // The same words as templates/voting/_totals.html says on the server.
+      text = (lang === "en" ? "Chosen: " + n + (n === 1 ? " project, " : " projects, ") + money(total) + "."
                             : "Valda: " + n + " projekt, " + money(total) + ".");
-      if (limit !== null) {
+      if (limit !== null && total > limit) {
+        text += lang === "en" ? " " + money(total - limit) + " over the budget of " + money(limit) + "."
+                              : " " + money(total - limit) + " över budgeten på " + money(limit) + ".";
+      } else if (limit !== null) {
         text += lang === "en" ? " Left to spend: " + money(limit - total) + " of " + money(limit) + "."
                               : " Kvar att använda: " + money(limit - total) + " av " + money(limit) + ".";
       }

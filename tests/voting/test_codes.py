@@ -98,3 +98,42 @@ def test_digest_is_keyed_and_separates_purposes() -> None:
     assert a != codes.digest("pepper-a", code, purpose="receipt")
     assert a == codes.digest_canonical("pepper-a", codes.normalize(code))
     assert codes.same(a, a) and not codes.same(a, codes.digest("pepper-b", code))
+
+
+def test_full_width_letters_and_digits_are_read_as_plain_ones() -> None:
+    """A phone's CJK keyboard types full-width forms (ＣＹＹ７－…): Unicode NFKC makes them
+    the plain letters, digits and dash."""
+    code = codes.generate()
+    wide = "".join(chr(ord(c) + 0xFEE0) if c != "-" else "－" for c in code)
+    assert wide != code and codes.normalize(wide) == codes.normalize(code)
+    assert codes.digest("p", wide) == codes.digest("p", code)
+    assert codes.pretty(wide.lower()) == code
+
+
+def test_a_code_without_its_check_character_is_told_so() -> None:
+    code = codes.generate()
+    for typed in (code[:-2], code[:-1], code[:-2].replace("-", " "), code[:-2].replace("-", "")):
+        with pytest.raises(codes.CodeCheckMissing, match=r"after the last dash\) is missing"):
+            codes.normalize(typed)
+    # A symbol dropped from a group is not a missing check character.
+    body = code[:-2]
+    for typed in (body[1:], body[:6] + body[7:] + "-" + code[-1]):
+        with pytest.raises(CodeFormatError) as caught:
+            codes.normalize(typed)
+        assert not isinstance(caught.value, codes.CodeCheckMissing), typed
+    assert issubclass(codes.CodeCheckMissing, CodeFormatError)  # refused like any bad shape
+
+
+def test_a_bad_receipt_is_called_a_receipt() -> None:
+    receipt = codes.generate()
+    typo = receipt[:-1] + codes.CHECK_SYMBOLS[(codes.CHECK_SYMBOLS.index(receipt[-1]) + 1) % 37]
+    cases = [("x", codes.ReceiptFormatError, "not a receipt"),
+             (receipt[:-2], codes.ReceiptCheckMissing, "of the receipt"),
+             (typo, codes.ReceiptTypo, "receipt you wrote down")]  # fmt: skip
+    for typed, kind, words in cases:
+        for call in (lambda t: codes.normalize(t, receipt=True),
+                     lambda t: codes.digest("p", t, purpose="receipt")):  # fmt: skip
+            with pytest.raises(kind) as caught:
+                call(typed)
+            assert words in str(caught.value) and "code" not in str(caught.value)
+            assert "letter or card" not in str(caught.value)

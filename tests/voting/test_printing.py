@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from pb.voting.printing import (
     Vote,
     cards,
     format_date,
+    format_last_day,
     format_period,
     letters,
     qr_matrix,
@@ -39,7 +41,7 @@ SV = Vote(
     decides="Hur 500 000 kronor av kommunens budget ska användas.",
     web_address="pb.dalby.se/rosta",
     opens=date(2026, 6, 1),
-    closes=date(2026, 6, 14),
+    closes=datetime(2026, 6, 15),  # voting ends at midnight: 14 June is the last day
     contact="Ring 046-12 34 56",
     return_address="Dalby kommun, Box 1, 247 00 Dalby",
 )
@@ -206,6 +208,40 @@ def test_missing_fonts_say_how_to_install_them(
         printing._font_paths.cache_clear()
 
 
+@pytest.mark.parametrize(
+    ("closes", "sv", "en"),
+    [
+        (datetime(2026, 12, 6), "till och med 5 december 2026.", "until 5 December 2026 inclusive."),
+        (datetime(2026, 12, 6, 20), "till 6 december 2026 kl. 20.00.", "until 6 December 2026 at 20:00."),
+        (date(2026, 12, 5), "till och med 5 december 2026.", "until 5 December 2026 inclusive."),
+    ],
+)  # fmt: skip
+@needs_fonts
+def test_letters_and_cards_name_the_last_day_of_voting(closes: date, sv: str, en: str) -> None:
+    """Voting that ends at 6 December 00:00 (exclusive, as pb keeps it) has 5 December as its
+    last day, as the process page says ("Sista dag 5 december"); an end at 20:00 prints that
+    day and time. A plain date is the last day itself."""
+    votes = {
+        "sv": replace(SV, opens=datetime(2026, 11, 11), closes=closes),
+        "en": replace(EN, opens=datetime(2026, 11, 11), closes=closes),
+    }
+    out = io.BytesIO()
+    pair = [(PEOPLE[0], CODES[0]), (PEOPLE[1], CODES[1])]
+    letters(out, pair, votes, URL)
+    text_sv, text_en = page_texts(out.getvalue())
+    assert f"Du kan rösta från 11 november 2026 {sv}" in text_sv
+    assert f"You can vote from 11 November 2026 {en}" in text_en
+    last = {"sv": sv.removeprefix("till och med ").removeprefix("till ").rstrip("."),
+            "en": en.removeprefix("until ").removesuffix(" inclusive.").rstrip(".")}  # fmt: skip
+    for language in ("sv", "en"):
+        out = io.BytesIO()
+        cards(out, [CODES[0]], votes[language], "Klass 7B", URL, language=language)
+        [card] = page_texts(out.getvalue())
+        period = format_period(votes[language].opens, closes, language)
+        assert period.endswith(last[language]) and period.startswith("11 ")
+        assert period in " ".join(card.split())
+
+
 def test_dates() -> None:
     assert format_date(date(2026, 6, 14), "sv") == "14 juni 2026"
     assert format_date(datetime(2026, 6, 14, 20, 5), "sv") == "14 juni 2026 kl. 20.05"
@@ -215,6 +251,12 @@ def test_dates() -> None:
     assert format_period(date(2026, 12, 28), date(2027, 1, 3), "sv") == (
         "28 december 2026 – 3 januari 2027"
     )
+    # The end of voting is exclusive: midnight is the day before's end.
+    assert format_period(date(2026, 11, 11), datetime(2026, 12, 1), "sv") == "11–30 november 2026"
+    assert format_period(datetime(2026, 11, 11), datetime(2027, 1, 1), "en") == (
+        "11 November – 31 December 2026"
+    )
+    assert format_last_day(datetime(2026, 12, 6, 20), "sv") == "6 december 2026 kl. 20.00"
 
 
 def test_qr_matrix_is_segnos_code_for_the_url() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,6 +42,15 @@ def test_a_whole_vote_without_javascript(client: Any, vote: Vote, db: Any) -> No
     html = r.get_data(as_text=True)
     assert "Chosen: 2 projects, SEK\u00a0210,000." in html
     assert "Left to spend: SEK\u00a090,000" in html
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1"], "action": "check"})  # fmt: skip
+    assert "Chosen: 1 project, SEK\u00a0120,000." in r.get_data(as_text=True)
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=sv",
+                    data={"code": code, "pick": ["|p1", "|p2", "|p3"], "action": "check"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert "Valda: 3 projekt, 360\u00a0000\u00a0kr." in html
+    assert "60\u00a0000\u00a0kr över budgeten på 300\u00a0000\u00a0kr." in html
+    assert "-60" not in html and "Kvar att använda" not in html
     assert 'value="|p1" data-cost="120000" checked' in html
     # Over the budget: refused at review, choices kept, nothing consumed.
     r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
@@ -389,3 +399,262 @@ def test_paper_entry_shows_a_chosen_districts_projects_without_saving(
     r = client.post(f"/p/{vote.slug}/paper?lang=en",
                     data={"code": code, "district": "linero", "pick": ["linero|p1"]})  # fmt: skip
     assert r.status_code == 303
+
+
+def _switch_button(html: str, lang: str) -> tuple[str, str, str]:
+    """The header's language button on a ballot page: the form it sends, where to and the
+    step it asks for."""
+    header = html[html.index('class="site-header"') : html.index("</header>")]
+    m = re.search(r'<button type="submit" form="([^"]+)" formaction="([^"]+)"\s+formnovalidate '
+                  r'name="action" value="([^"]+)" lang="' + lang, header)  # fmt: skip
+    assert m, header
+    assert f'id="{m.group(1)}"' in html  # the page's own form
+    return m.group(1), m.group(2).replace("&amp;", "&"), m.group(3)
+
+
+def test_the_language_switch_keeps_the_ballot_and_the_receipt(client: Any, vote: Vote) -> None:
+    """Pressing "English" on a ballot, review or receipt page (all answers to a POST) gives
+    the same page in English: the code, the choices and the receipt are kept, none of them
+    goes into the address, and the next pages stay in English."""
+    [code] = issue(client.application, vote)
+    r = client.post(f"/p/{vote.slug}/vote/ballot",
+                    data={"code": code, "pick": ["|p1", "|p2"], "action": "check"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert "Din röstsedel" in html and 'value="|p2" data-cost' in html
+    assert "main.set_language" not in html and 'action="/lang"' not in html
+    form, url, step = _switch_button(html, "en")
+    assert (form, url, step) == ("ballot-form", f"/p/{vote.slug}/vote/ballot?lang=en", "edit")
+    # Enter in a field submits the form's first submit button in document order, and the
+    # header comes first: that one must do what the form's own first button ("Check") does.
+    first = re.search(r'<button type="submit" form="ballot-form"[^>]*>', html)
+    assert first and 'tabindex="-1" aria-hidden="true" name="action" value="check"' in first.group(
+        0
+    )
+    assert 'class="visually-hidden"' in first.group(0)  # rendered (WebKit), but not seen
+    assert code not in url
+    r = client.post(url, data={"code": code, "pick": ["|p1", "|p2"], "action": step})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Your ballot" in html
+    assert 'value="|p1" data-cost="120000" checked' in html
+    assert 'value="|p2" data-cost="90000" checked' in html and f'value="{code}"' in html
+    # The review, in English, switched back to Swedish: still the review, choices kept.
+    r = client.post(f"/p/{vote.slug}/vote/ballot",
+                    data={"code": code, "pick": ["|p1", "|p2"], "action": "review"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert "Review your ballot" in html  # the session keeps English now
+    form, url, step = _switch_button(html, "sv")
+    assert (form, url, step) == ("review-form", f"/p/{vote.slug}/vote/ballot?lang=sv", "review")
+    r = client.post(url, data={"code": code, "pick": ["|p1", "|p2"], "action": step})
+    html = r.get_data(as_text=True)
+    assert "Granska din röstsedel" in html and 'name="pick" value="|p2"' in html
+    # The receipt page: the receipt is shown once, and the switch must not lose it.
+    r = client.post(f"/p/{vote.slug}/vote/ballot",
+                    data={"code": code, "pick": ["|p1", "|p2"], "action": "cast"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    receipt = _receipt(html)
+    assert "Tack, din röst är lagd" in html
+    form, url, step = _switch_button(html, "en")
+    assert (form, url, step) == ("receipt-again", f"/p/{vote.slug}/vote/ballot?lang=en", "receipt")
+    assert receipt not in url and code not in url
+    hidden = html[
+        html.index('id="receipt-again"') : html.index("</form>", html.index('id="receipt-again"'))
+    ]
+    assert f'name="code" value="{code}"' in hidden and f'name="receipt" value="{receipt}"' in hidden
+    r = client.post(url, data={"code": code, "receipt": receipt, "action": step})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Thank you, your ballot is cast" in html
+    assert _receipt(html) == receipt
+    assert "Check that your ballot was received" in client.get(f"/p/{vote.slug}/vote").get_data(
+        as_text=True
+    )
+    # Only a receipt that belongs to the code is shown again.
+    [other] = issue(client.application, vote)
+    for code_, receipt_ in ((other, receipt), (code, other)):
+        r = client.post(url, data={"code": code_, "receipt": receipt_, "action": "receipt"})
+        assert r.status_code in (400, 403, 404) and 'id="receipt"' not in r.get_data(as_text=True)
+
+
+def test_malformed_codes_are_not_counted_as_guesses(app: Any, vote: Vote) -> None:
+    """Only a look-up counts toward the per-address limit, as in the receipt check: a code
+    of the wrong length, one without its check character or with a character no code has
+    looks nothing up. (A class behind one address typing codes without the last symbol must
+    not lock itself out.)"""
+    from pb.security import limiter
+    from pb.voting import codes
+
+    client = app.test_client()
+    [code] = issue(app, vote)
+    with app.test_request_context("/?lang=en"):
+        rl = limiter("code.ip")
+        for _ in range(rl.limit - 1):
+            rl.hit("127.0.0.1")
+    wide = "".join(chr(ord(c) + 0xFEE0) if c != "-" else "－" for c in code)
+    for typed in ("", "K7QM", code[:-2], code[:-1] + "!", wide[:-1], "Ö" * 17, code + "X"):
+        r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": typed})
+        assert r.status_code == 400, typed
+        r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                        data={"code": typed, "pick": ["|p1"], "action": "review"})  # fmt: skip
+        assert r.status_code == 400, typed
+        r = client.post(f"/p/{vote.slug}/vote/change?lang=en",
+                        data={"code": typed, "receipt": codes.generate()})  # fmt: skip
+        assert r.status_code == 400, typed
+    # The one look-up still allowed: a well-formed code that is no one's.
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": codes.generate()})
+    assert r.status_code == 400
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": code})
+    assert r.status_code == 429
+
+
+def test_a_missing_check_character_and_full_width_digits(client: Any, vote: Vote) -> None:
+    [code] = issue(client.application, vote)
+    for lang, words in (("en", "The last character of the code (after the last dash) is missing"),
+                        ("sv", "Kodens sista tecken (efter sista bindestrecket) saknas")):  # fmt: skip
+        r = client.post(f"/p/{vote.slug}/vote?lang={lang}", data={"code": code[:-2]})
+        html = r.get_data(as_text=True)
+        assert r.status_code == 400 and words in html, html[:3000]
+        assert f'value="{code[:-2]}"' in html  # what they typed is kept
+    wide = "".join(chr(ord(c) + 0xFEE0) if c != "-" else "－" for c in code)
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": wide})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Your ballot" in html and f'value="{code}"' in html
+
+
+def test_the_receipt_check_speaks_of_receipts(client: Any, vote: Vote) -> None:
+    from pb.voting import codes
+
+    receipt = codes.generate()
+    typo = receipt[:-1] + codes.CHECK_SYMBOLS[(codes.CHECK_SYMBOLS.index(receipt[-1]) + 1) % 37]
+    cases = {
+        "sv": [("x", "Det här är inte ett kvitto"), ("", "Det här är inte ett kvitto"),
+               (receipt[:-2], "Kvittots sista tecken"), (typo, "det kvitto du skrev ner")],
+        "en": [("x", "This is not a receipt"), (typo, "the receipt you wrote down")],
+    }  # fmt: skip
+    for lang, tries in cases.items():
+        for typed, words in tries:
+            r = client.post(f"/p/{vote.slug}/receipt?lang={lang}", data={"receipt": typed})
+            html = r.get_data(as_text=True)
+            assert r.status_code == 400 and words in html, (typed, html[:3000])
+            m = re.search(r'class="error-summary" role="alert"><p>([^<]*)</p>', html)
+            assert m, html
+            for wrong in ("röstkod", "brev eller kort", "voting code", "letter or card"):
+                assert wrong not in m.group(1), (typed, wrong)
+
+
+def test_ballot_messages_count_in_words(client: Any, make_process: Any) -> None:
+    """One project is "1 project", not "1 projects"; a project picked three times was
+    "chosen more than once", not "twice"."""
+    vote = make_vote(client.application, make_process, slug="tva", min_projects=2)
+    [code] = issue(client.application, vote)
+    for lang, picks, words in (
+        ("en", ["|p1"], "You chose 1 project; you must choose at least 2."),
+        ("sv", ["|p1"], "Du valde 1 projekt. Du måste välja minst 2."),
+        ("en", ["|p1", "|p1", "|p1"], "was chosen more than once."),
+        ("sv", ["|p1", "|p1", "|p1"], "valdes mer än en gång."),
+    ):
+        r = client.post(f"/p/{vote.slug}/vote/ballot?lang={lang}",
+                        data={"code": code, "pick": picks, "action": "review"})  # fmt: skip
+        html = r.get_data(as_text=True)
+        assert r.status_code == 400 and words in html, (lang, picks, html[:3000])
+        assert "two" not in html.split("<main")[1] and "två gånger" not in html
+
+
+def test_paper_entry_is_no_way_to_test_codes(client: Any, vote: Vote, users: Any) -> None:
+    """Codes an official types that are unknown, revoked or used count per official
+    (``paper.official``); at the limit paper entry refuses, keeping what was typed, while a
+    typo caught by the check symbol counts for nothing and another official is not limited."""
+    from pb.security import limiter
+    from pb.voting import codes
+
+    [code, other] = issue(client.application, vote, 2)
+    login(client, "official")
+    with client.application.test_request_context("/?lang=en"):
+        rl = limiter("paper.official")
+        assert (rl.limit, rl.window.total_seconds()) == (30, 3600)
+        key = str(users["official"].id)
+        for _ in range(rl.limit - 2):
+            rl.hit(key)
+    typo = code[:-1] + codes.CHECK_SYMBOLS[(codes.CHECK_SYMBOLS.index(code[-1]) + 1) % 37]
+    r = client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": typo, "pick": ["|p1"]})
+    assert r.status_code == 400  # a typo: not counted
+    for _ in range(2):  # the last two look-ups allowed
+        r = client.post(f"/p/{vote.slug}/paper?lang=en",
+                        data={"code": codes.generate(), "pick": ["|p1"]})  # fmt: skip
+        assert r.status_code == 400
+    r = client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": code, "pick": ["|p2"]})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 429 and re.search(r"try again in \d+ minutes", html)
+    assert f'value="{code}"' in html and 'value="|p2" data-cost="90000" checked' in html
+    client.post("/account/logout")
+    login(client, "admin")  # admins may enter paper too; their own limit
+    r = client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": other, "pick": ["|p1"]})
+    assert r.status_code == 303
+
+
+def test_the_secrecy_claim_is_qualified_as_the_docs_are(client: Any, vote: Vote) -> None:
+    """docs/voting.md: ballots are linkable by whoever reads the database until their batch
+    of 20 is mixed; the vote page must not promise more."""
+    for lang, words in (("en", "once it is mixed with at least 19 other ballots"),
+                        ("sv", "när den har blandats med minst 19 andra röster")):  # fmt: skip
+        html = client.get(f"/p/{vote.slug}/vote?lang={lang}").get_data(as_text=True)
+        assert words in html
+        assert "reads the database directly could" in html or "läser databasen direkt" in html
+    docs = (Path(__file__).parents[2] / "docs" / "voting.md").read_text()
+    assert "once at least 20 are" in docs and "every ballot is linkable" in docs
+
+
+def test_the_language_switch_keeps_what_was_typed_on_code_entry_and_change(
+    client: Any, vote: Vote
+) -> None:
+    """On code entry (a QR link's code is only in the field) and on the change page the
+    switch sends the form back with ?lang= and gets the page again, nothing looked up."""
+    from pb.voting import codes
+
+    code, receipt = codes.generate(), codes.generate()
+    html = client.get(f"/p/{vote.slug}/vote?lang=sv").get_data(as_text=True)
+    form, url, step = _switch_button(html, "en")
+    assert (form, url, step) == ("code-form", f"/p/{vote.slug}/vote?lang=en", "language")
+    r = client.post(url, data={"code": code, "action": step})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Your voting code" in html and f'value="{code}"' in html
+    assert "error-summary" not in html  # nothing was looked up, nothing refused
+    html = client.get(f"/p/{vote.slug}/vote/change").get_data(as_text=True)
+    form, url, step = _switch_button(html, "sv")
+    assert (form, url, step) == ("change-form", f"/p/{vote.slug}/vote/change?lang=sv", "language")
+    r = client.post(url, data={"code": code, "receipt": receipt, "action": step})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Ändra din röst" in html and "error-summary" not in html
+    assert f'value="{code}"' in html and f'value="{receipt}"' in html
+
+
+def test_the_language_switch_keeps_a_paper_ballot_being_typed(
+    client: Any, vote: Vote, users: Any, db: Any
+) -> None:
+    from pb.voting.models import PaperEntry
+
+    [code] = issue(client.application, vote)
+    login(client, "official")
+    html = client.get(f"/p/{vote.slug}/paper?lang=sv").get_data(as_text=True)
+    form, url, step = _switch_button(html, "en")
+    assert (form, url, step) == ("paper-form", f"/p/{vote.slug}/paper?lang=en", "check")
+    r = client.post(url, data={"code": code, "pick": ["|p1", "|p4"], "action": step})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Enter paper ballots" in html and f'value="{code}"' in html
+    assert 'value="|p4" data-cost="60000" checked' in html
+    assert db.scalar(sa.select(sa.func.count()).select_from(PaperEntry)) == 0  # nothing saved
+
+
+def test_the_review_shows_what_was_declared(client: Any, vote: Vote) -> None:
+    [code] = issue(client.application, vote)
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1"], "age_band": "16-17",
+                          "connection": "studies", "action": "review"})  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Review your ballot" in html
+    about = html[
+        html.index('id="review-about"') : html.index("</section>", html.index('id="review-about"'))
+    ]
+    assert "Your age: 16–17" in about
+    assert "What makes you eligible: You study in the municipality" in about
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": code, "pick": ["|p1"], "action": "review"})  # fmt: skip
+    assert 'id="review-about"' not in r.get_data(as_text=True)  # nothing declared, nothing shown

@@ -293,7 +293,7 @@ def test_refusals_are_clear_linked_and_issue_nothing(
     r = _answer(client, slug, "age", "16-17")
     html = r.get_data(as_text=True)
     assert r.status_code == 403 and "at least 18 years old" in html
-    assert _checked(html, "16-17") and 'href="#answer-0"' in html
+    assert _checked(html, "16-17") and "You cannot vote in this process" in html
     assert _answer(client, slug, "age", "26-39").status_code == 303
     r = _answer(client, slug, "address", "not an address")
     html = r.get_data(as_text=True)
@@ -540,3 +540,65 @@ def test_no_codes_by_email_outside_the_voting_phase(
     r = _ask(client, closed)
     assert r.status_code == 403 and "Voting closed on" in r.get_data(as_text=True)
     assert _outbox(db) == []
+
+
+def test_an_honest_answer_that_rules_one_out_is_not_an_error_to_correct(
+    client: Any, make_process: Any
+) -> None:
+    """ "None of these" or too young is the truth, not a mistake: the page says plainly
+    that the person cannot vote in this process and why, and asks nothing to be fixed."""
+    evote = make_vote(client.application, make_process, slug="vuxen", code_channels=["email"],
+                      min_age=18)  # fmt: skip
+    client.post(f"/p/{evote.slug}/vote/email?lang=sv")
+    for step, value, why in (
+        ("connection", "none", "minst en av kopplingarna i listan"),
+        ("age", "16-17", "minst 18 år"),
+    ):
+        if step == "age":
+            assert _answer(client, evote.slug, "connection", "lives").status_code == 303
+        r = client.post(f"/p/{evote.slug}/vote/email/{step}?lang=sv", data={"answer": value})
+        html = r.get_data(as_text=True)
+        assert r.status_code == 403, html[:2000]
+        refused = html[
+            html.index('id="refused"') : html.index("</div>", html.index('id="refused"'))
+        ]
+        assert "Du kan inte rösta i den här processen" in refused and why in refused, refused
+        assert "Tack för att du svarade ärligt" in refused
+        for fix in ("Något behöver rättas", "Rätta", "error-summary", "Fel:"):
+            assert fix not in html, fix
+
+
+@pytest.mark.parametrize(
+    ("min_age", "labels"),
+    [
+        (10, ["Yngre än 10", "10–15", "16–17", "18–25", "26–39", "40–64", "65 eller äldre"]),
+        (17, ["Yngre än 17", "17", "18–25", "26–39", "40–64", "65 eller äldre"]),
+        (18, ["15 eller yngre", "16–17", "18–25", "26–39", "40–64", "65 eller äldre"]),
+        (70, ["Yngre än 70", "70 eller äldre"]),
+    ],
+)  # fmt: skip
+def test_the_age_question_can_say_younger_than_the_minimum(
+    client: Any, make_process: Any, min_age: int, labels: list[str]
+) -> None:
+    """A band counts as its oldest age, so with a minimum of 10 "15 or younger" let a
+    9-year-old through. Where the minimum falls inside a band the question offers "Younger
+    than 10" (which rules the person out) and the band starts at the minimum."""
+    evote = make_vote(client.application, make_process, slug="ung", code_channels=["email"],
+                      min_age=min_age)  # fmt: skip
+    client.post(f"/p/{evote.slug}/vote/email?lang=sv")
+    assert _answer(client, evote.slug, "connection", "lives").status_code == 303
+    html = client.get(f"/p/{evote.slug}/vote/email/age?lang=sv").get_data(as_text=True)
+    shown = re.findall(
+        r'type="radio" value="[^"]*">\s*<label for="answer-\d+">([^<]+)</label>', html
+    )
+    assert shown == labels, html[html.index("<fieldset") : html.index("</fieldset>")]
+    if labels[0].startswith("Yngre"):
+        r = client.post(f"/p/{evote.slug}/vote/email/age?lang=sv", data={"answer": "younger"})
+        html = r.get_data(as_text=True)
+        assert r.status_code == 403 and f"Du måste vara minst {min_age} år" in html
+        assert "Du kan inte rösta i den här processen" in html
+    else:  # not offered where no band hides it
+        assert _answer(client, evote.slug, "age", "younger").status_code == 400
+    if min_age in (10, 17):  # the band that starts at the minimum lets them on
+        band = {10: "-15", 17: "16-17"}[min_age]
+        assert _answer(client, evote.slug, "age", band).status_code == 303
