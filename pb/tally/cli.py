@@ -6,6 +6,8 @@ Uses only click and pb.tally. The Flask ``pb`` command group registers :data:`ta
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import sys
 import time
@@ -108,6 +110,11 @@ def tally_command(
     file: str, rule: str | None, tie_break: str, seed_text: str | None, as_json: bool, lang: str
 ) -> None:
     """Count the pabulib file FILE and explain the outcome for every project."""
+    # At exit, freeze what is left so the interpreter's last garbage collection need not walk
+    # numpy's and the count's objects one by one: about 0.01 s of a short count's 0.15 s.
+    # Exit handlers, module cleanup and flushing still run; only cycles that are garbage by
+    # then are left to the operating system, which reclaims the memory anyway.
+    atexit.register(gc.freeze)
     show = sys.stderr.isatty()
     started = time.monotonic()
 
