@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import importlib
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +38,21 @@ WEB_ADDRESS_HELP = (
     "'lund.se/rosta' (it must redirect to the ballot). Default: BASE_URL/p/SLUG/vote."
 )
 
+# What may be printed as the address to type: a host name with a dot (and a port), then a
+# path, with or without http(s)://. Not "javascript:…", not text with spaces.
+_WEB_ADDRESS = re.compile(r"(https?://)?[a-z0-9-]+(\.[a-z0-9-]+)+(:\d{1,5})?(/[^\s<>\"']*)?",
+                          re.IGNORECASE)  # fmt: skip
+
+
+def is_web_address(text: str) -> bool:
+    return _WEB_ADDRESS.fullmatch(text) is not None
+
+
+def _web_address_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if value and not is_web_address(value):
+        raise click.BadParameter("give a web address such as lund.se/rosta")
+    return value
+
 
 @click.group("codes")
 def codes_command() -> None:
@@ -59,7 +75,7 @@ def codes_command() -> None:
 )
 @click.option("--language", type=click.Choice(["sv", "en"]), default="sv", show_default=True,
               help="Language of the PDF cards.")  # fmt: skip
-@click.option("--web-address", default="", help=WEB_ADDRESS_HELP)
+@click.option("--web-address", default="", help=WEB_ADDRESS_HELP, callback=_web_address_option)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @with_appcontext
 def issue(
@@ -187,7 +203,7 @@ def _vote_texts(
 @click.option("--organisation", default="", help="The sender; default: the deciding body.")
 @click.option("--contact", default="", help="A line for questions, e.g. a phone number.")
 @click.option("--return-address", default="")
-@click.option("--web-address", default="", help=WEB_ADDRESS_HELP)
+@click.option("--web-address", default="", help=WEB_ADDRESS_HELP, callback=_web_address_option)
 @with_appcontext
 def letters(
     slug: str, people_file: Path, out: Path, per_file: int | None, purpose: str,

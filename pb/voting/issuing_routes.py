@@ -36,7 +36,7 @@ from pb.processes.models import CodeChannel, PhaseKind, Process
 from pb.processes.services import load_process
 from pb.voting import people as people_module
 from pb.voting import services
-from pb.voting.cli import _vote_texts, ballot_link, default_web_address
+from pb.voting.cli import _vote_texts, ballot_link, default_web_address, is_web_address
 from pb.voting.models import CodeBatch, VotingCode
 from pb.web import attempt
 
@@ -144,6 +144,9 @@ def _texts(process: Process, language: str) -> Any:
     if process.phase(PhaseKind.VOTING) is None:
         raise Invalid(_("This process has no vote."))
     web_address = request.form.get("web_address", "").strip()[:100]
+    if web_address and not is_web_address(web_address):
+        raise Invalid(_("Give a web address such as lund.se/rosta: a name with a dot, and a "
+                        "path if you like. Nothing was issued."))  # fmt: skip
     return _vote_texts(_printing(), process, language, _base(), web_address=web_address)
 
 

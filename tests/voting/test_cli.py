@@ -58,6 +58,10 @@ def test_bad_arguments_are_clear(runner: Any, vote: Vote, tmp_path: Path) -> Non
     r = runner.invoke(codes_command, ["issue", vote.slug, "--count", "3", "--area", "Mars",
                                    "--out", str(out)])  # fmt: skip
     assert r.exit_code != 0 and "no district Mars" in r.output and not out.exists()
+    r = runner.invoke(codes_command, ["issue", vote.slug, "--count", "3", "--format", "pdf",
+                                      "--web-address", "javascript:alert(1)",
+                                      "--out", str(tmp_path / "x.pdf")])  # fmt: skip
+    assert r.exit_code == 2 and "lund.se/rosta" in r.output and not (tmp_path / "x.pdf").exists()
     if importlib.util.find_spec("pb.voting.printing") is None:
         r = runner.invoke(codes_command, ["issue", vote.slug, "--count", "3", "--format", "pdf",
                                 "--out", str(tmp_path / "x.pdf")])  # fmt: skip

@@ -323,3 +323,20 @@ def test_cards_in_an_unknown_language_are_refused(
                           "language": "fi"})  # fmt: skip
     assert r.status_code == 400 and "Välj kortens språk" in r.get_data(as_text=True)
     assert _digests(db) == set()
+
+
+@pytest.mark.parametrize("address", ["javascript:alert(1)", "lund se/rösta", "data:text/html,x"])
+def test_a_short_web_address_must_be_one(
+    client: Any, vote: Vote, users: Any, db: Any, address: str
+) -> None:
+    """What cards and letters print for typing the code must be a web address (second probe:
+    "javascript:alert(1)" was printed on cards); a real one is taken."""
+    login(client, "official")
+    data = {"count": "2", "purpose": "Klass 7B", "channel": "school", "web_address": address}
+    r = client.post(f"/p/{vote.slug}/codes/batch?lang=sv", data=data)
+    assert r.status_code == 400 and "Ange en webbadress" in r.get_data(as_text=True)
+    assert _digests(db) == set()
+    r = client.post(f"/p/{vote.slug}/codes/batch?lang=sv",
+                    data={**data, "web_address": "https://lund.se/rosta"})  # fmt: skip
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    assert len(_digests(db)) == 2
