@@ -328,8 +328,8 @@ def review(slug: str, pid: int) -> Any:
         form.feasibility.data = proposal.feasibility.value if proposal.feasibility else ""
         form.official_cost.data = str(proposal.official_cost or "")
         form.decision.data = ""
-        area = proposal.area_id or (process.whole_area.id if process.whole_area else None)
-        form.area.data = str(area or "")
+        whole = process.whole_area
+        form.area.data = str(proposal.area_id or (whole.id if whole else ""))
     elif form.validate_on_submit():
         data = services.ReviewInput(
             feasibility=_feasibility(form.feasibility.data),

@@ -114,6 +114,7 @@ def tally_command(
     # numpy's and the count's objects one by one: about 0.01 s of a short count's 0.15 s.
     # Exit handlers, module cleanup and flushing still run; only cycles that are garbage by
     # then are left to the operating system, which reclaims the memory anyway.
+    atexit.unregister(gc.freeze)  # once, however often the command runs in one process
     atexit.register(gc.freeze)
     show = sys.stderr.isatty()
     started = time.monotonic()
