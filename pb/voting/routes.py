@@ -36,17 +36,14 @@ from werkzeug.wrappers import Response
 from pb.db import get_engine, get_session, utcnow
 from pb.errors import DomainError, Invalid
 from pb.i18n import LOCALES, local_tz, locale_code, when
-from pb.processes import vocab
 from pb.processes.contract import Contract
 from pb.processes.models import Connection, PhaseKind, Process
-from pb.processes.present import ballot_lines
 from pb.processes.services import load_process
 from pb.security import RateLimiter, client_ip, csrf_exempt, hit_counts, limiter
-from pb.voting import codes, selfservice, services
+from pb.voting import codes, pages, selfservice, services
 from pb.voting.issuing_routes import bp as issuing_bp
 from pb.voting.models import AgeBand
 from pb.voting.preload import preload
-from pb.voting.selfservice_forms import AGE_BANDS  # the labels the e-mail questions use too
 from pb.voting.selfservice_routes import bp as email_bp
 from pb.voting.services import BallotInput, Ballotpaper, Part
 from pb.web import attempt
@@ -56,30 +53,6 @@ bp.register_blueprint(email_bp)  # voting.email.*: codes and receipts by e-mail
 bp.register_blueprint(issuing_bp)  # voting.issuing.*: officials issue and revoke codes
 
 MAX_FIELDS = 400
-
-
-def _status(process: Process) -> dict[str, Any]:
-    now = utcnow()
-    voting = process.phase(PhaseKind.VOTING)
-    return {
-        "open": process.in_phase(PhaseKind.VOTING, now),
-        "voting": voting,
-        "before": voting is not None and now < voting.starts_at,
-        "after": voting is not None and now >= voting.ends_at,
-    }
-
-
-def _common(process: Process, contract: Contract | None = None) -> dict[str, Any]:
-    contract = contract or Contract.of(process)
-    return {
-        "process": process,
-        "contract": contract,
-        "ballot_lines": ballot_lines(contract),
-        "vocab": vocab,
-        "locale": locale_code(),
-        "status": _status(process),
-        "age_bands": AGE_BANDS,
-    }
 
 
 @bp.before_request
@@ -277,7 +250,7 @@ def _ballot_page(
     return (
         render_template(
             template,
-            **_common(process, paper.contract),
+            **pages.common(process, paper.contract),
             code=code,
             receipt=receipt,
             ballot=ballot,
@@ -295,12 +268,12 @@ def _ballot_page(
 @bp.get("/p/<slug>/vote")
 def start(slug: str) -> ResponseReturnValue:
     process = load_process(slug)
-    return render_template("voting/start.html", **_common(process), code="", error="")
+    return render_template("voting/start.html", **pages.common(process), code="", error="")
 
 
 def _code_error(process: Process, code: str, message: str, status: int) -> ResponseReturnValue:
     return (
-        render_template("voting/start.html", **_common(process), code=code, error=message),
+        render_template("voting/start.html", **pages.common(process), code=code, error=message),
         status,
     )
 
@@ -312,11 +285,11 @@ def enter_code(slug: str) -> ResponseReturnValue:
     process = load_process(slug)
     code = request.form.get("code", "")[:100]
     if request.form.get("action") == "language":  # the page again, in the language chosen
-        return render_template("voting/start.html", **_common(process), code=code, error="")
+        return render_template("voting/start.html", **pages.common(process), code=code, error="")
     preload(get_session(), process)
     if not _csrf_ok():
         return _code_error(process, code, _expired(), 400)
-    if not _status(process)["open"]:
+    if not pages.status(process)["open"]:
         return _code_error(process, code, _closed_message(process), 403)
     entry = services.read_entry(get_session(), process, code, _limits())
     limited = _limited(entry.hits)
@@ -387,7 +360,7 @@ def ballot(slug: str) -> ResponseReturnValue:
     if not _csrf_ok():
         return _ballot_page(process, code, choice, problems=[_expired()], status=400,
                             template="voting/review.html", receipt=receipt_in)  # fmt: skip
-    if not _status(process)["open"]:
+    if not pages.status(process)["open"]:
         return _code_error(process, code, _closed_message(process), 403)
     # One statement reads the limits, the code and (to cast) whether mixing will be due.
     entry = services.read_entry(session, process, None if receipt_in else code, _limits(),
@@ -512,7 +485,7 @@ def receipt(slug: str) -> ResponseReturnValue:
         typed = request.form.get("receipt", "")[:100]
         limited = _limited()
         if limited:
-            return render_template("voting/receipt_check.html", **_common(process),
+            return render_template("voting/receipt_check.html", **pages.common(process),
                                    typed=typed, found=None, error=limited), 429  # fmt: skip
         try:
             found = services.receipt_found(get_session(), process, typed)
@@ -521,7 +494,7 @@ def receipt(slug: str) -> ResponseReturnValue:
         if found is False:
             _count_failure()
         _mix_after(process)
-    return render_template("voting/receipt_check.html", **_common(process), typed=typed,
+    return render_template("voting/receipt_check.html", **pages.common(process), typed=typed,
                            found=found, error=error), status  # fmt: skip
 
 
@@ -532,11 +505,11 @@ def change(slug: str) -> ResponseReturnValue:
     code = request.form.get("code", "")[:100]
     receipt_in = request.form.get("receipt", "")[:100]
     if request.method == "GET" or request.form.get("action") == "language":
-        return render_template("voting/change.html", **_common(process), code=code,
+        return render_template("voting/change.html", **pages.common(process), code=code,
                                receipt=receipt_in, error="")  # fmt: skip
     error = ""
     status = 200
-    if not _status(process)["open"]:
+    if not pages.status(process)["open"]:
         error, status = _closed_message(process), 403
     else:
         limited = _limited()
@@ -553,7 +526,7 @@ def change(slug: str) -> ResponseReturnValue:
                 receipt = codes.pretty(receipt_in, receipt=True)
                 return _ballot_page(process, codes.pretty(code), BallotInput(()),
                                     code_area=area, receipt=receipt)  # fmt: skip
-    return render_template("voting/change.html", **_common(process), code=code,
+    return render_template("voting/change.html", **pages.common(process), code=code,
                            receipt=receipt_in, error=error), status  # fmt: skip
 
 
@@ -614,7 +587,7 @@ def paper(slug: str) -> ResponseReturnValue:
     return (
         render_template(
             "voting/paper.html",
-            **_common(process),
+            **pages.common(process),
             entry=secrets.token_hex(16),  # a new token each time the form is shown
             code=code,
             ballot=choice,
@@ -655,7 +628,7 @@ def extend(slug: str) -> ResponseReturnValue:
                 return redirect(url_for("processes.show", slug=slug), code=303)
             error, status = done.message, done.status
     return (
-        render_template("voting/extend.html", **_common(process), ends=ends, reason=reason,
+        render_template("voting/extend.html", **pages.common(process), ends=ends, reason=reason,
                         error=error),
         status,
     )  # fmt: skip

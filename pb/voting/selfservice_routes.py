@@ -38,15 +38,12 @@ from werkzeug.datastructures import MultiDict
 from pb.db import get_session, utcnow
 from pb.errors import DomainError, Invalid, user_error
 from pb.i18n import locale_code
-from pb.processes import vocab
-from pb.processes.contract import Contract
-from pb.processes.models import Connection, PhaseKind, Process
-from pb.processes.present import ballot_lines
+from pb.processes.models import Connection, Process
 from pb.processes.services import load_process
 from pb.security import client_ip, csrf_exempt, limiter
-from pb.voting import codes, selfservice
+from pb.voting import codes, pages, selfservice
 from pb.voting.models import AgeBand
-from pb.voting.selfservice_forms import AGE_BANDS, NONE_OF_THESE, QUESTIONS, YOUNGER, Question
+from pb.voting.selfservice_forms import NONE_OF_THESE, QUESTIONS, YOUNGER, Question
 from pb.web import attempt
 
 bp = Blueprint("email", __name__)
@@ -58,24 +55,7 @@ KEEP_SECONDS = 2 * 3600  # as long as the link works
 
 
 def _common(process: Process) -> dict[str, Any]:
-    contract = Contract.of(process)
-    now = utcnow()
-    voting = process.phase(PhaseKind.VOTING)
-    return {
-        "process": process,
-        "contract": contract,
-        "ballot_lines": ballot_lines(contract),
-        "vocab": vocab,
-        "locale": locale_code(),
-        "status": {
-            "open": process.in_phase(PhaseKind.VOTING, now),
-            "voting": voting,
-            "before": voting is not None and now < voting.starts_at,
-            "after": voting is not None and now >= voting.ends_at,
-        },
-        "age_bands": AGE_BANDS,
-        "questions": selfservice.questions(process),
-    }
+    return {**pages.common(process), "questions": selfservice.questions(process)}
 
 
 def _email_process(slug: str) -> Process:
