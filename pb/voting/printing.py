@@ -72,8 +72,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "scan": "Skanna QR-koden med mobilens kamera: röstsidan öppnas med koden ifylld.",
         "manual": "Utan QR-kod: gå till adressen här under och skriv in koden.",
         "secret": "Koden är hemlig och fungerar en gång. Visa den inte för någon. "
-        "När du har röstat kan koden inte användas igen, och ingen kan se "
-        "hur just du har röstat.",
+        "Din röst sparas utan kod och namn och blandas med andras, så ingen "
+        "kan se hur just du har röstat.",
         "contact": "Frågor? {contact}",
         "card_code": "Röstkod",
         "card_scan": "Skanna QR-koden, eller gå till {web} och skriv in koden.",
@@ -95,8 +95,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "with the code filled in.",
         "manual": "Without the QR code: type in the code at the address below.",
         "secret": "The code is secret and works once. Do not show it to anyone. "
-        "Once you have voted the code cannot be used again, and nobody can see "
-        "how you voted.",
+        "Your ballot is stored without code or name and mixed with others, so "
+        "nobody can tell how you voted.",
         "contact": "Questions? {contact}",
         "card_code": "Voting code",
         "card_scan": "Scan the QR code, or go to {web} and type in the code.",
