@@ -113,6 +113,8 @@ def test_swedish_and_english_letters(letters_pdf: Path) -> None:
             assert SV.eligibility in text
             assert "Du kan rösta från 1 juni 2026 till och med 14 juni 2026." in text
             assert "Koden är hemlig och fungerar en gång." in text
+            # The promise of secrecy says what keeps it (second probe).
+            assert "sparas utan kod och namn och blandas med andras" in " ".join(text.split())
             assert "Frågor? Ring 046-12 34 56" in text
             assert "Dalby kommun, Box 1, 247 00 Dalby" in text
         else:
@@ -120,6 +122,7 @@ def test_swedish_and_english_letters(letters_pdf: Path) -> None:
             assert EN.decides in text
             assert "You can vote from 1 June 2026 until 14 June 2026 at 20:00." in text
             assert "The code is secret and works once." in text
+            assert "stored without code or name and mixed with others" in " ".join(text.split())
             assert "Din röstkod" not in text
 
 
