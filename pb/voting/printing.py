@@ -435,6 +435,36 @@ def _para(pdf: FPDF, width: float, height: float, text: str, new_x: XPos = XPos.
 _wrapped: dict[tuple[str, float, str, str, float], tuple[str, ...]] = {}
 
 
+# A part of a web address: an optional leading ".", "-", "?", "&", "=" or "#", then up to
+# and including the next "/".
+_ADDRESS_PART = re.compile(r"[.?&=#-]?[^/.?&=#-]*/?")
+
+
+def address_lines(pdf: FPDF, address: str, width: float) -> list[str]:
+    """``address`` broken into lines no wider than ``width`` in the current font, as style
+    guides break a URL: after a "/", before a ".", "-", "?", "&", "=" or "#" (so that a
+    line never ends in a hyphen that reads as a word break), and inside a part only when
+    that part alone is wider than a line."""
+    lines: list[str] = []
+    line = ""
+    for part in _ADDRESS_PART.findall(address):
+        if not part or pdf.get_string_width(line + part) <= width:
+            line += part
+            continue
+        if line:
+            lines.append(line)
+        while pdf.get_string_width(part) > width and len(part) > 1:
+            n = len(part) - 1
+            while n > 1 and pdf.get_string_width(part[:n]) > width:
+                n -= 1
+            lines.append(part[:n])
+            part = part[n:]
+        line = part
+    if line:
+        lines.append(line)
+    return lines
+
+
 def _fit(pdf: FPDF, text: str, width: float, size: float, smallest: float) -> float:
     """The largest font size from ``size`` down to ``smallest`` at which ``text`` fits."""
     while size > smallest:
@@ -711,7 +741,14 @@ def _card(
     _fit(pdf, code, tw, 11, 7)
     pdf.cell(tw, 6.5, code, new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font("sans", size=7)
-    _para(pdf, tw, 3.3, t["card_scan"].format(web=vote.web_address))
+    if pdf.get_string_width(vote.web_address) <= tw:
+        _para(pdf, tw, 3.3, t["card_scan"].format(web=vote.web_address))
+    else:  # the address on lines of its own, broken after a "/" or "." rather than mid-word
+        before, _, after = t["card_scan"].partition("{web}")
+        _para(pdf, tw, 3.3, before.strip())
+        for line in address_lines(pdf, vote.web_address, tw):
+            pdf.cell(tw, 3.3, line, new_x=XPos.LEFT, new_y=YPos.NEXT)
+        _para(pdf, tw, 3.3, after.strip())
     pdf.set_xy(x + pad, pdf.get_y() + 1)
     period = t["card_period"].format(period=format_period(vote.opens, vote.closes, language))
     _para(pdf, tw, 3.3, period)

@@ -5,6 +5,7 @@ languages, names in any script the font has."""
 from __future__ import annotations
 
 import io
+import itertools
 import unicodedata
 from dataclasses import replace
 from datetime import date, datetime
@@ -292,3 +293,39 @@ def test_letters_in_parts_of_bounded_size(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no letters"):
         letters(tmp_path / "none.pdf", [], VOTES, URL)
     assert not (tmp_path / "none.pdf").exists()
+
+
+@needs_fonts
+@pytest.mark.parametrize("web", [
+    "www.lund.se/medborgarbudget/parker-och-gator-2027/rosta",
+    "127.0.0.1:5000/p/dalby-ungdomsbudget-2026/vote",
+])  # fmt: skip
+def test_a_long_web_address_on_a_card_is_never_broken_mid_word(tmp_path: Path, web: str) -> None:
+    """Second probe: a card broke "dalby-ungdomsbud / get-2026" in the middle of a word. A
+    long address now has lines of its own, broken after a "/" or before a "." or "-"."""
+    out = tmp_path / "cards.pdf"
+    cards(out, [CODES[0]], replace(SV, web_address=web), "Klass 7B",
+          lambda c: URL.replace("{code}", c), "sv", 10)  # fmt: skip
+    lines = page_texts(out)[0].splitlines()
+    first = next(n for n, line in enumerate(lines) if web.startswith(line) and len(line) > 8)
+    parts = [lines[first]]
+    while "".join(parts) != web:
+        parts.append(lines[first + len(parts)])
+        assert web.startswith("".join(parts)), parts
+    assert len(parts) > 1  # too wide for one line of the card
+    for line, following in itertools.pairwise(parts):
+        assert line.endswith("/") or following[0] in ".-?&=#", parts
+    assert lines[first - 1] == "Skanna QR-koden, eller gå till"
+    assert lines[first + len(parts)] == "och skriv in koden."
+
+
+@needs_fonts
+def test_address_lines_break_inside_a_part_only_when_it_is_wider_than_a_line() -> None:
+    pdf = printing._document("t")
+    pdf.set_font("sans", size=7)
+    width = pdf.get_string_width("x" * 20)
+    lines = printing.address_lines(pdf, "a.se/" + "x" * 50 + "/y", width)
+    assert "".join(lines) == "a.se/" + "x" * 50 + "/y"
+    assert all(pdf.get_string_width(line) <= width for line in lines)
+    assert lines[0] == "a.se/" and lines[-1].endswith("/y")
+    assert printing.address_lines(pdf, "a.se/b", width) == ["a.se/b"]
