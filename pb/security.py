@@ -196,8 +196,11 @@ def client_ip() -> str:
 
 
 def is_safe_redirect(target: str | None) -> TypeGuard[str]:
-    """Only same-site relative paths; no scheme, no host, no protocol-relative ``//``."""
-    if not target:
+    """Only same-site relative paths; no scheme, no host, no protocol-relative ``//``, and
+    no control character (a line break in a ``Location`` header is refused by Werkzeug, which
+    made a 500 of a link with ``?next=/x%0Ay``; browsers also drop tabs and line breaks from
+    URLs, so ``/\t/evil.example`` would become ``//evil.example``)."""
+    if not target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return False
     parts = urlsplit(target)
     return (

@@ -127,6 +127,10 @@ def test_login_is_rate_limited_per_address(make_app: Any, users: Any) -> None:
     ("//evil.example/", "/"),
     ("/\\evil.example", "/"),
     ("javascript:alert(1)", "/"),
+    ("/x%0Ay", "/"),  # third probe: a line break made a 500 after a successful log-in
+    ("/x%0D%0ASet-Cookie:%20a=b", "/"),
+    ("/%09/evil.example", "/"),
+    ("/x%7F", "/"),
 ])  # fmt: skip
 def test_redirect_after_login_is_same_site_only(
     client: Any, users: Any, target: str, expected: str
@@ -137,6 +141,14 @@ def test_redirect_after_login_is_same_site_only(
     )
     assert r.status_code == 303
     assert r.headers["Location"] == expected
+
+
+@pytest.mark.parametrize("target", ["/x\ny", "/p/x\r\nSet-Cookie: a=b", "/\t/evil.example"])
+def test_language_switch_refuses_control_characters_in_next(client: Any, target: str) -> None:
+    """Third probe: the language switch gave a 500 for a line break in ``next``."""
+    r = client.post("/lang", data={"lang": "en", "next": target})
+    assert r.status_code == 303 and r.headers["Location"] == "/"
+    assert "Set-Cookie: a=b" not in str(r.headers)
 
 
 def test_change_password_ends_other_sessions(app: Any, users: Any) -> None:
