@@ -240,6 +240,7 @@ class SMTPRecorder:
 
     def __init__(self) -> None:
         self.messages: list[Any] = []
+        self.raw: list[bytes] = []  # as received, before parsing
         self.refuse = False
         self.port = 0
 
@@ -251,6 +252,7 @@ class SMTPRecorder:
             return "451 Try again later"
         msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         self.messages.append(msg)
+        self.raw.append(envelope.original_content)
         return "250 OK"
 
 

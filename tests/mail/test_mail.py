@@ -32,6 +32,11 @@ def test_queued_mail_is_delivered_by_pb_mail_send(make_app: Any, smtp_server: An
     assert msg["Subject"] == "Ditt förslag har besvarats"
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     url = msg["List-Unsubscribe"].strip("<>")
+    # On the wire as RFC 2369 and 8058 want it: "<URL>" on one line, not RFC 2047 encoded
+    # words, which mail programs do not read as a link (third probe).
+    [raw] = smtp_server.raw
+    assert f"\nList-Unsubscribe: <{url}>\r\n".encode() in raw, raw[:600]
+    assert url.startswith("http://127.0.0.1:5000/") and len(url) > 78
     body = msg.get_content()
     assert "Svar." in body and url in body
     assert "Vill du inte få fler mejl" in body  # the footer is in the recipient's language
