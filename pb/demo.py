@@ -69,13 +69,19 @@ def lund_parks(today: dt.date) -> processes.ProcessChanges:
             ),
             easy_sv=(
                 "Lunds kommun har 5 miljoner kronor till parker och gator.\n\n"
-                "Du får komma med idéer. Sedan röstar du på de idéer du gillar mest. "
-                "Idéerna med flest röster blir av."
+                "Du får komma med idéer. Sedan röstar du på de idéer du gillar mest, "
+                "så många som ryms i budgeten för ditt område.\n\n"
+                "Alla som röstar får bestämma över lika mycket av pengarna. Ett projekt "
+                "vinner när tillräckligt många som röstat på det kan betala det tillsammans. "
+                "Därför kan ett billigt projekt vinna över ett dyrt med fler röster."
             ),
             easy_en=(
                 "The City of Lund has SEK 5 million for parks and streets.\n\n"
-                "You can send in ideas. Then you vote for the ideas you like most. "
-                "The ideas with the most votes are built."
+                "You can send in ideas. Then you vote for the ideas you like most, "
+                "as many as fit in the budget for your area.\n\n"
+                "Everyone who votes decides over the same amount of money. A project wins "
+                "when enough of the people who voted for it can pay for it together. "
+                "So a cheap project can win over an expensive one with more votes."
             ),
             question_sv="Hur vill du göra parker och gator i ditt område bättre?",
             question_en="How would you make the parks and streets in your area better?",
@@ -85,13 +91,13 @@ def lund_parks(today: dt.date) -> processes.ProcessChanges:
             decision_date=decision,
             decision_text_sv=(
                 "Tekniska nämnden bygger de vinnande projekten för pengarna i budgeten. Det är "
-                "nämnden som bestämmer. Om nämnden inte följer resultatet måste den förklara "
-                "varför. Det kan till exempel hända om ett projekt inte går att bygga."
+                "nämnden som bestämmer. Den kan till exempel välja bort ett projekt som visar "
+                "sig inte gå att bygga."
             ),
             decision_text_en=(
                 "The Technical Services Committee builds the winning projects with the money in "
-                "the budget. The committee decides. If it does not follow the result, it must "
-                "explain why. That can happen, for example, if a project cannot be built."
+                "the budget. The committee decides. It may, for example, leave out a project "
+                "that turns out impossible to build."
             ),
             budget=5_000_000,
             min_age=12,

@@ -109,3 +109,28 @@ def test_pb_demo_serves_on_the_given_port(tmp_path: Any) -> None:
         proc.terminate()
         out, _ = proc.communicate(timeout=10)
     assert b"demo-admin-2027" in out
+
+
+def test_the_demos_plain_texts_agree_with_their_rules(make_app: Any) -> None:
+    """Third probe: Lund's easy-to-read summary said "the ideas with the most votes are
+    built" while its rule is the Method of Equal Shares, under which a project with more
+    votes can lose to a cheaper one; and its decision text repeated the page's own sentence
+    on explaining a departure from the result."""
+    from pb.db import get_session
+    from pb.demo import load_demo
+    from pb.processes.contract import Contract
+    from pb.processes.models import Process
+
+    app = make_app()
+    with app.app_context():
+        load_demo()
+        for process in get_session().scalars(sa.select(Process)):
+            counting = Contract.of(process).counting
+            texts = " ".join([process.easy_sv, process.easy_en, process.decision_text_sv,
+                              process.decision_text_en, process.purpose_sv, process.purpose_en])  # fmt: skip
+            if counting.rule == "equal-shares":
+                assert "flest röster" not in texts and "most votes" not in texts, process.slug
+                assert "billigt projekt" in process.easy_sv and "cheap project" in process.easy_en
+            assert "förklara varför" not in texts and "explain why" not in texts, process.slug
+    page = app.test_client().get("/p/lund-parker-och-gator-2027?lang=sv").get_data(as_text=True)
+    assert page.count("förklara varför") == 1
