@@ -69,19 +69,13 @@ def lund_parks(today: dt.date) -> processes.ProcessChanges:
             ),
             easy_sv=(
                 "Lunds kommun har 5 miljoner kronor till parker och gator.\n\n"
-                "Du får komma med idéer. Sedan röstar du på de idéer du gillar mest, "
-                "så många som ryms i budgeten för ditt område.\n\n"
-                "Alla som röstar får bestämma över lika mycket av pengarna. Ett projekt "
-                "vinner när tillräckligt många som röstat på det kan betala det tillsammans. "
-                "Därför kan ett billigt projekt vinna över ett dyrt med fler röster."
+                "Kom med idéer och rösta sedan. Alla som röstar styr lika mycket av pengarna, "
+                "så ett billigt projekt kan slå ett dyrt med fler röster."
             ),
             easy_en=(
                 "The City of Lund has SEK 5 million for parks and streets.\n\n"
-                "You can send in ideas. Then you vote for the ideas you like most, "
-                "as many as fit in the budget for your area.\n\n"
-                "Everyone who votes decides over the same amount of money. A project wins "
-                "when enough of the people who voted for it can pay for it together. "
-                "So a cheap project can win over an expensive one with more votes."
+                "Send in ideas, then vote. Every voter controls the same amount of money, "
+                "so a cheap project can beat a dearer one with more votes."
             ),
             question_sv="Hur vill du göra parker och gator i ditt område bättre?",
             question_en="How would you make the parks and streets in your area better?",
