@@ -533,6 +533,17 @@ def comment(slug: str, pid: int) -> Any:
     form = CommentForm()
     if not form.validate_on_submit():
         return _render_show(process, proposal, form, 400)
-    return _act(process, proposal, lambda db: services.add_comment(
-        db, process, proposal, current_user, form.body.data or "", utcnow(),
-        parent_id=form.parent_id.data), _("Your comment is published."), "comments")  # fmt: skip
+    db = get_session()
+    with attempt(db) as outcome:
+        services.add_comment(db, process, proposal, current_user, form.body.data or "",
+                             utcnow(), parent_id=form.parent_id.data)  # fmt: skip
+    if outcome.ok:
+        flash(_("Your comment is published."), "success")
+        return _back(process, proposal, "comments")
+    # Refused (a reply to a comment hidden or gone meanwhile, comments closed, ...): the
+    # page again with the text typed in the comment box, never a redirect that drops it.
+    form.form_errors.append(outcome.message)
+    if isinstance(outcome.error, services.BadParent):
+        form.parent_id.data = None
+        form.form_errors.append(_("Your text is kept below: you can publish it as a comment."))
+    return _render_show(process, proposal, form, outcome.status)

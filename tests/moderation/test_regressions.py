@@ -67,7 +67,8 @@ def test_huge_numbers_in_forms_are_refused_politely(app: Any, users: Any, proc: 
     r = participant.post(
         f"/p/parker/proposals/{pid}/comments", data={"body": "Hej", "parent_id": HUGE}
     )
-    assert r.status_code == 303  # refused with a message; nothing saved
+    assert r.status_code == 400  # refused with a message, the text kept; nothing saved
+    assert "Hej</textarea>" in r.get_data(as_text=True)
     official = _client(app, "official")
     r = official.post(
         f"/p/parker/review/{pid}?lang=en",
@@ -91,7 +92,7 @@ def test_reply_to_a_hidden_comment_is_refused(app: Any, users: Any, proc: Any, d
     author = _client(app, "participant")
     r = author.post(f"/p/parker/proposals/{pid}/comments?lang=en",
                     data={"body": "Svar", "parent_id": str(cid)})  # fmt: skip
-    assert r.status_code == 303
+    assert r.status_code == 400 and "Svar</textarea>" in r.get_data(as_text=True)
     assert db.scalar(sa.select(sa.func.count()).select_from(Comment)) == 1
 
 
