@@ -68,6 +68,7 @@ def codes_command() -> None:
     type=click.Choice([c.value for c in CodeChannel]),
     default=CodeChannel.SCHOOL.value,
     show_default=True,
+    help="How the codes are handed out: one the process's page states, or nothing is issued.",
 )
 @click.option("--purpose", default="", help="What the batch is for, e.g. 'Klass 7B, Dalby skola'.")
 @click.option(
@@ -217,6 +218,7 @@ def letters(
     with refusals_as_errors(ValueError):  # the printing and people modules refuse so
         session = get_session()
         process = process_named(slug)
+        services.check_channel(process, CodeChannel.LETTER)  # before the file is read
         try:
             people = people_module.read_people(
                 people_file, areas=[a.name for a in process.areas], default_language="sv",

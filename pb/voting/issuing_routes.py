@@ -32,19 +32,22 @@ from pb.db import get_session, utcnow
 from pb.errors import Invalid
 from pb.i18n import locale_code
 from pb.processes import vocab
+from pb.processes.contract import Contract
 from pb.processes.models import CodeChannel, PhaseKind, Process
 from pb.processes.services import load_process
 from pb.voting import people as people_module
 from pb.voting import services
 from pb.voting.cli import _vote_texts, ballot_link, default_web_address, is_web_address
 from pb.voting.models import CodeBatch, VotingCode
-from pb.web import attempt
+from pb.web import attempt, status_for
 
 bp = Blueprint("issuing", __name__)
 
 MAX_WEB_BATCH = 5000
 """Codes (cards or letters) per request on the web; ``pb codes`` issues more."""
 CHANNELS = (CodeChannel.SCHOOL, CodeChannel.LIBRARY, CodeChannel.LETTER)
+"""The channels officials issue through on this page (e-mail is self-service); the page
+offers only those the process's contract names (``services.check_channel``)."""
 
 
 class TooMany(Invalid):
@@ -89,6 +92,7 @@ def _page(process: Process, status: int = 200, **values: Any) -> ResponseReturnV
     values.setdefault("errors", [])
     values.setdefault("letter_errors", [])
     values.setdefault("form", request.form)
+    stated = Contract.of(process).eligibility.code_channels
     closed = False
     voting = process.phase(PhaseKind.VOTING)
     if voting is None or utcnow() >= voting.ends_at:
@@ -97,7 +101,8 @@ def _page(process: Process, status: int = 200, **values: Any) -> ResponseReturnV
         render_template(
             "voting/issuing.html", process=process, batches=_batches(process),
             districts=[a for a in process.areas if not a.whole_municipality],
-            channels=CHANNELS, max_batch=MAX_WEB_BATCH, closed=closed,
+            channels=[c for c in CHANNELS if c in stated], max_batch=MAX_WEB_BATCH,
+            closed=closed, by_email=CodeChannel.EMAIL in stated,
             default_web_address=default_web_address(_base(), process.slug), vocab=vocab,
             locale=locale_code(), **values,
         ),
@@ -207,6 +212,10 @@ def letters(slug: str) -> ResponseReturnValue:
         return process
     upload = request.files.get("people")
     purpose = request.form.get("purpose", "").strip()[:200] or "Brev / letters"
+    try:  # refused before anyone's file is read
+        services.check_channel(process, CodeChannel.LETTER)
+    except services.ChannelNotStated as exc:
+        return _page(process, status_for(exc), letter_errors=[exc.message])
     if upload is None or not upload.filename:
         return _page(process, 400, letter_errors=[_("Choose the people's file (CSV).")])
     lang = "sv" if locale_code() == "sv" else "en"

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from pb.audit import AuditAction, record
 from pb.errors import Conflict, Invalid, NotAllowed
 from pb.i18n import sek, when
+from pb.processes import vocab
 from pb.processes.contract import Contract
 from pb.processes.models import Area, CodeChannel, Connection, PhaseKind, Process
 from pb.proposals.models import Project
@@ -938,6 +939,40 @@ class Issued:
     codes: list[str]
 
 
+class ChannelNotStated(NotAllowed):
+    """Codes asked for through a channel the process's upfront contract does not name."""
+
+
+def _channel_words(channel: CodeChannel) -> str:
+    """A channel as it reads inside a sentence ("by letter", "i skolan")."""
+    label = vocab.name(vocab.CHANNELS, channel)
+    return label[:1].lower() + label[1:]
+
+
+def check_channel(process: Process, channel: CodeChannel, contract: Contract | None = None) -> None:
+    """Refuse to issue codes through a channel the process's contract does not name: the
+    process page promised how codes are handed out (``eligibility.code_channels``), and that
+    promise binds officials too (an undeclared channel would be a way to mint extra codes
+    unnoticed). Every issuing path calls this before anything is stored or audited."""
+    stated = (contract or Contract.of(process)).eligibility.code_channels
+    if channel in stated:
+        return
+    names = [_channel_words(c) for c in vocab.CHANNELS if c in stated]
+    if not names:
+        raise ChannelNotStated(
+            _("This process does not hand out codes %(channel)s: the process page states no "
+              "way of handing out codes. Nothing was issued.",
+              channel=_channel_words(channel))
+        )  # fmt: skip
+    listed = names[0] if len(names) == 1 else _(
+        "%(first)s and %(last)s", first=", ".join(names[:-1]), last=names[-1])  # fmt: skip
+    raise ChannelNotStated(
+        _("This process does not hand out codes %(channel)s: the process page states that "
+          "codes are handed out %(channels)s. Nothing was issued.",
+          channel=_channel_words(channel), channels=listed)
+    )  # fmt: skip
+
+
 def issue_codes_iter(
     session: Session,
     process: Process,
@@ -951,7 +986,8 @@ def issue_codes_iter(
 ) -> tuple[CodeBatch, Iterator[list[str]]]:
     """Issue ``count`` codes in one batch; yields the plain codes chunk by chunk as they are
     stored (bounded memory). The audit log records the count, channel and purpose, never a
-    code. Exhaust the iterator before committing."""
+    code. A channel the process's contract does not name is refused (``check_channel``)
+    before anything is stored. Exhaust the iterator before committing."""
     if count < 1 or count > MAX_ISSUE:
         raise Invalid(_("Issue between 1 and %(max)s codes at a time.", max=MAX_ISSUE))
     voting = process.phase(PhaseKind.VOTING)
@@ -959,6 +995,7 @@ def issue_codes_iter(
         raise NotAllowed(_("This process has no vote."))
     if now >= voting.ends_at:
         raise VotingClosed(_("Voting has closed; new codes would be worthless."))
+    check_channel(process, channel)
     area_row = None
     if area:
         area_row = next((a for a in process.areas if a.slug == area or a.name == area), None)
@@ -1036,7 +1073,8 @@ class CodeIssuer:
     code bound to that district (by slug or name; None for none) and stores its digest,
     buffered and written in chunks. One batch per district, created when first needed;
     ``finish()`` writes what is left, sets each batch's count and records one audit event
-    per batch (counts and purpose, never a code). Exhaust before committing."""
+    per batch (counts and purpose, never a code). A channel the process's contract does not
+    name is refused (``check_channel``) here, before any code. Exhaust before committing."""
 
     def __init__(
         self,
@@ -1053,6 +1091,7 @@ class CodeIssuer:
             raise NotAllowed(_("This process has no vote."))
         if now >= voting.ends_at:
             raise VotingClosed(_("Voting has closed; new codes would be worthless."))
+        check_channel(process, channel)
         self.session, self.process, self.channel = session, process, channel
         self.purpose, self.actor, self.now = purpose.strip()[:200], actor, now
         self.key = pepper().encode()

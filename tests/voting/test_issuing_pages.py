@@ -147,8 +147,9 @@ def test_revoking_a_batch(client: Any, vote: Vote, users: Any, db: Any) -> None:
     from pb.voting.models import CodeBatch, VotingCode
 
     login(client, "official")
-    client.post(f"/p/{vote.slug}/codes/batch?lang=en", data={"count": "4", "purpose": "Bibliotek",
-                                                            "channel": "library"})  # fmt: skip
+    r = client.post(f"/p/{vote.slug}/codes/batch?lang=en",
+                    data={"count": "4", "purpose": "Klass 8A", "channel": "school"})  # fmt: skip
+    assert r.status_code == 200
     batch = db.scalar(sa.select(CodeBatch))
     r = client.post(f"/p/{vote.slug}/codes/{batch.id}/revoke?lang=en")
     assert r.status_code == 303

@@ -86,7 +86,14 @@ def test_the_curious_administrator_does_no_better_than_chance(
     from pb.db import get_session
     from pb.voting import services
 
-    vote = make_vote(app, make_process, slug="hemlig", budget=100_000, projects=PROJECTS)
+    vote = make_vote(
+        app,
+        make_process,
+        slug="hemlig",
+        budget=100_000,
+        projects=PROJECTS,
+        code_channels=["letter", "school", "library", "email"],
+    )
     codes = (
         issue(app, vote, 60, channel="letter", purpose="Brev")
         + issue(app, vote, 50, channel="school", purpose="Klass 9A")
