@@ -162,7 +162,7 @@ def batch(slug: str) -> ResponseReturnValue:
     if not isinstance(process, Process):
         return process
     form = request.form
-    purpose = form.get("purpose", "").strip()[:200]
+    purpose = form.get("purpose", "").strip()
     area = form.get("area", "").strip() or None
     language = form.get("language", "sv")
     errors: list[str] = []
@@ -211,7 +211,7 @@ def letters(slug: str) -> ResponseReturnValue:
     if not isinstance(process, Process):
         return process
     upload = request.files.get("people")
-    purpose = request.form.get("purpose", "").strip()[:200] or "Brev / letters"
+    purpose = request.form.get("purpose", "").strip() or "Brev / letters"
     try:  # refused before anyone's file is read
         services.check_channel(process, CodeChannel.LETTER)
     except services.ChannelNotStated as exc:

@@ -19,6 +19,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import re
 import secrets
 import threading
 import time
@@ -47,6 +48,7 @@ from pb.proposals.models import Project
 from pb.security import RateLimiter, hit_columns, hit_params
 from pb.tally import Ballot as TallyBallot
 from pb.tally import Project as TallyProject
+from pb.text import DIRECTION_CONTROLS
 from pb.voting import codes
 from pb.voting.models import (
     AgeBand,
@@ -973,6 +975,26 @@ def check_channel(process: Process, channel: CodeChannel, contract: Contract | N
     )  # fmt: skip
 
 
+PURPOSE_MAX = 200  # voting_code_batches.purpose
+_PURPOSE_BREAKS = re.compile(r"[\t\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
+_PURPOSE_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x9f]")
+
+
+def batch_purpose(text: str) -> str:
+    """A batch's purpose as it is stored, printed on every card and written in the audit
+    log: one line, control characters dropped; refused (``Invalid``) when longer than the
+    column (it used to be cut silently) or when it carries characters that reverse how text
+    reads (they flipped the text of every card and of the audit line: third probe)."""
+    purpose = _PURPOSE_CONTROLS.sub("", _PURPOSE_BREAKS.sub(" ", text)).strip()
+    if len(purpose) > PURPOSE_MAX:
+        raise Invalid(_("Say what the batch is for in at most %(max)s characters (now "
+                        "%(length)s).", max=PURPOSE_MAX, length=len(purpose)))  # fmt: skip
+    if any(c in DIRECTION_CONTROLS for c in purpose):
+        raise Invalid(_("Remove the invisible characters that change the direction of the "
+                        "text: they can make it read as something else."))  # fmt: skip
+    return purpose
+
+
 def issue_codes_iter(
     session: Session,
     process: Process,
@@ -996,13 +1018,14 @@ def issue_codes_iter(
     if now >= voting.ends_at:
         raise VotingClosed(_("Voting has closed; new codes would be worthless."))
     check_channel(process, channel)
+    purpose = batch_purpose(purpose)
     area_row = None
     if area:
         area_row = next((a for a in process.areas if a.slug == area or a.name == area), None)
         if area_row is None or area_row.whole_municipality:
             raise Invalid(_("This process has no district %(area)s.", area=area))
     batch = CodeBatch(
-        process_id=process.id, channel=channel, purpose=purpose.strip()[:200], count=count,
+        process_id=process.id, channel=channel, purpose=purpose, count=count,
         area_id=area_row.id if area_row else None, issued_by_id=getattr(actor, "id", None),
         issued_at=now,
     )  # fmt: skip
@@ -1093,7 +1116,7 @@ class CodeIssuer:
             raise VotingClosed(_("Voting has closed; new codes would be worthless."))
         check_channel(process, channel)
         self.session, self.process, self.channel = session, process, channel
-        self.purpose, self.actor, self.now = purpose.strip()[:200], actor, now
+        self.purpose, self.actor, self.now = batch_purpose(purpose), actor, now
         self.key = pepper().encode()
         self.batches: dict[int | None, CodeBatch] = {}
         self.counts: dict[int | None, int] = {}

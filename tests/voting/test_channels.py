@@ -236,3 +236,43 @@ def test_the_command_line_refuses_an_undeclared_channel(
                                       "--out", str(out)])  # fmt: skip
     assert r.exit_code == 0, r.output
     assert _issued(db) == 5
+
+
+@pytest.mark.parametrize("purpose,message", [
+    ("Klass 7B\u202e, Dalby skola", "Remove the invisible characters"),
+    ("x" * 201, "Say what the batch is for in at most 200 characters (now 201)."),
+])  # fmt: skip
+def test_a_batch_purpose_that_would_flip_or_be_cut_is_refused(
+    client: Any,
+    runner: Any,
+    make_process: Any,
+    users: Any,
+    db: Any,
+    tmp_path: Path,
+    purpose: str,
+    message: str,
+) -> None:
+    """Third probe: a purpose carrying U+202E was printed on every card and written in the
+    audit log reversed, and a longer one was cut at 200 characters without a word. Both
+    are refused now, by the web page, the letters and the command line, issuing nothing."""
+    make_vote(client.application, make_process, slug="syfte",
+              code_channels=["school", "letter", "email"])  # fmt: skip
+    login(client, "official")
+    r = client.post("/p/syfte/codes/batch?lang=en", data={
+        "count": "3", "purpose": purpose, "channel": "school", "language": "en"})  # fmt: skip
+    assert r.status_code == 400 and message in r.get_data(as_text=True)
+    r = client.post("/p/syfte/codes/letters?lang=en", data={
+        "purpose": purpose, "people": (io.BytesIO(PEOPLE.encode()), "people.csv")})  # fmt: skip
+    assert r.status_code == 400 and message in r.get_data(as_text=True)
+    out = tmp_path / "codes.csv"
+    r = runner.invoke(codes_command, ["issue", "syfte", "--count", "5", "--channel", "school",
+                                      "--purpose", purpose, "--out", str(out)])  # fmt: skip
+    assert r.exit_code != 0 and message in r.output and not out.exists()
+    _nothing_issued(db)
+
+
+def test_a_batch_purpose_is_kept_on_one_line() -> None:
+    from pb.voting.services import batch_purpose
+
+    assert batch_purpose("  Klass 7B\r\nDalby\tskola\x1b[31m ") == "Klass 7B Dalby skola[31m"
+    assert batch_purpose("x" * 200) == "x" * 200
