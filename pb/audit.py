@@ -54,6 +54,7 @@ class AuditAction(enum.StrEnum):
     PROJECT_MOVE = "project.move"  # a ballot project moved to another area
     PROJECT_REORDER = "project.reorder"  # the ballot order changed
     PROJECT_EASY = "project.easy"  # a ballot project's easy-to-read summaries, before and after
+    PROJECT_TITLE_EN = "project.title-en"  # a ballot project's English title, before and after
     CONTENT_REPORT = "content.report"
     CONTENT_HIDE = "content.hide"
     CONTENT_RESTORE = "content.restore"
@@ -94,6 +95,7 @@ ACTION_LABELS = {
     AuditAction.PROJECT_MOVE: _l("Ballot project moved to another area"),
     AuditAction.PROJECT_REORDER: _l("Ballot order changed"),
     AuditAction.PROJECT_EASY: _l("Easy-to-read summary of a ballot project changed"),
+    AuditAction.PROJECT_TITLE_EN: _l("English title of a ballot project changed"),
     AuditAction.CONTENT_REPORT: _l("Content reported"),
     AuditAction.CONTENT_HIDE: _l("Content hidden by an official"),
     AuditAction.CONTENT_RESTORE: _l("Content restored"),

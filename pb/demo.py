@@ -250,25 +250,33 @@ def _with_picture(
 
 # The Dalby youth budget is voting now: these projects are on its ballot.
 DALBY_PROJECTS = (
-    ("D1", "Skatepark vid idrottsplatsen", 120_000,
+    ("D1", "Skatepark vid idrottsplatsen", "Skate park by the sports ground", 120_000,
      "En plats att åka skateboard på, nära idrottsplatsen.",
      "A place to skateboard, near the sports ground."),
-    ("D2", "Musikstudio på fritidsgården", 90_000,
+    ("D2", "Musikstudio på fritidsgården", "Music studio at the youth centre", 90_000,
      "Ett rum på fritidsgården där du kan spela och spela in musik.",
      "A room at the youth centre where you can play and record music."),
-    ("D3", "Utegym i Dalby park", 60_000,
+    ("D3", "Utegym i Dalby park", "Outdoor gym in Dalby park", 60_000,
      "Redskap i parken där du kan träna gratis, när du vill.",
      "Equipment in the park where you can work out for free, whenever you like."),
-    ("D4", "Graffitivägg vid stationen", 35_000,
+    ("D4", "Graffitivägg vid stationen", "Graffiti wall by the station", 35_000,
      "En vägg vid stationen där det är tillåtet att måla graffiti.",
      "A wall by the station where painting graffiti is allowed."),
-    ("D5", "Wifi och laddning vid busstorget", 45_000,
+    ("D5", "Wifi och laddning vid busstorget", "Wifi and charging at the bus square", 45_000,
      "Gratis wifi och ställen att ladda mobilen medan du väntar på bussen.",
      "Free wifi and places to charge your phone while you wait for the bus."),
-    ("D6", "Filmkvällar på biblioteket", 20_000,
+    ("D6", "Filmkvällar på biblioteket", "Film nights at the library", 20_000,
      "Gratis film på biblioteket en kväll i månaden.",
      "Free films at the library one evening a month."),
 )  # fmt: skip
+
+# The English titles of the Lund projects (proposals the demo official accepted), by their
+# official Swedish title.
+LUND_TITLES_EN = {
+    "Utegym i Fäladsparken": "Outdoor gym in Fäladsparken",
+    "Belysning på cykelvägen till Klostergårdens skola":
+        "Lighting on the cycle path to Klostergården school",
+}  # fmt: skip
 DEMO_CODES = 5
 
 
@@ -287,12 +295,15 @@ def _load_dalby_ballot(session: sa.orm.Session, admin: User | None) -> list[tupl
     have = {
         p.code: p for p in session.scalars(sa.select(Project).where(Project.process_id == dalby.id))
     }
-    for position, (code, title, cost, easy_sv, easy_en) in enumerate(DALBY_PROJECTS):
+    for position, (code, title, title_en, cost, easy_sv, easy_en) in enumerate(DALBY_PROJECTS):
         if code not in have:
-            session.add(Project(process_id=dalby.id, code=code, title=title, cost=cost,
-                                position=position, easy_sv=easy_sv, easy_en=easy_en))  # fmt: skip
-        else:  # the easy-to-read texts are not rules: a refresh may bring them up to date
-            have[code].easy_sv, have[code].easy_en = easy_sv, easy_en
+            session.add(Project(process_id=dalby.id, code=code, title=title, title_en=title_en,
+                                cost=cost, position=position, easy_sv=easy_sv,
+                                easy_en=easy_en))  # fmt: skip
+        else:  # the English title and easy-to-read texts are not rules: a refresh may bring
+            # them up to date (the official Swedish title, a rule, stays)
+            project = have[code]
+            project.title_en, project.easy_sv, project.easy_en = title_en, easy_sv, easy_en
     session.flush()
     if not dalby.in_phase(PhaseKind.VOTING, utcnow()):
         return []
@@ -330,3 +341,20 @@ def _load_proposals(session: sa.orm.Session, admin: User | None, official: User 
         made = load_demo_proposals(session, parks, people, now)
         if made:
             review_demo_proposals(session, parks, made, people, now)
+        _title_lund_projects(session, parks, official, now)
+
+
+def _title_lund_projects(session: sa.orm.Session, parks: Process, official: User | None,
+                         now: dt.datetime) -> None:  # fmt: skip
+    """Give the Lund projects their English titles as the demo official would (audited),
+    while the ballot is open; a title already there is not written again."""
+    from pb.proposals import projects
+
+    if parks.is_frozen(now):
+        return
+    for project in projects.ballot(session, parks):
+        title_en = LUND_TITLES_EN.get(project.title)
+        if title_en:
+            projects.set_texts(session, parks, project, title_en=title_en,
+                               easy_sv=project.easy_sv, easy_en=project.easy_en,
+                               actor=official, now=now)  # fmt: skip

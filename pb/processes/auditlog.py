@@ -245,6 +245,13 @@ def _project_easy(ev: AuditEvent, ctx: Context) -> Line:
                   who=_who(ev, ctx), project=project), _changes(data))  # fmt: skip
 
 
+def _project_title_en(ev: AuditEvent, ctx: Context) -> Line:
+    data = dict(ev.data or {})
+    project = data.pop("project", None) or "—"
+    return Line(_("%(who)s changed the English title of project %(project)s.",
+                  who=_who(ev, ctx), project=project), _changes(data))  # fmt: skip
+
+
 def _create(ev: AuditEvent, ctx: Context) -> Line:
     return Line(_("%(who)s created the process.", who=_who(ev, ctx)), _details(ev.data or {}))
 
@@ -374,6 +381,7 @@ PRESENTERS: dict[str, Presenter] = {
     AuditAction.PROPOSAL_MERGE: _merge,
     AuditAction.PROJECT_MOVE: _move,
     AuditAction.PROJECT_EASY: _project_easy,
+    AuditAction.PROJECT_TITLE_EN: _project_title_en,
     AuditAction.PROJECT_REORDER: _simple(
         _l("%(who)s changed the order of the ballot."), details=False
     ),

@@ -187,9 +187,17 @@ class CommentForm(FlaskForm):
 EASY_MAX = 1500
 
 
-class ProjectEasyForm(FlaskForm):
-    """An official's easy-to-read (lättläst) summary of one ballot project."""
+class ProjectTextsForm(FlaskForm):
+    """An official's texts for one ballot project: its English title and its easy-to-read
+    (lättläst) summary in both languages. All optional."""
 
+    title_en = StringField(
+        _l("Title in English"),
+        filters=[strip],
+        validators=[Optional(), Length(max=TITLE_MAX, message=_l("Use at most %(max)d characters."))],
+        description=_l("Optional. English readers see it on the ballot and in the results; "
+                       "without it they see the Swedish title."),
+    )  # fmt: skip
     easy_sv = TextAreaField(
         _l("Easy-to-read summary (Swedish)"),
         filters=[strip],

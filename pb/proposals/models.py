@@ -254,6 +254,9 @@ class Project(Base):
     )
     code: Mapped[str] = mapped_column(sa.String(20))
     title: Mapped[str] = mapped_column(sa.String(200))
+    # An optional English title, written by the officials; the official title stays the one
+    # in ``title`` (the pabulib ``name``, the rules fingerprint).
+    title_en: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     cost: Mapped[int] = mapped_column(sa.BigInteger)
     position: Mapped[int] = mapped_column(default=0)
     # An optional easy-to-read (lättläst) summary, shown first on the ballot where filled in.
@@ -267,3 +270,12 @@ class Project(Base):
     def easy(self, locale: str) -> str:
         """The easy-to-read summary in the reader's language, falling back to Swedish."""
         return (self.easy_en if locale == "en" and self.easy_en else self.easy_sv) or ""
+
+    def display_title(self, locale: str) -> str:
+        """The title in the reader's language: the English one where asked for and written,
+        else the official (Swedish) ``title``."""
+        return self.title_en if locale == "en" and self.title_en else self.title
+
+    def title_lang(self, locale: str) -> str:
+        """The language ``display_title(locale)`` is in (for a ``lang`` attribute)."""
+        return "en" if locale == "en" and self.title_en else "sv"

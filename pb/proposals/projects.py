@@ -107,25 +107,35 @@ def ballot(session: Session, process: Process, area: Area | None = None) -> list
     return list(session.scalars(query.order_by(Project.position, Project.id)))
 
 
-def set_easy(session: Session, process: Process, project: Project, easy_sv: str, easy_en: str,
-             actor: Any, now: dt.datetime) -> bool:  # fmt: skip
-    """Set a project's easy-to-read summaries (until the ballot freezes: then voters may
-    already have read them). A change is audited with each changed text before and after;
-    a save that changes nothing records nothing. Returns whether anything changed. Raises
-    ``BallotFrozen``."""
+def set_texts(session: Session, process: Process, project: Project, *, title_en: str,
+              easy_sv: str, easy_en: str, actor: Any, now: dt.datetime) -> bool:  # fmt: skip
+    """Set a project's English title and its easy-to-read summaries: presentation, not rules
+    (the official ``title`` stays what the rules fingerprint and the pabulib file name), but
+    like the summaries the English title is kept as it is once the ballot freezes, since
+    voters may already have read it. A changed English title is audited as
+    ``project.title-en``, changed summaries as ``project.easy``, each with every changed text
+    before and after; a save that changes nothing records nothing. Returns whether anything
+    changed. Raises ``BallotFrozen``."""
     _check_open(process, now)
     _check_project(process, project)
-    after = {"easy_sv": easy_sv.strip(), "easy_en": easy_en.strip()}
-    diff = {k: [getattr(project, k), v] for k, v in after.items() if getattr(project, k) != v}
-    if not diff:
-        return False
-    project.easy_sv, project.easy_en = after["easy_sv"], after["easy_en"]
-    record(
-        session, AuditAction.PROJECT_EASY, actor=actor, subject=project, process_id=process.id,
-        data={"project": project.code, **diff},
-    )  # fmt: skip
-    session.flush()
-    return True
+    changed = False
+    for action, after in (
+        (AuditAction.PROJECT_TITLE_EN, {"title_en": title_en.strip()}),
+        (AuditAction.PROJECT_EASY, {"easy_sv": easy_sv.strip(), "easy_en": easy_en.strip()}),
+    ):
+        diff = {k: [getattr(project, k), v] for k, v in after.items() if getattr(project, k) != v}
+        if not diff:
+            continue
+        for key, value in after.items():
+            setattr(project, key, value)
+        record(
+            session, action, actor=actor, subject=project, process_id=process.id,
+            data={"project": project.code, **diff},
+        )  # fmt: skip
+        changed = True
+    if changed:
+        session.flush()
+    return changed
 
 
 def add_from_proposal(

@@ -36,7 +36,7 @@ from pb.i18n import locale_code
 from pb.processes.models import PhaseKind, Process, ProcessOfficial
 from pb.processes.services import load_process
 from pb.proposals import projects, queries, services, similarity, vocab
-from pb.proposals.forms import CommentForm, ProjectEasyForm, ProposalForm
+from pb.proposals.forms import CommentForm, ProjectTextsForm, ProposalForm
 from pb.proposals.models import (
     MAX_ID,
     Comment,
@@ -136,25 +136,27 @@ def index(slug: str) -> Any:
 @bp.route("/p/<slug>/projects", methods=["GET", "POST"])
 @login_required
 def ballot_projects(slug: str) -> Any:
-    """Officials: the ballot's projects, each with its easy-to-read summary to write (until
-    the ballot freezes)."""
+    """Officials: the ballot's projects, each with its English title and easy-to-read
+    summary to write (until the ballot freezes)."""
     process = load_process(slug)
     if not process.is_official(current_user):
         abort(403)
     db = get_session()
     rows = projects.ballot(db, process)
     status = 200
-    failed: tuple[str, ProjectEasyForm] | None = None
+    failed: tuple[str, ProjectTextsForm] | None = None
     if request.method == "POST":
         project = next((p for p in rows if p.code == request.form.get("project")), None)
         if project is None:
             abort(404)
-        form = ProjectEasyForm(prefix=project.code)
+        form = ProjectTextsForm(prefix=project.code)
         if form.validate_on_submit():
             with attempt(db) as done:
-                changed = projects.set_easy(db, process, project, form.easy_sv.data or "",
-                                            form.easy_en.data or "", current_user,
-                                            utcnow())  # fmt: skip
+                changed = projects.set_texts(
+                    db, process, project, title_en=form.title_en.data or "",
+                    easy_sv=form.easy_sv.data or "", easy_en=form.easy_en.data or "",
+                    actor=current_user, now=utcnow(),
+                )  # fmt: skip
             if done.ok:
                 flash(_("Saved.") if changed else _("Nothing was changed."), "success")
                 return redirect(url_for(".ballot_projects", slug=slug) + f"#project-{project.code}",
@@ -169,7 +171,7 @@ def ballot_projects(slug: str) -> Any:
         if failed and failed[0] == p.code:
             forms.append((p, failed[1]))
         else:
-            forms.append((p, ProjectEasyForm(formdata=None, obj=p, prefix=p.code)))
+            forms.append((p, ProjectTextsForm(formdata=None, obj=p, prefix=p.code)))
     return render_template("proposals/projects.html", process=process, forms=forms,
                            frozen=process.is_frozen(utcnow()), locale=locale_code()), status  # fmt: skip
 

@@ -36,7 +36,8 @@ def results(slug: str) -> Any:
             "ballots": e["ballots"],
             "selected": e["selected"],
             "projects": [
-                {"id": p["id"], "title": p.get("title") or p["name"], "cost": p["cost"],
+                {"id": p["id"], "title": p.get("title") or p["name"],
+                 "title_en": p.get("title_en") or None, "cost": p["cost"],
                  "score": p["score"], "rank": p.get("rank"), "selected": p["selected"],
                  "explanation_en": p["explanation"], "explanation_sv": p["explanation_sv"],
                  "explanation_data": p["explanation_data"]}

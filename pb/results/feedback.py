@@ -109,7 +109,7 @@ def request_follow(
                 "in %(process)s:",
                 process=process.text("title", locale),
             ),
-            "\n".join(f"- {known[pid].title}" for pid in chosen),
+            "\n".join(f"- {known[pid].display_title(locale)}" for pid in chosen),
             _("Open this link to confirm. Nothing is kept until you do: %(url)s", url=url),
             _("If it was not you, ignore this e-mail."),
         ]
@@ -209,7 +209,8 @@ def _proposal_outcome(
     proposal: Proposal, project: Project | None, lines: dict[str, dict[str, Any]], locale: str
 ) -> str | None:
     if project is not None:
-        return project_outcome(lines.get(project.code), proposal.title, locale)
+        title = project.title_en if locale == "en" and project.title_en else proposal.title
+        return project_outcome(lines.get(project.code), title, locale)
     if proposal.status == ProposalStatus.REJECTED:
         text = str(
             _(
@@ -279,7 +280,10 @@ def tell_published(session: Session, process: Process, snap: ResultSnapshot) -> 
                 process=process.text("title", locale),
             )
             parts = [intro]
-            parts += [project_outcome(lines.get(p.code), p.title, locale) for p in projects]
+            parts += [
+                project_outcome(lines.get(p.code), p.display_title(locale), locale)
+                for p in projects
+            ]
             parts.append(_("All results and how they were counted: %(url)s", url=results_url))
             parts.append(
                 _("To stop following these projects: %(url)s", url=stop_url(process, address))

@@ -246,13 +246,14 @@ def tell(
     queued = 0
     for email, locale, user_id in people:
         with force_locale(locale):
-            subject = _("News about “%(title)s”", title=project.title)
+            title = project.display_title(locale)
+            subject = _("News about “%(title)s”", title=title)
             lines: list[str] = []
             if row is not None:
                 lines.append(
                     _(
                         "“%(title)s” is now: %(status)s, %(percent)s %% done.",
-                        title=project.title,
+                        title=title,
                         status=status_names()[row.status],
                         percent=row.progress,
                     )
@@ -260,7 +261,7 @@ def tell(
                 if row.reason:
                     lines.append(_("The reason given: %(reason)s", reason=row.reason))
             if update is not None:
-                lines.append(_("A new update on “%(title)s”:", title=project.title))
+                lines.append(_("A new update on “%(title)s”:", title=title))
                 lines.append(update.body)
             lines.append(_("Read more: %(url)s", url=url))
             if user_id is None:
@@ -292,7 +293,8 @@ def feed(process: Process, projects: list[FundedProject], locale: str) -> bytes:
         if item.progress is not None:
             entry = fg.add_entry(order="append")
             entry.id(f"{url}#status-{item.project.id}-{item.progress.updated_at.isoformat()}")
-            entry.title(f"{item.project.title}: {names[item.status]}, {item.percent} %")
+            title = item.project.display_title(locale)
+            entry.title(f"{title}: {names[item.status]}, {item.percent} %")
             text = item.progress.reason or f"{names[item.status]}, {item.percent} %"
             entry.content(text, type="text")
             entry.updated(item.progress.updated_at)
@@ -301,7 +303,7 @@ def feed(process: Process, projects: list[FundedProject], locale: str) -> bytes:
         for update in item.updates:
             entry = fg.add_entry(order="append")
             entry.id(f"{url}#update-{update.id}")
-            entry.title(item.project.title)
+            entry.title(item.project.display_title(locale))
             entry.content(update.body, type="text")
             entry.updated(update.created_at)
             entry.link(href=f"{url}#update-{update.id}")

@@ -167,23 +167,30 @@ def _summary(title: str, selected: bool, exp: dict[str, Any], points: bool, curr
     return _("%(title)s did not win.", title=title) + more
 
 
+def snapshot_title(entry: dict[str, Any], locale: str) -> str:
+    """A project's title as the snapshot froze it, in the reader's language: the English one
+    where asked for and frozen, else the official (Swedish) one ("" if neither)."""
+    if locale == "en" and entry.get("title_en"):
+        return str(entry["title_en"])
+    return str(entry.get("title") or "")
+
+
 def election_view(data: dict[str, Any], files: dict[str, str], locale: str) -> ElectionView:
     points = data.get("ballot_type") in ("cumulative", "ordinal")
     currency = str(data.get("currency") or "SEK")
     lines = []
     for p in data["projects"]:
         exp = p.get("explanation_data", {})
+        title = snapshot_title(p, locale)
         lines.append(
             ProjectLine(
                 id=p["id"],
-                title=p.get("title") or p["name"] or p["id"],
+                title=title or p["name"] or p["id"],
                 cost=Decimal(str(p["cost"])),
                 score=int(p["score"]),
                 rank=int(p.get("rank") or 0),
                 selected=bool(p["selected"]),
-                summary=summary(
-                    p.get("title") or p["id"], bool(p["selected"]), exp, points, currency
-                ),
+                summary=summary(title or p["id"], bool(p["selected"]), exp, points, currency),
                 explanation=p["explanation_sv"] if locale == "sv" else p["explanation"],
                 cost_text=money(p["cost"], currency),
             )
@@ -272,4 +279,4 @@ def _group_label(dimension: str, key: str) -> Any:
     return key
 
 
-__all__ = ["ElectionView", "election_view", "group_label", "summary"]
+__all__ = ["ElectionView", "election_view", "group_label", "snapshot_title", "summary"]

@@ -17,7 +17,7 @@ import json
 import re
 import secrets
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -136,6 +136,7 @@ class ElectionCount:
     election: tally.Election
     outcome: tally.Outcome
     titles: dict[str, str]
+    titles_en: dict[str, str] = field(default_factory=dict)  # only those written
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ def _rules_as_data(rules: tally.BallotRules) -> dict[str, Any]:
 
 def _elections(
     session: Session, process: Process, rows: list[Any]
-) -> list[tuple[str, str, bool, tally.Election, dict[str, str]]]:
+) -> list[tuple[str, str, bool, tally.Election, dict[str, str], dict[str, str]]]:
     contract = Contract.of(process)
     imported = session.get(ImportedElection, process.id)
     parts = _ballot_parts(rows)
@@ -206,6 +207,7 @@ def _elections(
         area_row = _area_row(process, area)
         rows = ballot_projects.ballot(session, process, area_row)
         titles = {p.code: p.title for p in rows}
+        titles_en = {p.code: p.title_en for p in rows if p.title_en}
         key = area.slug if area is not None else ""
         if imported is not None:
             data = imported.data
@@ -232,7 +234,7 @@ def _elections(
             )
         name = area.name if area is not None else process.title_sv
         whole = bool(area is not None and area.whole_municipality)
-        result.append((key, name, whole, election, titles))
+        result.append((key, name, whole, election, titles, titles_en))
     return result
 
 
@@ -289,12 +291,12 @@ def count(session: Session, process: Process, now: dt.datetime, *, mix: bool = T
     counted = []
     if tie_break == "lottery" and seed is None:
         raise CannotCount(_l("The tie-break is a lottery, but no lottery seed was published."))
-    for key, name, whole, election, titles in elections:
+    for key, name, whole, election, titles, titles_en in elections:
         try:
             outcome = tally.tally(election, rule, tie_break, seed=seed)
         except tally.TallyError as exc:
             raise CannotCount(f"{CannotCount.message} ({exc})") from exc
-        counted.append(ElectionCount(key, name, whole, election, outcome, titles))
+        counted.append(ElectionCount(key, name, whole, election, outcome, titles, titles_en))
     return Count(rule, tie_break, seed_text, tuple(counted),
                  turnout(rows, used_codes_by_channel(session, process)), len(rows))  # fmt: skip
 
@@ -419,6 +421,9 @@ def election_data(e: ElectionCount, seed_text: str | None = None) -> dict[str, A
         entry["explanation_sv"] = result.explanation.text("sv")
         entry["rank"] = result.rank
         entry["title"] = e.titles.get(entry["id"], entry["name"])
+        # Frozen with the Swedish one, so the page reads the same in English for good; a
+        # snapshot published before English titles existed has none (readers see "title").
+        entry["title_en"] = e.titles_en.get(entry["id"], "")
     data["key"] = e.key
     data["name"] = e.name
     data["whole_municipality"] = e.whole_municipality

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from pb.audit import AuditAction, record
 from pb.errors import Conflict, Invalid, NotAllowed
-from pb.i18n import sek, when
+from pb.i18n import locale_code, sek, when
 from pb.processes import vocab
 from pb.processes.contract import Contract
 from pb.processes.models import Area, CodeChannel, Connection, PhaseKind, Process
@@ -120,7 +120,8 @@ _FINGERPRINTED = (
 _DUE = sa.select(_HELD_COUNT, _FINGERPRINTED)
 _ON_BALLOT = (
     sa.select(_projects.c.code, _projects.c.title, _projects.c.cost, _projects.c.area_id,
-              _projects.c.proposal_id, _projects.c.easy_sv, _projects.c.easy_en)
+              _projects.c.proposal_id, _projects.c.easy_sv, _projects.c.easy_en,
+              _projects.c.title_en)
     .where(_projects.c.process_id == sa.bindparam("process"))
     .order_by(_projects.c.position, _projects.c.code)
 )  # fmt: skip
@@ -258,9 +259,17 @@ class BallotProject:
     proposal_id: int | None
     easy_sv: str = ""  # the easy-to-read summary, shown first where filled in
     easy_en: str = ""
+    title_en: str = ""  # the English title, shown to English readers where filled in
 
     def easy(self, locale: str) -> str:
         return (self.easy_en if locale == "en" and self.easy_en else self.easy_sv) or ""
+
+    def display_title(self, locale: str) -> str:
+        """As ``Project.display_title``: English where asked for and written, else ``title``."""
+        return self.title_en if locale == "en" and self.title_en else self.title
+
+    def title_lang(self, locale: str) -> str:
+        return "en" if locale == "en" and self.title_en else "sv"
 
 
 @dataclass
@@ -319,11 +328,9 @@ def ballotpaper(session: Session, process: Process) -> Ballotpaper:
     paper = Ballotpaper(process, Contract.of(process))
     for row in rows:
         area = slugs.get(row.area_id) if row.area_id is not None else None
-        paper.projects.setdefault(area, []).append(
-            BallotProject(
-                row.code, row.title, row.cost, area, row.proposal_id, row.easy_sv, row.easy_en
-            )
-        )
+        project = BallotProject(row.code, row.title, row.cost, area, row.proposal_id,
+                                row.easy_sv, row.easy_en, row.title_en)  # fmt: skip
+        paper.projects.setdefault(area, []).append(project)
     return paper
 
 
@@ -439,7 +446,7 @@ def check_ballot(paper: Ballotpaper, ballot: BallotInput, code_area: str | None)
         part = given.get(area, Part(area, ()))
         on_ballot = paper.projects.get(area, [])
         tally_projects = {p.code: TallyProject(p.code, Decimal(p.cost)) for p in on_ballot}
-        names = {p.code: p.title for p in on_ballot}
+        names = {p.code: p.display_title(locale_code()) for p in on_ballot}
         rules = paper.rules(area)
         points = part.points
         if rules.ballot_type == "cumulative":

@@ -30,7 +30,8 @@ def test_pb_demo_prints_codes_that_vote(tmp_path: Any, monkeypatch: Any, make_ap
     assert "minst 10 år" in page and "10 och 25" not in page
     assert "Rösta nu med din röstkod" in page
     r = client.post("/p/ungdomsbudget-dalby-2026/vote?lang=en", data={"code": code})
-    assert r.status_code == 200 and "Skatepark vid idrottsplatsen" in r.get_data(as_text=True)
+    assert r.status_code == 200 and "Skate park by the sports ground" in r.get_data(as_text=True)
+    assert "Skatepark vid idrottsplatsen" not in r.get_data(as_text=True)  # English titles
     r = client.post("/p/ungdomsbudget-dalby-2026/vote/ballot?lang=en",
                     data={"code": code, "pick": ["|D1", "|D3", "|D6"], "action": "cast"})  # fmt: skip
     assert r.status_code == 200 and "your ballot is cast" in r.get_data(as_text=True)
