@@ -1,4 +1,4 @@
-"""Migration 0014: "By project number" counts the numbers as numbers from now on for processes
+"""Migration 0014 and the form: "By project number" counts the numbers as numbers from now on for processes
 whose rules are not frozen; frozen ones (voting opened, frozen by an admin, fingerprinted) keep
 ``lexicographic`` and the same rules fingerprint. On SQLite and PostgreSQL."""
 
@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -102,3 +104,28 @@ def test_0014_on_postgresql() -> None:
             _converts_only_what_is_not_frozen(engine)
         finally:
             engine.dispose()
+
+
+def test_a_new_process_is_offered_by_project_number_first(client: Any, users: Any) -> None:
+    """The new-process form selects "By project number" (project-number); the alphabetical
+    order is still there, named as what it is, and an edit form shows a process's own choice."""
+    from tests.conftest import login
+    from tests.processes.test_processes import create
+
+    login(client, "admin")
+    page = client.get("/admin/processes/new?lang=en").get_data(as_text=True)
+    select = page.split('name="tie_break"')[1].split("</select>")[0]
+    options = re.findall(r'<option([^>]*)value="([^"]+)"([^>]*)>([^<]*)<', select)
+    assert [(v, label) for _a, v, _b, label in options] == [
+        ("project-number", "By project number"),
+        ("cheaper-first", "Cheaper first"),
+        ("lottery", "Lottery"),
+        ("lexicographic", "By project code in alphabetical order"),
+    ]
+    chosen = [v for a, v, b, _label in options if "selected" in a + b]
+    assert chosen == ["project-number"]
+    assert create(client, tie_break="lexicographic", lottery_seed=None).status_code == 303
+    edit = client.get("/admin/processes/lund-2027/edit?lang=en").get_data(as_text=True)
+    select = edit.split('name="tie_break"')[1].split("</select>")[0]
+    assert re.search(r'<option selected value="lexicographic"|value="lexicographic" selected',
+                     select)  # fmt: skip
