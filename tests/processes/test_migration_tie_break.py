@@ -1,6 +1,7 @@
-"""Migration 0014 and the form: "By project number" counts the numbers as numbers from now on for processes
-whose rules are not frozen; frozen ones (voting opened, frozen by an admin, fingerprinted) keep
-``lexicographic`` and the same rules fingerprint. On SQLite and PostgreSQL."""
+"""Migration 0014 and the form: "By project number" counts the numbers as numbers from now
+on for processes whose rules are not frozen; frozen ones (voting opened, frozen by an admin,
+fingerprinted) keep ``lexicographic`` and the same rules fingerprint. On SQLite and
+PostgreSQL. New processes get project-number."""
 
 from __future__ import annotations
 
