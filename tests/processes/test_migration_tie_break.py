@@ -1,4 +1,4 @@
-"""Migration 0014 and the form: "By project number" counts the numbers as numbers from now
+"""Migration 0015 and the form: "By project number" counts the numbers as numbers from now
 on for processes whose rules are not frozen; frozen ones (voting opened, frozen by an admin,
 fingerprinted) keep ``lexicographic`` and the same rules fingerprint. On SQLite and
 PostgreSQL. New processes get project-number."""
@@ -68,9 +68,9 @@ def _ties(engine: sa.Engine) -> dict[str, tuple[str, int]]:
 
 
 def _converts_only_what_is_not_frozen(engine: sa.Engine) -> None:
-    upgrade(engine, "0013")
-    _insert(engine)
     upgrade(engine, "0014")
+    _insert(engine)
+    upgrade(engine, "0015")
     after = _ties(engine)
     for slug, (tie, *_rest) in PROCESSES.items():
         if slug in CONVERTED:
@@ -82,13 +82,13 @@ def _converts_only_what_is_not_frozen(engine: sa.Engine) -> None:
             "SELECT fingerprint, canonical_rules FROM voting_records"
         )).one()  # fmt: skip
     assert stored == ("ab" * 32, '{"tie_break":"lexicographic"}')
-    # Down: the code before 0014 knows "by project number" only as lexicographic.
-    downgrade(engine, "0013")
+    # Down: the code before 0015 knows "by project number" only as lexicographic.
+    downgrade(engine, "0014")
     assert {tie for tie, _v in _ties(engine).values()} == {"lexicographic", "cheaper-first"}
     upgrade(engine)
 
 
-def test_0014_on_sqlite(tmp_path: Path) -> None:
+def test_0015_on_sqlite(tmp_path: Path) -> None:
     engine = make_engine("sqlite:///" + str(tmp_path / "tie.sqlite3"))
     try:
         _converts_only_what_is_not_frozen(engine)
@@ -98,7 +98,7 @@ def test_0014_on_sqlite(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.skipif(not PG_URL, reason="PB_TEST_DATABASE_URL is not set: no PostgreSQL to test on")
-def test_0014_on_postgresql() -> None:
+def test_0015_on_postgresql() -> None:
     with empty_postgres("pb_tb_mig") as url:
         engine = make_engine(url)
         try:

@@ -10,8 +10,8 @@ they were; its page then names the rule honestly ("By project code in alphabetic
 Down: every project-number becomes lexicographic again (the code before this revision knows
 no other way to count "by project number").
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-01 06:10:00
 """
 
@@ -21,8 +21,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0014'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
