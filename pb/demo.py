@@ -107,7 +107,7 @@ def lund_parks(today: dt.date) -> processes.ProcessChanges:
             points_total=None,
             max_points_per_project=None,
             counting_rule="equal-shares",
-            tie_break="lexicographic",
+            tie_break="project-number",
             lottery_seed=None,
         ),
         areas=[("Norra Fäladen", 2_500_000), ("Klostergården", 2_500_000)],

@@ -32,7 +32,7 @@ from pb.fields import BoundedDateField, BoundedDateTimeLocalField, WholeNumberFi
 from pb.forms import FlaskForm, Form
 from pb.i18n import local_tz
 from pb.processes import vocab
-from pb.processes.models import BallotType, PhaseKind
+from pb.processes.models import BallotType, PhaseKind, TieBreak
 from pb.processes.services import AreaChange, PictureNeedsText, phase_problem
 
 SLUG_RE = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -185,7 +185,12 @@ class ProcessForm(FlaskForm):
         _l("At most this many points on one project"), validators=[Optional()], min=1, max=1000
     )
     counting_rule = SelectField(_l("Counting rule"), choices=[], validators=[InputRequired()])
-    tie_break = SelectField(_l("Tie-break"), choices=[], validators=[InputRequired()])
+    tie_break = SelectField(
+        _l("Tie-break"),
+        choices=[],
+        default=TieBreak.PROJECT_NUMBER.value,
+        validators=[InputRequired()],
+    )
     lottery_seed = StringField(
         _l("Lottery seed (published before voting)"),
         validators=[Optional(), Length(max=64), Regexp(r"^[A-Za-z0-9-]+$")],

@@ -77,6 +77,10 @@ class CountingRule(enum.StrEnum):
 
 
 class TieBreak(enum.StrEnum):
+    """Names are those of ``pb.tally`` tie-breaks. ``project-number`` is "by project number"
+    (2 before 10); ``lexicographic`` compares the codes as text (10 before 2; pabutools')."""
+
+    PROJECT_NUMBER = "project-number"
     LEXICOGRAPHIC = "lexicographic"
     CHEAPER_FIRST = "cheaper-first"
     LOTTERY = "lottery"
@@ -137,7 +141,7 @@ class Process(Base):
     counting_rule: Mapped[CountingRule] = mapped_column(
         _enum(CountingRule), default=CountingRule.GREEDY
     )
-    tie_break: Mapped[TieBreak] = mapped_column(_enum(TieBreak), default=TieBreak.LEXICOGRAPHIC)
+    tie_break: Mapped[TieBreak] = mapped_column(_enum(TieBreak), default=TieBreak.PROJECT_NUMBER)
     lottery_seed: Mapped[str | None] = mapped_column(sa.String(64))
 
     frozen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

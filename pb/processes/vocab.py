@@ -145,7 +145,7 @@ COUNTING_RULES: Mapping[CountingRule, Label] = {
 }
 
 TIE_BREAKS: Mapping[TieBreak, Label] = {
-    TieBreak.LEXICOGRAPHIC: (
+    TieBreak.PROJECT_NUMBER: (
         _l("By project number"),
         _l(
             "If two projects have the same number of votes, the one with the lower project "
@@ -161,6 +161,14 @@ TIE_BREAKS: Mapping[TieBreak, Label] = {
         _l(
             "If two projects have the same number of votes, a lottery decides. Its seed is "
             "published before voting so anyone can check the draw."
+        ),
+    ),
+    TieBreak.LEXICOGRAPHIC: (
+        _l("By project code in alphabetical order"),
+        _l(
+            "If two projects have the same number of votes, the one whose project code comes "
+            "first in alphabetical order comes first. Codes are compared character by "
+            "character, so 10 comes before 2."
         ),
     ),
 }

@@ -10,6 +10,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from pb.i18n import locale_code, sek
 
@@ -117,11 +118,19 @@ def _summary(title: str, selected: bool, exp: dict[str, Any], points: bool, curr
     parts = {p["code"]: p.get("data", {}) for p in exp.get("parts", [])}
     more = ""
     if "extra_votes" in parts or "extra_points" in parts:
-        votes = (parts.get("extra_votes") or parts.get("extra_points") or {}).get("votes")
+        votes = int((parts.get("extra_votes") or parts.get("extra_points") or {}).get("votes") or 0)
         if points:
-            more = " " + _("With %(n)s more points it would have won.", n=votes)
+            more = " " + ngettext(
+                "With %(num)d more point it would have won.",
+                "With %(num)d more points it would have won.",
+                votes,
+            )
         else:
-            more = " " + _("With %(n)s more votes it would have won.", n=votes)
+            more = " " + ngettext(
+                "With %(num)d more vote it would have won.",
+                "With %(num)d more votes it would have won.",
+                votes,
+            )
     elif "never_fundable" in parts:
         more = " " + _("More votes would not have helped: it costs more than the money there was.")
     if code in ("greedy_funded", "completion_funded"):

@@ -12,8 +12,8 @@ pb modules), so the web app, the ``pb tally`` command and researchers can all us
 Contents: the model (:class:`Election`, :class:`Project`, :class:`Ballot`,
 :class:`BallotRules`, :class:`Outcome`, :class:`ProjectResult`), pabulib I/O (:func:`load`,
 :func:`loads`, :func:`dump`, :func:`dumps`, :class:`PabulibError`), the rules (:data:`RULES`,
-:func:`tally`, :data:`TIE_BREAKS`, :func:`seed_from_text`) and explanations (:class:`Explanation`,
-:data:`SENTENCES`). See ``docs/tally.md``.
+:func:`tally`, :data:`TIE_BREAKS`, :func:`seed_from_text`, :func:`project_number_key`) and
+explanations (:class:`Explanation`, :data:`SENTENCES`). See ``docs/tally.md``.
 """
 
 from .explain import SENTENCES, Explanation
@@ -33,6 +33,7 @@ from .rules import (
     RULES,
     TIE_BREAKS,
     TallyError,
+    project_number_key,
     rule_for,
     seed_from_text,
     tally,
@@ -59,6 +60,7 @@ __all__ = [
     "dumps",
     "load",
     "loads",
+    "project_number_key",
     "rule_for",
     "seed_from_text",
     "tally",

@@ -87,7 +87,12 @@ def _table(outcome: Outcome, lang: str) -> str:
     "tie_break",
     default="lexicographic",
     show_default=True,
-    help="Tie-break: " + ", ".join(TIE_BREAKS) + ".",
+    help="Tie-break: "
+    + ", ".join(TIE_BREAKS)
+    + ". lexicographic: the smaller project id as text wins ('10' before '2'; pabutools' "
+    "default). project-number: ids of the digits 0-9 only compare as numbers, the lower wins "
+    "('2' before '10'); other ids come after them, as text. cheaper-first: the cheaper "
+    "project, then the smaller id. lottery: an order drawn from --seed.",
 )
 @click.option(
     "--seed",

@@ -2,7 +2,8 @@
 
 An :class:`Explanation` is a code plus numbers; :data:`SENTENCES` maps each code to
 ``str.format`` templates per language, so the web app can render the same data with its own
-formatting. Amounts in ``data`` are :class:`decimal.Decimal` in currency units (rounded to the
+formatting. A code in :data:`SINGULAR` has a second template for a count of 1 ("1 more vote",
+not "1 more votes"; Swedish "1 röst till"). Amounts in ``data`` are :class:`decimal.Decimal` in currency units (rounded to the
 minor unit for display); counts are ints.
 """
 
@@ -46,6 +47,14 @@ SENTENCES: dict[str, dict[str, str]] = {
     "extra_points": {
         "en": " {votes} more points would have funded it.",
         "sv": " {votes} fler poäng hade gett det finansiering.",
+    },
+    "extra_votes_one": {
+        "en": " {votes} more vote would have funded it.",
+        "sv": " {votes} röst till hade gett det finansiering.",
+    },
+    "extra_points_one": {
+        "en": " {votes} more point would have funded it.",
+        "sv": " {votes} poäng till hade gett det finansiering.",
     },
     "never_fundable": {
         "en": " No number of extra votes would fund it.",
@@ -106,6 +115,16 @@ SENTENCES: dict[str, dict[str, str]] = {
     },
 }
 
+SINGULAR = {"extra_votes": "extra_votes_one", "extra_points": "extra_points_one"}
+"""Codes whose sentence has a singular form, used when their ``votes`` is 1 ("1 more vote",
+"1 röst till"); the code in the data stays the plural one."""
+
+
+def _template(code: str, data: dict[str, Any], lang: str) -> str:
+    if code in SINGULAR and data.get("votes") == 1:
+        code = SINGULAR[code]
+    return SENTENCES[code][lang]
+
 
 def _swedish(text: str) -> str:
     """1,234.5 -> 1 234,5 (non-breaking space, decimal comma)."""
@@ -146,7 +165,7 @@ class Explanation:
         extra = ""
         for code, data in self.parts:
             sub = {key: _fmt_value(value, lang) for key, value in data.items()}
-            extra += SENTENCES[code][lang].format(**sub)
+            extra += _template(code, data, lang).format(**sub)
         values.setdefault("extra", "")
         template = SENTENCES[self.code][lang]
         values.setdefault("partial", extra if "{partial}" in template else "")

@@ -7,12 +7,17 @@ returns an :class:`~pb.tally.model.Outcome` with an explanation for every projec
 Tie-breaking (:data:`TIE_BREAKS`), used whenever two projects have the same score (greedy) or
 the same price per unit of utility (equal shares):
 
-- ``lexicographic``: the smaller project id, compared as a string, wins (pabutools' default);
+- ``lexicographic``: the smaller project id, compared as a string, wins (pabutools' default:
+  ``"10"`` comes before ``"2"``);
 - ``cheaper-first``: the cheaper project wins, then the smaller id;
 - ``lottery``: a random order drawn with :class:`random.Random` seeded by the published
   ``seed`` over the ids sorted as strings; the same seed always gives the same order. A process
   publishes its seed as text; :func:`seed_from_text` is the one conversion to the integer seed
-  (``pb tally --seed TEXT`` and the web app both use it).
+  (``pb tally --seed TEXT`` and the web app both use it);
+- ``project-number``: ids made only of the digits 0-9 are compared as numbers, the lower
+  number wins (``"2"`` before ``"10"`` before ``"11"``; ``"02"`` and ``"2"``, equal as numbers,
+  by the id as a string); every other id comes after them, in the order of the ids as strings
+  (``"11"`` before ``"A1"``). See :func:`project_number_key`.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from .explain import Explanation
 from .mes import IntArray, MESProblem, MESRun, add1
 from .model import Election, Outcome, ProjectResult, ballot_utilities
 
-TIE_BREAKS = ("lexicographic", "cheaper-first", "lottery")
+TIE_BREAKS = ("lexicographic", "cheaper-first", "lottery", "project-number")
 
 Progress = Callable[[int, int], None]
 """``progress(step, spent)``: called during long counts (each add1 step)."""
@@ -59,6 +64,18 @@ def seed_from_text(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
 
 
+def project_number_key(pid: str) -> tuple[int, int, str]:
+    """The sort key of the ``project-number`` tie-break: ids of the digits 0-9 only, as
+    numbers, first; then every other id, as a string.
+
+    >>> sorted(["A1", "11", "10", "2"], key=project_number_key)
+    ['2', '10', '11', 'A1']
+    """
+    if pid.isascii() and pid.isdigit():
+        return (0, int(pid), pid)
+    return (1, 0, pid)
+
+
 def tie_break_order(election: Election, tie_break: str, seed: int | None = None) -> dict[str, int]:
     """Project id -> position in the tie-break order (0 wins every tie)."""
     ids = sorted(project.id for project in election.projects)
@@ -72,6 +89,8 @@ def tie_break_order(election: Election, tie_break: str, seed: int | None = None)
             raise TallyError("the lottery tie-break needs a published seed")
         order = list(ids)
         random.Random(seed).shuffle(order)
+    elif tie_break == "project-number":
+        order = sorted(ids, key=project_number_key)
     else:
         raise TallyError(f"unknown tie-break {tie_break!r}; choose from {', '.join(TIE_BREAKS)}")
     return {pid: position for position, pid in enumerate(order)}

@@ -70,7 +70,11 @@ def test_compiled_cost_equals_exact_engine_at_add1_steps(name: str) -> None:
 
 
 @FAST
-@given(elections(), st.sampled_from(["lexicographic", "cheaper-first"]), st.integers(0, 30))
+@given(
+    elections(),
+    st.sampled_from(["lexicographic", "cheaper-first", "project-number"]),
+    st.integers(0, 30),
+)
 def test_compiled_cost_equals_exact_engine_on_random_elections(
     election: Election, tie_break: str, k: int
 ) -> None:
