@@ -538,20 +538,28 @@ _NO_USABLE_CODE = (services.CodeUnknown, services.CodeRevoked, services.CodeAlre
 official's limit (``paper.official``), so that entering paper is no way to test codes."""
 
 
-@bp.route("/p/<slug>/paper", methods=["GET", "POST"])
-def paper(slug: str) -> ResponseReturnValue:
-    """An official types a paper ballot; it counts when a second entry matches."""
-    process = load_process(slug)
+def _official_of(process: Process) -> ResponseReturnValue | None:
+    """A redirect to log in, or 403, unless the current user is an official of the process."""
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=request.path))
     if not process.is_official(current_user):
         abort(403)
+    return None
+
+
+@bp.route("/p/<slug>/paper", methods=["GET", "POST"])
+def paper(slug: str) -> ResponseReturnValue:
+    """An official types a paper ballot; it counts when a second entry matches."""
+    process = load_process(slug)
+    if (refused := _official_of(process)) is not None:
+        return refused
     session = get_session()
     ballotpaper = services.ballotpaper(session, process)
     code = request.form.get("code", "")[:100]
     choice = BallotInput(())
     problems: list[str] = []
     status = 200
+    mismatch = None
     if request.method == "POST":
         try:
             choice, problems = _read_ballot(ballotpaper)
@@ -572,6 +580,8 @@ def paper(slug: str) -> ResponseReturnValue:
             if done.error:
                 if isinstance(done.error, _NO_USABLE_CODE):
                     limiter("paper.official").hit(str(current_user.id))
+                if isinstance(done.error, services.PaperMismatch):
+                    mismatch = _differences(ballotpaper, done.error.first, choice)
                 problems = getattr(done.error, "problems", None) or [done.message]
                 status = done.status
             else:
@@ -584,6 +594,18 @@ def paper(slug: str) -> ResponseReturnValue:
                         "success",
                     )
                 return redirect(url_for("voting.paper", slug=slug), code=303)
+    return _paper_page(process, ballotpaper, code, choice, problems, status, mismatch)
+
+
+def _paper_page(
+    process: Process,
+    ballotpaper: Ballotpaper,
+    code: str,
+    choice: BallotInput,
+    problems: list[str],
+    status: int,
+    mismatch: dict[str, Any] | None = None,
+) -> ResponseReturnValue:
     return (
         render_template(
             "voting/paper.html",
@@ -592,11 +614,87 @@ def paper(slug: str) -> ResponseReturnValue:
             code=code,
             ballot=choice,
             problems=problems,
+            mismatch=mismatch,
             paper=ballotpaper,
             **_view(ballotpaper, choice, None),
         ),
         status,
     )
+
+
+def _differences(
+    paper: Ballotpaper, first: BallotInput | None, second: BallotInput
+) -> dict[str, Any]:
+    """Where two entries of one paper ballot differ, for the official to compare with the
+    paper: the district, and each project chosen (or given points) in one but not alike in
+    the other. ``first`` None: the first entry cannot be shown (entered before it was kept
+    sealed)."""
+    if first is None:
+        return {"shown": False, "rows": []}
+
+    def marks(b: BallotInput) -> dict[tuple[str | None, str], int | None]:
+        return {(p.area, code): (p.points[i] if p.points is not None else None)
+                for p in b.parts for i, code in enumerate(p.projects)}  # fmt: skip
+
+    a, b = marks(first), marks(second)
+    names = {x.slug: x.name for x in paper.process.areas}
+    rows = []
+    if (first.district or None) != (second.district or None):
+        rows.append({"what": _("The district you vote in"),
+                     "first": names.get(first.district or "", "—"),
+                     "second": names.get(second.district or "", "—")})  # fmt: skip
+
+    def shown(key: tuple[str | None, str], m: dict[tuple[str | None, str], int | None]) -> str:
+        if key not in m:
+            return "—"
+        points = m[key]
+        return _("Chosen") if points is None else str(points)
+
+    for area, projects in paper.projects.items():
+        for project in projects:
+            key = (area, project.code)
+            if (key in a) != (key in b) or a.get(key) != b.get(key):
+                title = (
+                    project.title if area is None else f"{names.get(area, area)}: {project.title}"
+                )
+                rows.append({"what": title, "first": shown(key, a), "second": shown(key, b)})
+    return {"shown": True, "rows": rows}
+
+
+@bp.post("/p/<slug>/paper/discard")
+def paper_discard(slug: str) -> ResponseReturnValue:
+    """After two entries differed and the paper showed the first one wrong: throw the
+    pending first entry away (audited, as a count). The typed ballot comes back, to be saved
+    as a new first entry; it counts when a second entry matches it."""
+    process = load_process(slug)
+    if (refused := _official_of(process)) is not None:
+        return refused
+    session = get_session()
+    ballotpaper = services.ballotpaper(session, process)
+    code = request.form.get("code", "")[:100]
+    try:
+        choice, _problems = _read_ballot(ballotpaper)
+    except Invalid:
+        choice = BallotInput(())
+    who = str(current_user.id)
+    if not limiter("paper.official").test(who):
+        return _paper_page(process, ballotpaper, code, choice,
+                           [_try_again(limiter("paper.official"), who)], 429)  # fmt: skip
+    with attempt(session) as done:
+        services.discard_paper_entry(session, process, code, current_user)
+    if done.error:
+        if isinstance(done.error, services.NoPendingEntry):
+            limiter("paper.official").hit(who)  # no way to test codes here either
+        return _paper_page(process, ballotpaper, code, choice, [done.message], done.status)
+    flash(
+        _(
+            "The first entry is thrown away; nothing is counted. Check the choices below "
+            "against the paper ballot and save them: that is a new first entry, and the "
+            "ballot counts when a second entry matches it."
+        ),
+        "success",
+    )
+    return _paper_page(process, ballotpaper, code, choice, [], 200)
 
 
 @bp.route("/p/<slug>/voting/extend", methods=["GET", "POST"])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import hmac
 import json
 import secrets
 import threading
@@ -173,16 +174,32 @@ class ReceiptMismatch(Invalid):
 
 
 class PaperMismatch(Conflict):
+    """A second entry that differs from the first. ``first``: the first entry, opened with
+    the code just typed (None if it cannot be shown), for the page to show both."""
+
     message = _l(
-        "This entry does not match the first entry of the same ballot. Check the paper "
-        "ballot and type it again."
+        "This entry does not match the first entry of this ballot; nothing is counted. "
+        "Compare both with the paper ballot (the differences are shown below). If the first "
+        "entry is wrong, throw it away and enter the ballot again, twice. If the first entry "
+        "is right, type the ballot again as it is on the paper."
     )
+
+    def __init__(self, first: BallotInput | None = None) -> None:
+        super().__init__()
+        self.first = first
 
 
 class PaperResubmitted(Conflict):
     message = _l(
         "This is the first entry sent again (a double click or a reload), not a second "
         "typing. Type the ballot again to confirm it."
+    )
+
+
+class NoPendingEntry(Invalid):
+    message = _l(
+        "There is no unconfirmed first entry for this code (it may have been thrown away or "
+        "counted meanwhile). Enter the ballot as a first entry."
     )
 
 
@@ -926,6 +943,8 @@ def mix_due(session: Session, process: Process, now: dt.datetime) -> int:
     ensure_fingerprint(session, process, now)
     voting = process.phase(PhaseKind.VOTING)
     closed = voting is not None and now >= voting.ends_at
+    if closed:
+        forget_pending_paper(session, process)
     return mix(session, process.id, everything=closed)
 
 
@@ -1196,6 +1215,8 @@ def enter_paper(
     check_ballot(paper, ballot, state.area)
     code_key = codes.keyed(pepper(), "paper-code", state.canonical)
     commitment = codes.keyed(pepper(), "paper", state.canonical, ballot.canonical())
+    if not form:  # a form's token decides the entry's id; else a random one
+        form = secrets.token_hex(16)
     record(
         session, AuditAction.PAPER_ENTRY, actor=official, subject=process,
         process_id=process.id, data={"entries": 1},
@@ -1206,42 +1227,116 @@ def enter_paper(
         )
     )
     # The entry's id is derived from its form's token (random either way).
-    entry_id = codes.keyed(pepper(), "paper-form", form, code_key)[:32] if form else random_id()
+    entry_id = codes.keyed(pepper(), "paper-form", form, code_key)[:32]
     if first is None:
         session.add(
             PaperEntry(
                 id=entry_id, process_id=process.id, code_key=code_key,
                 commitment=commitment, entered_by_id=getattr(official, "id", None),
+                sealed=_seal(state.canonical, entry_id, ballot),
             )
         )  # fmt: skip
         session.flush()
         return False
-    if form and codes.same(first.id, entry_id):
+    if codes.same(first.id, entry_id):
         raise PaperResubmitted()
     if not codes.same(first.commitment, commitment):
-        raise PaperMismatch()
+        raise PaperMismatch(_unseal(state.canonical, first))
     session.delete(first)
     cast(session, process, code_text, ballot, now, paper=True)
     return True
 
 
+PAPER_SEAL_BLOCK = 512
+"""A pending entry's sealed choices are padded to a multiple of this many bytes, so their
+length does not tell how many projects were chosen."""
+
+
+def _keystream(canonical: str, entry_id: str, n: int) -> bytes:
+    """HMAC-SHA256 in counter mode under a key only the pepper and the code give; the
+    entry's (random) id makes it differ for every entry of the same code."""
+    key = bytes.fromhex(codes.keyed(pepper(), "paper-seal", canonical, entry_id))
+    blocks = (-(-n // 32)) or 1
+    stream = b"".join(
+        hmac.new(key, i.to_bytes(8, "big"), hashlib.sha256).digest() for i in range(blocks)
+    )
+    return stream[:n]
+
+
+def _seal(canonical: str, entry_id: str, ballot: BallotInput) -> str:
+    """The choices of a first paper entry, sealed (hex): readable only with the pepper and
+    the code, i.e. by a second entry of the same paper ballot."""
+    plain = json.dumps(
+        {
+            "parts": [p.as_json() for p in ballot.parts],
+            "district": ballot.district,
+            "age_band": ballot.age_band.value if ballot.age_band else None,
+            "connection": ballot.connection.value if ballot.connection else None,
+        },
+        separators=(",", ":"),
+    ).encode()
+    size = -(-(len(plain) + 1) // PAPER_SEAL_BLOCK) * PAPER_SEAL_BLOCK
+    plain = plain.ljust(size, b" ")
+    return bytes(
+        a ^ b for a, b in zip(plain, _keystream(canonical, entry_id, size), strict=True)
+    ).hex()
+
+
+def _unseal(canonical: str, entry: PaperEntry) -> BallotInput | None:
+    """The first entry's choices, if they open with this code and match its commitment."""
+    if not entry.sealed:
+        return None
+    try:
+        data = bytes.fromhex(entry.sealed)
+        plain = bytes(
+            a ^ b for a, b in zip(data, _keystream(canonical, entry.id, len(data)), strict=True)
+        )
+        doc = json.loads(plain.decode())
+        ballot = BallotInput(
+            tuple(
+                Part(p["area"], tuple(p["projects"]),
+                     tuple(p["points"]) if p.get("points") is not None else None)
+                for p in doc["parts"]
+            ),
+            doc.get("district"),
+            AgeBand(doc["age_band"]) if doc.get("age_band") else None,
+            Connection(doc["connection"]) if doc.get("connection") else None,
+        )  # fmt: skip
+    except (ValueError, KeyError, TypeError):
+        return None
+    expected = codes.keyed(pepper(), "paper", canonical, ballot.canonical())
+    return ballot if codes.same(entry.commitment, expected) else None
+
+
 def discard_paper_entry(session: Session, process: Process, code_text: str, official: Any) -> None:
-    """Drop the pending first entry of a paper ballot (after a mismatch the officials
-    settled by looking at the paper)."""
+    """Throw away the pending first entry of a paper ballot (after a mismatch, the officials
+    looked at the paper and found the first entry wrong): the row is deleted, and the ballot
+    is entered afresh, twice. Audited as a count, never the content. The code stays unused."""
     canonical = codes.normalize(code_text)
     code_key = codes.keyed(pepper(), "paper-code", canonical)
+    if session.get_bind().dialect.name == "sqlite":  # not left in the file's free space
+        session.execute(sa.text("PRAGMA secure_delete = ON"))
     result = session.execute(
         sa.delete(PaperEntry).where(
             PaperEntry.process_id == process.id, PaperEntry.code_key == code_key
         )
     )
     if not result.rowcount:  # type: ignore[attr-defined]
-        raise Invalid(_("There is no pending entry for this code."))
+        raise NoPendingEntry()
     record(
         session, AuditAction.PAPER_DISCARD, actor=official, subject=process,
         process_id=process.id, data={"entries": 1},
     )  # fmt: skip
     session.flush()
+
+
+def forget_pending_paper(session: Session, process: Process) -> int:
+    """Once voting has closed, a first paper entry without a second can never count:
+    delete it (its sealed choices have no purpose left)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(sa.text("PRAGMA secure_delete = ON"))
+    result = session.execute(sa.delete(PaperEntry).where(PaperEntry.process_id == process.id))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # -- the rules fingerprint and the extension ---------------------------------------------

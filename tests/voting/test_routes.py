@@ -201,6 +201,50 @@ def test_paper_entry_by_officials(client: Any, vote: Vote, users: Any, db: Any) 
     assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 1
 
 
+def test_a_wrong_first_paper_entry_is_shown_and_can_be_thrown_away(
+    client: Any, vote: Vote, users: Any, db: Any
+) -> None:
+    """Probe 3 F6: the mismatch shows both entries side by side and offers to throw the first
+    away (a POST with CSRF, audited); the typed ballot stays on the page, is saved as a new
+    first entry and counts when typed once more. Nothing counts before."""
+    from pb.voting.models import PaperEntry, VotingCode
+
+    [code] = issue(client.application, vote)
+    login(client, "official")
+    r = client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": code, "pick": ["|p3"]})
+    assert r.status_code == 303
+    r = client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": code, "pick": ["|p4"]})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409 and "The two entries differ" in html
+    table = html[html.index("mismatch-table") : html.index("</table>")]
+    assert "Fritidsgård" in table and "Utegym" in table and "Skatepark" not in table
+    assert "Throw away the first entry" in html and "throw it away" in html
+    assert f"/p/{vote.slug}/paper/discard" in html
+    # (tests/test_csrf.py: without the form's token every POST, this one too, is refused)
+    assert db.scalar(sa.select(sa.func.count()).select_from(PaperEntry)) == 1
+    r = client.post(f"/p/{vote.slug}/paper/discard?lang=en", data={"code": code, "pick": ["|p4"]})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "The first entry is thrown away" in html
+    assert f'value="{code}"' in html and re.search(r'value="\|p4"[^>]*checked', html)
+    assert db.scalar(sa.select(sa.func.count()).select_from(PaperEntry)) == 0
+    assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 0
+    # Again: nothing pending any more; the typed ballot stays.
+    r = client.post(f"/p/{vote.slug}/paper/discard?lang=en", data={"code": code, "pick": ["|p4"]})
+    assert r.status_code == 400 and "no unconfirmed first entry" in r.get_data(as_text=True)
+    for _n in range(2):
+        r = client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": code, "pick": ["|p4"]},
+                        follow_redirects=True)  # fmt: skip
+    assert "Both entries match" in r.get_data(as_text=True)
+    assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 1
+
+
+def test_paper_discard_is_for_officials_only(client: Any, vote: Vote, users: Any) -> None:
+    [code] = issue(client.application, vote)
+    assert client.post(f"/p/{vote.slug}/paper/discard", data={"code": code}).status_code == 302
+    login(client, "participant")
+    assert client.post(f"/p/{vote.slug}/paper/discard", data={"code": code}).status_code == 403
+
+
 def test_extension_and_fingerprint_on_the_process_page(client: Any, vote: Vote, users: Any) -> None:
     from pb.processes.models import PhaseKind
 
