@@ -35,7 +35,7 @@ from werkzeug.wrappers import Response
 
 from pb.db import get_engine, get_session, utcnow
 from pb.errors import DomainError, Invalid
-from pb.i18n import LOCALES, local_tz, locale_code, when
+from pb.i18n import LOCALES, last_day, local_tz, locale_code, when
 from pb.processes.contract import Contract
 from pb.processes.models import Connection, PhaseKind, Process
 from pb.processes.services import load_process
@@ -699,6 +699,8 @@ def paper_discard(slug: str) -> ResponseReturnValue:
 
 @bp.route("/p/<slug>/voting/extend", methods=["GET", "POST"])
 def extend(slug: str) -> ResponseReturnValue:
+    """An admin extends voting: *Show what moves* lists the phases before and after (and the
+    stated decision date) without changing anything; *Extend voting* does it."""
     process = load_process(slug)
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=request.path))
@@ -710,6 +712,7 @@ def extend(slug: str) -> ResponseReturnValue:
     reason = request.form.get("reason", "")[:2000]
     error = ""
     status = 200
+    shifts: list[services.Shift] | None = None
     if request.method == "POST":
         session = get_session()
         try:
@@ -719,15 +722,51 @@ def extend(slug: str) -> ResponseReturnValue:
         else:
             if new_end.tzinfo is None:
                 new_end = new_end.replace(tzinfo=local_tz())
+            voting = process.phase(PhaseKind.VOTING)
+            old_end = voting.ends_at if voting is not None else None
+            try:
+                shifts = services.plan_extension(process, new_end)
+            except DomainError:
+                shifts = None  # the same refusal comes again, with its message, below
+            if request.form.get("action") == "preview" and shifts is not None:
+                return _extend_page(process, ends, reason, "", 200, shifts)
             with attempt(session) as done:
                 services.extend_voting(session, process, new_end, reason, current_user, utcnow())
             if not done.error:
-                flash(_("Voting now ends on %(date)s.", date=when(new_end)), "success")
+                flash(_extended(new_end, old_end), "success")
                 return redirect(url_for("processes.show", slug=slug), code=303)
             error, status = done.message, done.status
+    return _extend_page(process, ends, reason, error, status, shifts)
+
+
+def _extended(new_end: Any, old_end: Any) -> str:
+    """The end of voting after an extension, said as everywhere else: the last day
+    (``pb.text.last_day``, as letters and the vote page)."""
+    return str(
+        _(
+            "The last day to vote is now %(day)s (was %(old)s).",
+            day=last_day(new_end),
+            old=last_day(old_end),
+        )
+    )
+
+
+def _extend_page(
+    process: Process,
+    ends: str,
+    reason: str,
+    error: str,
+    status: int,
+    shifts: list[services.Shift] | None,
+) -> ResponseReturnValue:
+    voting = process.phase(PhaseKind.VOTING)
+    now_phases = [
+        p for p in process.phases if voting is not None and p.kind.order >= voting.kind.order
+    ]
     return (
         render_template("voting/extend.html", **pages.common(process), ends=ends, reason=reason,
-                        error=error),
+                        error=error, shifts=shifts, phases=now_phases,
+                        decision_date=process.decision_date),
         status,
     )  # fmt: skip
 

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from pb.audit import AuditAction, record
 from pb.errors import Conflict, Invalid, NotAllowed
-from pb.i18n import sek, when
+from pb.i18n import last_day, sek, when
 from pb.processes.contract import Contract
 from pb.processes.models import Area, CodeChannel, Connection, PhaseKind, Process
 from pb.proposals.models import Project
@@ -1408,6 +1408,66 @@ def ensure_fingerprint(session: Session, process: Process, now: dt.datetime) -> 
     return rec.fingerprint
 
 
+@dataclass(frozen=True)
+class Shift:
+    """One phase before and after an extension of voting."""
+
+    kind: PhaseKind
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    new_starts_at: dt.datetime
+    new_ends_at: dt.datetime
+
+
+def plan_extension(process: Process, new_end: dt.datetime) -> list[Shift]:
+    """What an extension to ``new_end`` moves: the end of voting, and every later phase by
+    as much. Refuses an extension after which the results would be published after the
+    decision date the contract states (``Process.decision_date``): the committee cannot
+    decide on results that do not exist yet; the message names the latest end that keeps
+    the date."""
+    voting = process.phase(PhaseKind.VOTING)
+    if voting is None:
+        raise ExtensionRefused(_("This process has no vote."))
+    delta = new_end - voting.ends_at
+    shifts = [Shift(voting.kind, voting.starts_at, voting.ends_at, voting.starts_at, new_end)]
+    try:
+        for p in process.phases:
+            if p.kind.order > PhaseKind.VOTING.order:
+                shifts.append(Shift(p.kind, p.starts_at, p.ends_at,
+                                    p.starts_at + delta, p.ends_at + delta))  # fmt: skip
+    except OverflowError:
+        raise ExtensionRefused(_("The new end is too far in the future.")) from None
+    decided = process.decision_date
+    results = next((s for s in shifts if s.kind == PhaseKind.RESULTS), None)
+    if decided is not None and results is not None and delta > dt.timedelta(0):
+        published = results.new_starts_at.astimezone(_tz()).date()
+        if published > decided:
+            spare = (decided - results.starts_at.astimezone(_tz()).date()).days
+            latest = voting.ends_at + dt.timedelta(days=spare)
+            if spare > 0 and latest > voting.ends_at:
+                hint = _(
+                    "Choose a shorter extension: voting can end at the latest on %(end)s "
+                    "(last day to vote %(day)s).",
+                    end=when(latest), day=last_day(latest),
+                )  # fmt: skip
+            else:
+                hint = _(
+                    "Voting cannot be extended without that: the results phase already "
+                    "starts too close to the decision."
+                )
+            raise ExtensionRefused(
+                _(
+                    "With this end the results would be published from %(results)s, after "
+                    "the decision on %(decision)s that the process states.",
+                    results=when(results.new_starts_at, "date"),
+                    decision=when(decided),
+                )
+                + " "
+                + hint
+            )
+    return shifts
+
+
 def extend_voting(
     session: Session,
     process: Process,
@@ -1417,7 +1477,9 @@ def extend_voting(
     now: dt.datetime,
 ) -> None:
     """Move the end of voting later (never earlier, never once it has ended), with a reason
-    shown on the process page and kept in the audit log. Later phases move by as much."""
+    shown on the process page and kept in the audit log. Later phases move by as much
+    (``plan_extension``, which also keeps the results before the stated decision date).
+    The frozen rules do not change (they hold the start of voting, not its end)."""
     voting = process.phase(PhaseKind.VOTING)
     if voting is None:
         raise ExtensionRefused(_("This process has no vote."))
@@ -1429,14 +1491,11 @@ def extend_voting(
     if not reason:
         raise ExtensionRefused(_("Give the reason for extending the vote."))
     old_end = voting.ends_at
-    delta = new_end - old_end
-    later = [p for p in process.phases if p.kind.order > PhaseKind.VOTING.order]
-    try:
-        moved = [(p, p.starts_at + delta, p.ends_at + delta) for p in later]
-    except OverflowError:
-        raise ExtensionRefused(_("The new end is too far in the future.")) from None
-    for phase, starts, ends in moved:
-        phase.starts_at, phase.ends_at = starts, ends
+    shifts = plan_extension(process, new_end)
+    for phase in process.phases:
+        for shift in shifts:
+            if shift.kind == phase.kind and phase.kind != PhaseKind.VOTING:
+                phase.starts_at, phase.ends_at = shift.new_starts_at, shift.new_ends_at
     voting.ends_at = new_end
     rec = session.get(VotingRecord, process.id)
     if rec is None:

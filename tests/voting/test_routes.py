@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, process_changes
 from tests.voting.conftest import Vote, issue, make_vote
 
 
@@ -265,6 +265,64 @@ def test_extension_and_fingerprint_on_the_process_page(client: Any, vote: Vote, 
     assert "Letters were delayed by the post." in html
     assert re.search(r'class="fingerprint">[0-9a-f]{64}<', html)
     assert f'href="/p/{vote.slug}/vote"' in html
+
+
+def test_an_extension_shows_what_moves_and_keeps_the_decision_date(
+    client: Any, app: Any, make_process: Any, users: Any
+) -> None:
+    """Probe 3 F7/F8: an extension moved counting and results past the stated decision date
+    without a word, and the new end was told three ways. The form shows what moves; an
+    extension that would publish the results after the decision date is refused (400, input
+    kept, with the latest end that keeps it); the flash and the process page say the last
+    day as everywhere else (``pb.text.last_day``)."""
+    from pb.db import get_session
+    from pb.i18n import last_day, local_tz
+    from pb.processes.models import PhaseKind
+    from pb.processes.services import load_process
+
+    probe = process_changes(running="voting")
+    results_start = probe.phases[PhaseKind.RESULTS][0]
+    with app.app_context():
+        decided = results_start.astimezone(local_tz()).date() + dt.timedelta(days=3)
+    vote = make_vote(app, make_process, slug="forlangd", decision_date=decided)
+    with app.test_request_context("/?lang=en"):
+        end = vote.process(get_session()).phase(PhaseKind.VOTING).ends_at
+    login(client, "admin")
+    url = f"/p/{vote.slug}/voting/extend?lang=en"
+    html = client.get(url).get_data(as_text=True)
+    assert 'id="what-moves"' in html and 'id="moves-results"' in html
+    assert "takes the final decision on" in html
+    too_far = (end + dt.timedelta(days=5)).astimezone(dt.UTC).isoformat()
+    reason = "The schools asked for a week more."
+    r = client.post(url, data={"ends": too_far, "reason": reason, "action": "extend"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "after the decision on" in html
+    assert "Choose a shorter extension" in html
+    with app.test_request_context("/?lang=en"):
+        latest = last_day(end + dt.timedelta(days=3))
+        assert f"last day to vote {latest}" in html
+    assert reason in html and f'value="{too_far}"' in html
+    with app.test_request_context("/?lang=en"):
+        assert load_process("forlangd").phase(PhaseKind.VOTING).ends_at == end  # unchanged
+    ok = (end + dt.timedelta(days=2)).astimezone(dt.UTC).isoformat()
+    r = client.post(url, data={"ends": ok, "reason": reason, "action": "preview"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "After the extension" in html
+    with app.test_request_context("/?lang=en"):
+        get_session().expire_all()
+        assert load_process("forlangd").phase(PhaseKind.VOTING).ends_at == end  # a preview
+        new_day, old_day = last_day(end + dt.timedelta(days=2)), last_day(end)
+    moved = html[
+        html.index('id="moves-voting"') : html.index("</tr>", html.index('id="moves-voting"'))
+    ]
+    assert new_day in moved and old_day in moved
+    r = client.post(url, data={"ends": ok, "reason": reason, "action": "extend"},
+                    follow_redirects=True)  # fmt: skip
+    html = r.get_data(as_text=True)
+    said = f"The last day to vote is now {new_day} (was {old_day})."
+    assert said in html
+    notice = html[html.index('id="voting-extended"') :]
+    assert f"the last day to vote is now {new_day} (was {old_day})" in notice.split("</p>")[0]
 
 
 def test_no_code_or_receipt_in_urls_or_logs(client: Any, vote: Vote, caplog: Any) -> None:
