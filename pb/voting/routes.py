@@ -268,14 +268,20 @@ def _ballot_page(
 @bp.get("/p/<slug>/vote")
 def start(slug: str) -> ResponseReturnValue:
     process = load_process(slug)
-    return render_template("voting/start.html", **pages.common(process), code="", error="")
+    return render_template("voting/start.html", **pages.common(process), code="", error="",
+                           used=False)  # fmt: skip
 
 
-def _code_error(process: Process, code: str, message: str, status: int) -> ResponseReturnValue:
+def _code_error(
+    process: Process, code: str, message: str, status: int, *, used: bool = False
+) -> ResponseReturnValue:
+    """Code entry again, with what was wrong; ``used``: the code has voted, and the page
+    says how to change the vote (code and receipt) or check it arrived."""
     return (
-        render_template("voting/start.html", **pages.common(process), code=code, error=message),
+        render_template("voting/start.html", **pages.common(process), code=code, error=message,
+                        used=used),
         status,
-    )
+    )  # fmt: skip
 
 
 @bp.post("/p/<slug>/vote")
@@ -302,7 +308,8 @@ def enter_code(slug: str) -> ResponseReturnValue:
     except DomainError as exc:
         if _counts_as_guess(exc):
             _count_failure()
-        return _code_error(process, code, str(exc), _status_of(exc))
+        return _code_error(process, code, str(exc), _status_of(exc),
+                           used=isinstance(exc, services.CodeAlreadyUsed))  # fmt: skip
     return _ballot_page(process, codes.pretty(code), BallotInput(()), code_area=state.area)
 
 
@@ -383,7 +390,8 @@ def ballot(slug: str) -> ResponseReturnValue:
     except DomainError as exc:
         if _counts_as_guess(exc):
             _count_failure()
-        return _code_error(process, code, str(exc), _status_of(exc))
+        return _code_error(process, code, str(exc), _status_of(exc),
+                           used=isinstance(exc, services.CodeAlreadyUsed))  # fmt: skip
     if problems:
         return _ballot_page(process, code, choice, problems=problems, status=400,
                             code_area=code_area, receipt=receipt_in)  # fmt: skip
@@ -493,9 +501,23 @@ def receipt(slug: str) -> ResponseReturnValue:
             error, status = str(exc), 400
         if found is False:
             _count_failure()
+            if codes.looks_like_code(typed):  # by its shape: a receipt never has it
+                found, error, status = None, _looks_like_a_code(), 400
         _mix_after(process)
     return render_template("voting/receipt_check.html", **pages.common(process), typed=typed,
                            found=found, error=error), status  # fmt: skip
+
+
+def _looks_like_a_code() -> str:
+    """Said of a voting code typed into the receipt check, known by its shape alone (its
+    check character): nothing about the code is looked up or told."""
+    return str(
+        _(
+            "This looks like a voting code, not a receipt. The receipt was shown after you "
+            "voted (on the screen, or by e-mail if you asked for it); it has the same shape "
+            "but another last character."
+        )
+    )
 
 
 @bp.route("/p/<slug>/vote/change", methods=["GET", "POST"])

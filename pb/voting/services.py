@@ -669,13 +669,15 @@ def cast(
         state = look_up_code(session, process, code_text)
     _check_declared(process, ballot)
     parts = check_ballot(on_ballot or ballotpaper(session, process), ballot, state.area)
-    receipt = None if paper else codes.generate()
+    receipt = None if paper else codes.generate(receipt=True)
     # A paper ballot gets a receipt no one holds: its code row and its ballot row then look
     # like a web voter's (an operator knows which codes were cast on paper: the official's
     # audited entry shares the casting transaction, so a "paper" mark on ballots, or a
     # missing bind or receipt digest, would tie each paper ballot to its code).
-    unheld = None if receipt else codes.generate()
-    bind = codes.keyed(pepper(), "bind", state.canonical, codes.normalize(receipt or unheld or ""))
+    unheld = None if receipt else codes.generate(receipt=True)
+    bind = codes.keyed(
+        pepper(), "bind", state.canonical, codes.normalize(receipt or unheld or "", receipt=True)
+    )
     held = {
         "id": random_id(),
         "receipt_digest": codes.digest(pepper(), receipt or unheld or "", purpose="receipt"),

@@ -72,12 +72,59 @@ def test_a_whole_vote_without_javascript(client: Any, vote: Vote, db: Any) -> No
     assert "Received: this ballot is in the count." in r.get_data(as_text=True)
     assert "Skatepark" not in r.get_data(as_text=True)
     r = client.post(f"/p/{vote.slug}/receipt?lang=en", data={"receipt": code})
-    assert "Not found" in r.get_data(as_text=True)
+    assert "looks like a voting code, not a receipt" in r.get_data(as_text=True)
     # The same code again: refused with a clear message, choices kept.
     r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
                     data={"code": code, "pick": ["|p4"], "action": "cast"})  # fmt: skip
     assert r.status_code == 409
     assert "already been used" in r.get_data(as_text=True)
+
+
+def test_a_used_code_says_the_way_forward(client: Any, vote: Vote) -> None:
+    """Probe 3 F16: a used code's message points to changing the vote (code and receipt) and
+    to the receipt check."""
+    [code] = issue(client.application, vote)
+    client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                data={"code": code, "pick": ["|p1"], "action": "cast"})  # fmt: skip
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": code})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409 and "already been used" in html
+    said = html[html.index('id="code-error"') : html.index("</div>", html.index('id="code-error"'))]
+    assert "You need this code and your receipt" in said
+    assert f'href="/p/{vote.slug}/vote/change"' in said and f'href="/p/{vote.slug}/receipt"' in said
+    [other] = issue(client.application, vote)
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": other[:-1] + "?"})
+    assert "You need this code and your receipt" not in r.get_data(as_text=True)
+
+
+def test_a_voting_code_in_the_receipt_check_is_told_by_its_shape(
+    client: Any, vote: Vote, db: Any
+) -> None:
+    """Probe 3 F16: a voting code typed into the receipt check is told apart by its check
+    character alone (receipts have their own, ``codes.RECEIPT_SHIFT``): the same answer for
+    an unused, a used and a made-up code, nothing about the code looked up or told."""
+    from pb.voting import codes
+
+    unused, used = issue(client.application, vote, 2)
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": used, "pick": ["|p1"], "action": "cast"})  # fmt: skip
+    receipt = _receipt(r.get_data(as_text=True))
+    assert not codes.looks_like_code(receipt) and codes.looks_like_code(used)
+    made_up = codes.generate()
+    answers = set()
+    for typed in (unused, used, made_up):
+        r = client.post(f"/p/{vote.slug}/receipt?lang=en", data={"receipt": typed})
+        html = r.get_data(as_text=True)
+        assert r.status_code == 400 and "looks like a voting code, not a receipt" in html
+        assert "Received" not in html
+        answers.add(html.replace(typed, "TYPED"))
+    assert len(answers) == 1  # the same page, whatever the code
+    r = client.post(f"/p/{vote.slug}/receipt?lang=en", data={"receipt": receipt})
+    assert "Received: this ballot is in the count." in r.get_data(as_text=True)
+    made_receipt = codes.generate(receipt=True)
+    r = client.post(f"/p/{vote.slug}/receipt?lang=en", data={"receipt": made_receipt})
+    html = r.get_data(as_text=True)
+    assert "Not found" in html and "looks like a voting code" not in html
 
 
 def test_bad_codes_get_clear_messages_in_swedish(client: Any, vote: Vote) -> None:
@@ -343,8 +390,8 @@ def test_no_code_or_receipt_in_urls_or_logs(client: Any, vote: Vote, caplog: Any
     client.post(f"/p/{vote.slug}/receipt?lang=en", data={"receipt": receipt})
     client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": code})  # a refused reuse
     logged = caplog.text.upper()
-    for secret in (code, receipt):
-        assert secret not in logged and codes.normalize(secret) not in logged
+    for secret, kind in ((code, False), (receipt, True)):
+        assert secret not in logged and codes.normalize(secret, receipt=kind) not in logged
 
 
 def test_a_ballot_in_a_process_with_districts(client: Any, make_process: Any) -> None:
