@@ -87,6 +87,17 @@ def check_symbol(value: int) -> str:
     return CHECK_SYMBOLS[value % 37]
 
 
+RECEIPT_SHIFT = 18
+"""A receipt's check symbol is that of its value plus this (mod 37): a receipt has the shape
+of a code but never a code's check symbol, so a voting code typed where a receipt is asked
+for is told by its shape alone, looking nothing up. A typo is caught as well as in a code
+(the shift does not change the differences mod 37)."""
+
+
+def receipt_check_symbol(value: int) -> str:
+    return CHECK_SYMBOLS[(value + RECEIPT_SHIFT) % 37]
+
+
 def encode(value: int) -> str:
     """The 16 symbols of an 80-bit number (most significant first), without check."""
     if not 0 <= value < 1 << BITS:
@@ -106,15 +117,16 @@ def format_code(value: int) -> str:
     return format_body(encode(value), value)
 
 
-def format_body(body: str, value: int) -> str:
+def format_body(body: str, value: int, *, receipt: bool = False) -> str:
     """``format_code`` given the 16 symbols already encoded from ``value``."""
     groups = [body[i : i + GROUP] for i in range(0, LENGTH, GROUP)]
-    return "-".join([*groups, check_symbol(value)])
+    return "-".join([*groups, (receipt_check_symbol if receipt else check_symbol)(value)])
 
 
-def generate() -> str:
-    """A new random code in its printed form (80 bits from ``secrets``)."""
-    return format_code(secrets.randbits(BITS))
+def generate(*, receipt: bool = False) -> str:
+    """A new random code (or ``receipt``) in its printed form (80 bits from ``secrets``)."""
+    value = secrets.randbits(BITS)
+    return format_body(encode(value), value, receipt=receipt)
 
 
 _SEPARATORS = "-‐‑–—_."
@@ -143,14 +155,28 @@ def normalize(text: str, *, receipt: bool = False) -> str:
     body, check = cleaned[:LENGTH], cleaned[LENGTH]
     if any(ch not in ALPHABET for ch in body) or check not in _VALUE:
         raise malformed()
-    if check_symbol(decode(body)) != check:
+    value = decode(body)
+    # A receipt takes a code's check symbol too: receipts given before they had their own.
+    if check_symbol(value) != check and not (receipt and receipt_check_symbol(value) == check):
         raise ReceiptTypo() if receipt else CodeTypo()
     return body
 
 
+def looks_like_code(text: str) -> bool:
+    """Has this text the shape of a voting code (its check symbol), not of a receipt? By
+    its shape only: nothing is looked up."""
+    try:
+        normalize(text)  # a code's check symbol, never a receipt's (RECEIPT_SHIFT)
+    except Invalid:
+        return False
+    return True
+
+
 def pretty(text: str, *, receipt: bool = False) -> str:
-    """The printed form of a typed code or receipt (which must be valid)."""
-    return format_code(decode(normalize(text, receipt=receipt)))
+    """The printed form of a typed code or receipt (which must be valid); a receipt keeps
+    the check symbol it was given with."""
+    value = decode(normalize(text, receipt=receipt))
+    return format_body(encode(value), value, receipt=receipt and not looks_like_code(text))
 
 
 def digest(pepper: str | bytes, code: str, *, purpose: str = "code") -> str:

@@ -131,8 +131,11 @@ class Ballot(Base):
 
 
 class PaperEntry(Base):
-    """The first entry of a paper ballot: a keyed commitment to (code, choices), never the
-    choices themselves. A matching second entry casts the ballot and deletes this row."""
+    """The first entry of a paper ballot: a keyed commitment to (code, choices), and the
+    choices sealed under a key only the pepper *and the code* give (``sealed``, padded, so
+    that a second entry that differs can show both side by side); never the choices in the
+    clear. A matching second entry casts the ballot and deletes this row; so does a discard,
+    and the mixing once voting has closed."""
 
     __tablename__ = "voting_paper_entries"
     __table_args__ = (
@@ -143,6 +146,7 @@ class PaperEntry(Base):
     process_id: Mapped[int] = mapped_column(sa.ForeignKey("processes.id", ondelete="CASCADE"))
     code_key: Mapped[str] = mapped_column(sa.String(64))
     commitment: Mapped[str] = mapped_column(sa.String(64))
+    sealed: Mapped[str | None] = mapped_column(sa.Text)
     entered_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )

@@ -35,7 +35,7 @@ from werkzeug.wrappers import Response
 
 from pb.db import get_engine, get_session, utcnow
 from pb.errors import DomainError, Invalid
-from pb.i18n import LOCALES, local_tz, locale_code, when
+from pb.i18n import LOCALES, last_day, local_tz, locale_code, when
 from pb.processes.contract import Contract
 from pb.processes.models import Connection, PhaseKind, Process
 from pb.processes.services import load_process
@@ -268,14 +268,20 @@ def _ballot_page(
 @bp.get("/p/<slug>/vote")
 def start(slug: str) -> ResponseReturnValue:
     process = load_process(slug)
-    return render_template("voting/start.html", **pages.common(process), code="", error="")
+    return render_template("voting/start.html", **pages.common(process), code="", error="",
+                           used=False)  # fmt: skip
 
 
-def _code_error(process: Process, code: str, message: str, status: int) -> ResponseReturnValue:
+def _code_error(
+    process: Process, code: str, message: str, status: int, *, used: bool = False
+) -> ResponseReturnValue:
+    """Code entry again, with what was wrong; ``used``: the code has voted, and the page
+    says how to change the vote (code and receipt) or check it arrived."""
     return (
-        render_template("voting/start.html", **pages.common(process), code=code, error=message),
+        render_template("voting/start.html", **pages.common(process), code=code, error=message,
+                        used=used),
         status,
-    )
+    )  # fmt: skip
 
 
 @bp.post("/p/<slug>/vote")
@@ -302,7 +308,8 @@ def enter_code(slug: str) -> ResponseReturnValue:
     except DomainError as exc:
         if _counts_as_guess(exc):
             _count_failure()
-        return _code_error(process, code, str(exc), _status_of(exc))
+        return _code_error(process, code, str(exc), _status_of(exc),
+                           used=isinstance(exc, services.CodeAlreadyUsed))  # fmt: skip
     return _ballot_page(process, codes.pretty(code), BallotInput(()), code_area=state.area)
 
 
@@ -383,7 +390,8 @@ def ballot(slug: str) -> ResponseReturnValue:
     except DomainError as exc:
         if _counts_as_guess(exc):
             _count_failure()
-        return _code_error(process, code, str(exc), _status_of(exc))
+        return _code_error(process, code, str(exc), _status_of(exc),
+                           used=isinstance(exc, services.CodeAlreadyUsed))  # fmt: skip
     if problems:
         return _ballot_page(process, code, choice, problems=problems, status=400,
                             code_area=code_area, receipt=receipt_in)  # fmt: skip
@@ -493,9 +501,23 @@ def receipt(slug: str) -> ResponseReturnValue:
             error, status = str(exc), 400
         if found is False:
             _count_failure()
+            if codes.looks_like_code(typed):  # by its shape: a receipt never has it
+                found, error, status = None, _looks_like_a_code(), 400
         _mix_after(process)
     return render_template("voting/receipt_check.html", **pages.common(process), typed=typed,
                            found=found, error=error), status  # fmt: skip
+
+
+def _looks_like_a_code() -> str:
+    """Said of a voting code typed into the receipt check, known by its shape alone (its
+    check character): nothing about the code is looked up or told."""
+    return str(
+        _(
+            "This looks like a voting code, not a receipt. The receipt was shown after you "
+            "voted (on the screen, or by e-mail if you asked for it); it has the same shape "
+            "but another last character."
+        )
+    )
 
 
 @bp.route("/p/<slug>/vote/change", methods=["GET", "POST"])
@@ -538,20 +560,28 @@ _NO_USABLE_CODE = (services.CodeUnknown, services.CodeRevoked, services.CodeAlre
 official's limit (``paper.official``), so that entering paper is no way to test codes."""
 
 
-@bp.route("/p/<slug>/paper", methods=["GET", "POST"])
-def paper(slug: str) -> ResponseReturnValue:
-    """An official types a paper ballot; it counts when a second entry matches."""
-    process = load_process(slug)
+def _official_of(process: Process) -> ResponseReturnValue | None:
+    """A redirect to log in, or 403, unless the current user is an official of the process."""
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=request.path))
     if not process.is_official(current_user):
         abort(403)
+    return None
+
+
+@bp.route("/p/<slug>/paper", methods=["GET", "POST"])
+def paper(slug: str) -> ResponseReturnValue:
+    """An official types a paper ballot; it counts when a second entry matches."""
+    process = load_process(slug)
+    if (refused := _official_of(process)) is not None:
+        return refused
     session = get_session()
     ballotpaper = services.ballotpaper(session, process)
     code = request.form.get("code", "")[:100]
     choice = BallotInput(())
     problems: list[str] = []
     status = 200
+    mismatch = None
     if request.method == "POST":
         try:
             choice, problems = _read_ballot(ballotpaper)
@@ -572,6 +602,8 @@ def paper(slug: str) -> ResponseReturnValue:
             if done.error:
                 if isinstance(done.error, _NO_USABLE_CODE):
                     limiter("paper.official").hit(str(current_user.id))
+                if isinstance(done.error, services.PaperMismatch):
+                    mismatch = _differences(ballotpaper, done.error.first, choice)
                 problems = getattr(done.error, "problems", None) or [done.message]
                 status = done.status
             else:
@@ -584,6 +616,18 @@ def paper(slug: str) -> ResponseReturnValue:
                         "success",
                     )
                 return redirect(url_for("voting.paper", slug=slug), code=303)
+    return _paper_page(process, ballotpaper, code, choice, problems, status, mismatch)
+
+
+def _paper_page(
+    process: Process,
+    ballotpaper: Ballotpaper,
+    code: str,
+    choice: BallotInput,
+    problems: list[str],
+    status: int,
+    mismatch: dict[str, Any] | None = None,
+) -> ResponseReturnValue:
     return (
         render_template(
             "voting/paper.html",
@@ -592,6 +636,7 @@ def paper(slug: str) -> ResponseReturnValue:
             code=code,
             ballot=choice,
             problems=problems,
+            mismatch=mismatch,
             paper=ballotpaper,
             **_view(ballotpaper, choice, None),
         ),
@@ -599,8 +644,85 @@ def paper(slug: str) -> ResponseReturnValue:
     )
 
 
+def _differences(
+    paper: Ballotpaper, first: BallotInput | None, second: BallotInput
+) -> dict[str, Any]:
+    """Where two entries of one paper ballot differ, for the official to compare with the
+    paper: the district, and each project chosen (or given points) in one but not alike in
+    the other. ``first`` None: the first entry cannot be shown (entered before it was kept
+    sealed)."""
+    if first is None:
+        return {"shown": False, "rows": []}
+
+    def marks(b: BallotInput) -> dict[tuple[str | None, str], int | None]:
+        return {(p.area, code): (p.points[i] if p.points is not None else None)
+                for p in b.parts for i, code in enumerate(p.projects)}  # fmt: skip
+
+    a, b = marks(first), marks(second)
+    names = {x.slug: x.name for x in paper.process.areas}
+    rows = []
+    if (first.district or None) != (second.district or None):
+        rows.append({"what": _("The district you vote in"),
+                     "first": names.get(first.district or "", "—"),
+                     "second": names.get(second.district or "", "—")})  # fmt: skip
+
+    def shown(key: tuple[str | None, str], m: dict[tuple[str | None, str], int | None]) -> str:
+        if key not in m:
+            return "—"
+        points = m[key]
+        return _("Chosen") if points is None else str(points)
+
+    for area, projects in paper.projects.items():
+        for project in projects:
+            key = (area, project.code)
+            if (key in a) != (key in b) or a.get(key) != b.get(key):
+                title = (
+                    project.title if area is None else f"{names.get(area, area)}: {project.title}"
+                )
+                rows.append({"what": title, "first": shown(key, a), "second": shown(key, b)})
+    return {"shown": True, "rows": rows}
+
+
+@bp.post("/p/<slug>/paper/discard")
+def paper_discard(slug: str) -> ResponseReturnValue:
+    """After two entries differed and the paper showed the first one wrong: throw the
+    pending first entry away (audited, as a count). The typed ballot comes back, to be saved
+    as a new first entry; it counts when a second entry matches it."""
+    process = load_process(slug)
+    if (refused := _official_of(process)) is not None:
+        return refused
+    session = get_session()
+    ballotpaper = services.ballotpaper(session, process)
+    code = request.form.get("code", "")[:100]
+    try:
+        choice, _problems = _read_ballot(ballotpaper)
+    except Invalid:
+        choice = BallotInput(())
+    who = str(current_user.id)
+    if not limiter("paper.official").test(who):
+        return _paper_page(process, ballotpaper, code, choice,
+                           [_try_again(limiter("paper.official"), who)], 429)  # fmt: skip
+    with attempt(session) as done:
+        services.discard_paper_entry(session, process, code, current_user)
+    if done.error:
+        if isinstance(done.error, services.NoPendingEntry):
+            limiter("paper.official").hit(who)  # no way to test codes here either
+        return _paper_page(process, ballotpaper, code, choice, [done.message], done.status)
+    flash(
+        _(
+            "The first entry is thrown away; nothing is counted. Check the choices below "
+            "against the paper ballot and save them: that is a new first entry, and the "
+            "ballot counts when a second entry matches it."
+        ),
+        "success",
+    )
+    return _paper_page(process, ballotpaper, code, choice, [], 200)
+
+
 @bp.route("/p/<slug>/voting/extend", methods=["GET", "POST"])
 def extend(slug: str) -> ResponseReturnValue:
+    """An admin extends voting: *Show what moves* lists the phases before and after (and the
+    stated decision date) without changing anything; *Extend voting* does it."""
     process = load_process(slug)
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=request.path))
@@ -612,6 +734,7 @@ def extend(slug: str) -> ResponseReturnValue:
     reason = request.form.get("reason", "")[:2000]
     error = ""
     status = 200
+    shifts: list[services.Shift] | None = None
     if request.method == "POST":
         session = get_session()
         try:
@@ -621,15 +744,51 @@ def extend(slug: str) -> ResponseReturnValue:
         else:
             if new_end.tzinfo is None:
                 new_end = new_end.replace(tzinfo=local_tz())
+            voting = process.phase(PhaseKind.VOTING)
+            old_end = voting.ends_at if voting is not None else None
+            try:
+                shifts = services.plan_extension(process, new_end)
+            except DomainError:
+                shifts = None  # the same refusal comes again, with its message, below
+            if request.form.get("action") == "preview" and shifts is not None:
+                return _extend_page(process, ends, reason, "", 200, shifts)
             with attempt(session) as done:
                 services.extend_voting(session, process, new_end, reason, current_user, utcnow())
             if not done.error:
-                flash(_("Voting now ends on %(date)s.", date=when(new_end)), "success")
+                flash(_extended(new_end, old_end), "success")
                 return redirect(url_for("processes.show", slug=slug), code=303)
             error, status = done.message, done.status
+    return _extend_page(process, ends, reason, error, status, shifts)
+
+
+def _extended(new_end: Any, old_end: Any) -> str:
+    """The end of voting after an extension, said as everywhere else: the last day
+    (``pb.text.last_day``, as letters and the vote page)."""
+    return str(
+        _(
+            "The last day to vote is now %(day)s (was %(old)s).",
+            day=last_day(new_end),
+            old=last_day(old_end),
+        )
+    )
+
+
+def _extend_page(
+    process: Process,
+    ends: str,
+    reason: str,
+    error: str,
+    status: int,
+    shifts: list[services.Shift] | None,
+) -> ResponseReturnValue:
+    voting = process.phase(PhaseKind.VOTING)
+    now_phases = [
+        p for p in process.phases if voting is not None and p.kind.order >= voting.kind.order
+    ]
     return (
         render_template("voting/extend.html", **pages.common(process), ends=ends, reason=reason,
-                        error=error),
+                        error=error, shifts=shifts, phases=now_phases,
+                        decision_date=process.decision_date),
         status,
     )  # fmt: skip
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, RadioField, SelectChoice
 from wtforms.validators import InputRequired, Length
@@ -116,7 +117,7 @@ class DistrictQuestion(Question):
 
 class AddressQuestion(Question):
     heading = _l("What is your e-mail address?")
-    hint = _l("We send a link there, and then your code. We do not keep your address.")
+    hint: Any = ""  # set per request: it names the retention setting's days
     answer = EmailField(heading, validators=[
         InputRequired(message=_l("Enter your e-mail address, like name@example.org.")),
         Length(max=254),
@@ -126,6 +127,13 @@ class AddressQuestion(Question):
         super().__init__(**kw)
         if by_link:
             self.hint = _l("The address the link was sent to. We mail your code there.")
+        else:
+            self.hint = _l(
+                "We send a link there, and then your code. We keep only a fingerprint of the "
+                "address, so that it cannot get two codes; it is deleted %(days)s days after "
+                "the results are published.",
+                days=current_app.config["PRIVACY_CODE_EMAIL_DAYS"],
+            )
 
 
 QUESTIONS: dict[str, type[Question]] = {

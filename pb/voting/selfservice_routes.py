@@ -23,6 +23,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -55,17 +56,28 @@ KEEP_SECONDS = 2 * 3600  # as long as the link works
 
 
 def _common(process: Process) -> dict[str, Any]:
-    return {**pages.common(process), "questions": selfservice.questions(process)}
+    return {
+        **pages.common(process),
+        "questions": selfservice.questions(process),
+        "code_email_days": current_app.config["PRIVACY_CODE_EMAIL_DAYS"],
+    }
 
 
-def _email_process(slug: str) -> Process:
+def _email_process(slug: str, *, start_page: bool = False) -> Process:
     """The process, if it offers codes by e-mail (else 404; a POST without a valid CSRF
-    token gets its 400 first, as everywhere)."""
+    token gets its 400 first, as everywhere). While voting is not open no question is
+    asked: the start page says when codes can be asked for (or that voting closed); any
+    other page goes there (GET), or shows it with 403 (POST)."""
     process = load_process(slug)
     if not selfservice.offers_email(process):
         if request.method == "POST" and _csrf_error():
             raise user_error(400, _csrf_error())
         abort(404)
+    if not pages.status(process)["open"] and not (start_page and request.method == "GET"):
+        if request.method == "GET":
+            abort(redirect(url_for(".ask", slug=process.slug), code=303))
+        abort(make_response(render_template("voting/email_ask.html", **_common(process),
+                                            error=""), 403))  # fmt: skip
     return process
 
 
@@ -155,7 +167,7 @@ def _link_token(process: Process, answers: dict[str, Any]) -> str | None:
 def ask(slug: str) -> ResponseReturnValue:
     """The start page: what this is, who may vote, what you need. "Start now" (a POST)
     begins with no answers, so that a shared computer does not show the last person's."""
-    process = _email_process(slug)
+    process = _email_process(slug, start_page=True)
     if request.method == "POST":
         error = _csrf_error()
         if error:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -40,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from pb.audit import AuditAction, record
 from pb.errors import Conflict, Invalid, NotAllowed
-from pb.i18n import locale_code, sek, when
+from pb.i18n import last_day, locale_code, sek, when
 from pb.processes import vocab
 from pb.processes.contract import Contract
 from pb.processes.models import Area, CodeChannel, Connection, PhaseKind, Process
@@ -177,16 +178,32 @@ class ReceiptMismatch(Invalid):
 
 
 class PaperMismatch(Conflict):
+    """A second entry that differs from the first. ``first``: the first entry, opened with
+    the code just typed (None if it cannot be shown), for the page to show both."""
+
     message = _l(
-        "This entry does not match the first entry of the same ballot. Check the paper "
-        "ballot and type it again."
+        "This entry does not match the first entry of this ballot; nothing is counted. "
+        "Compare both with the paper ballot (the differences are shown below). If the first "
+        "entry is wrong, throw it away and enter the ballot again, twice. If the first entry "
+        "is right, type the ballot again as it is on the paper."
     )
+
+    def __init__(self, first: BallotInput | None = None) -> None:
+        super().__init__()
+        self.first = first
 
 
 class PaperResubmitted(Conflict):
     message = _l(
         "This is the first entry sent again (a double click or a reload), not a second "
         "typing. Type the ballot again to confirm it."
+    )
+
+
+class NoPendingEntry(Invalid):
+    message = _l(
+        "There is no unconfirmed first entry for this code (it may have been thrown away or "
+        "counted meanwhile). Enter the ballot as a first entry."
     )
 
 
@@ -662,13 +679,15 @@ def cast(
         state = look_up_code(session, process, code_text)
     _check_declared(process, ballot)
     parts = check_ballot(on_ballot or ballotpaper(session, process), ballot, state.area)
-    receipt = None if paper else codes.generate()
+    receipt = None if paper else codes.generate(receipt=True)
     # A paper ballot gets a receipt no one holds: its code row and its ballot row then look
     # like a web voter's (an operator knows which codes were cast on paper: the official's
     # audited entry shares the casting transaction, so a "paper" mark on ballots, or a
     # missing bind or receipt digest, would tie each paper ballot to its code).
-    unheld = None if receipt else codes.generate()
-    bind = codes.keyed(pepper(), "bind", state.canonical, codes.normalize(receipt or unheld or ""))
+    unheld = None if receipt else codes.generate(receipt=True)
+    bind = codes.keyed(
+        pepper(), "bind", state.canonical, codes.normalize(receipt or unheld or "", receipt=True)
+    )
     held = {
         "id": random_id(),
         "receipt_digest": codes.digest(pepper(), receipt or unheld or "", purpose="receipt"),
@@ -936,6 +955,8 @@ def mix_due(session: Session, process: Process, now: dt.datetime) -> int:
     ensure_fingerprint(session, process, now)
     voting = process.phase(PhaseKind.VOTING)
     closed = voting is not None and now >= voting.ends_at
+    if closed:
+        forget_pending_paper(session, process)
     return mix(session, process.id, everything=closed)
 
 
@@ -1265,6 +1286,8 @@ def enter_paper(
     check_ballot(paper, ballot, state.area)
     code_key = codes.keyed(pepper(), "paper-code", state.canonical)
     commitment = codes.keyed(pepper(), "paper", state.canonical, ballot.canonical())
+    if not form:  # a form's token decides the entry's id; else a random one
+        form = secrets.token_hex(16)
     record(
         session, AuditAction.PAPER_ENTRY, actor=official, subject=process,
         process_id=process.id, data={"entries": 1},
@@ -1275,42 +1298,116 @@ def enter_paper(
         )
     )
     # The entry's id is derived from its form's token (random either way).
-    entry_id = codes.keyed(pepper(), "paper-form", form, code_key)[:32] if form else random_id()
+    entry_id = codes.keyed(pepper(), "paper-form", form, code_key)[:32]
     if first is None:
         session.add(
             PaperEntry(
                 id=entry_id, process_id=process.id, code_key=code_key,
                 commitment=commitment, entered_by_id=getattr(official, "id", None),
+                sealed=_seal(state.canonical, entry_id, ballot),
             )
         )  # fmt: skip
         session.flush()
         return False
-    if form and codes.same(first.id, entry_id):
+    if codes.same(first.id, entry_id):
         raise PaperResubmitted()
     if not codes.same(first.commitment, commitment):
-        raise PaperMismatch()
+        raise PaperMismatch(_unseal(state.canonical, first))
     session.delete(first)
     cast(session, process, code_text, ballot, now, paper=True)
     return True
 
 
+PAPER_SEAL_BLOCK = 512
+"""A pending entry's sealed choices are padded to a multiple of this many bytes, so their
+length does not tell how many projects were chosen."""
+
+
+def _keystream(canonical: str, entry_id: str, n: int) -> bytes:
+    """HMAC-SHA256 in counter mode under a key only the pepper and the code give; the
+    entry's (random) id makes it differ for every entry of the same code."""
+    key = bytes.fromhex(codes.keyed(pepper(), "paper-seal", canonical, entry_id))
+    blocks = (-(-n // 32)) or 1
+    stream = b"".join(
+        hmac.new(key, i.to_bytes(8, "big"), hashlib.sha256).digest() for i in range(blocks)
+    )
+    return stream[:n]
+
+
+def _seal(canonical: str, entry_id: str, ballot: BallotInput) -> str:
+    """The choices of a first paper entry, sealed (hex): readable only with the pepper and
+    the code, i.e. by a second entry of the same paper ballot."""
+    plain = json.dumps(
+        {
+            "parts": [p.as_json() for p in ballot.parts],
+            "district": ballot.district,
+            "age_band": ballot.age_band.value if ballot.age_band else None,
+            "connection": ballot.connection.value if ballot.connection else None,
+        },
+        separators=(",", ":"),
+    ).encode()
+    size = -(-(len(plain) + 1) // PAPER_SEAL_BLOCK) * PAPER_SEAL_BLOCK
+    plain = plain.ljust(size, b" ")
+    return bytes(
+        a ^ b for a, b in zip(plain, _keystream(canonical, entry_id, size), strict=True)
+    ).hex()
+
+
+def _unseal(canonical: str, entry: PaperEntry) -> BallotInput | None:
+    """The first entry's choices, if they open with this code and match its commitment."""
+    if not entry.sealed:
+        return None
+    try:
+        data = bytes.fromhex(entry.sealed)
+        plain = bytes(
+            a ^ b for a, b in zip(data, _keystream(canonical, entry.id, len(data)), strict=True)
+        )
+        doc = json.loads(plain.decode())
+        ballot = BallotInput(
+            tuple(
+                Part(p["area"], tuple(p["projects"]),
+                     tuple(p["points"]) if p.get("points") is not None else None)
+                for p in doc["parts"]
+            ),
+            doc.get("district"),
+            AgeBand(doc["age_band"]) if doc.get("age_band") else None,
+            Connection(doc["connection"]) if doc.get("connection") else None,
+        )  # fmt: skip
+    except (ValueError, KeyError, TypeError):
+        return None
+    expected = codes.keyed(pepper(), "paper", canonical, ballot.canonical())
+    return ballot if codes.same(entry.commitment, expected) else None
+
+
 def discard_paper_entry(session: Session, process: Process, code_text: str, official: Any) -> None:
-    """Drop the pending first entry of a paper ballot (after a mismatch the officials
-    settled by looking at the paper)."""
+    """Throw away the pending first entry of a paper ballot (after a mismatch, the officials
+    looked at the paper and found the first entry wrong): the row is deleted, and the ballot
+    is entered afresh, twice. Audited as a count, never the content. The code stays unused."""
     canonical = codes.normalize(code_text)
     code_key = codes.keyed(pepper(), "paper-code", canonical)
+    if session.get_bind().dialect.name == "sqlite":  # not left in the file's free space
+        session.execute(sa.text("PRAGMA secure_delete = ON"))
     result = session.execute(
         sa.delete(PaperEntry).where(
             PaperEntry.process_id == process.id, PaperEntry.code_key == code_key
         )
     )
     if not result.rowcount:  # type: ignore[attr-defined]
-        raise Invalid(_("There is no pending entry for this code."))
+        raise NoPendingEntry()
     record(
         session, AuditAction.PAPER_DISCARD, actor=official, subject=process,
         process_id=process.id, data={"entries": 1},
     )  # fmt: skip
     session.flush()
+
+
+def forget_pending_paper(session: Session, process: Process) -> int:
+    """Once voting has closed, a first paper entry without a second can never count:
+    delete it (its sealed choices have no purpose left)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(sa.text("PRAGMA secure_delete = ON"))
+    result = session.execute(sa.delete(PaperEntry).where(PaperEntry.process_id == process.id))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 # -- the rules fingerprint and the extension ---------------------------------------------
@@ -1382,6 +1479,66 @@ def ensure_fingerprint(session: Session, process: Process, now: dt.datetime) -> 
     return rec.fingerprint
 
 
+@dataclass(frozen=True)
+class Shift:
+    """One phase before and after an extension of voting."""
+
+    kind: PhaseKind
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    new_starts_at: dt.datetime
+    new_ends_at: dt.datetime
+
+
+def plan_extension(process: Process, new_end: dt.datetime) -> list[Shift]:
+    """What an extension to ``new_end`` moves: the end of voting, and every later phase by
+    as much. Refuses an extension after which the results would be published after the
+    decision date the contract states (``Process.decision_date``): the committee cannot
+    decide on results that do not exist yet; the message names the latest end that keeps
+    the date."""
+    voting = process.phase(PhaseKind.VOTING)
+    if voting is None:
+        raise ExtensionRefused(_("This process has no vote."))
+    delta = new_end - voting.ends_at
+    shifts = [Shift(voting.kind, voting.starts_at, voting.ends_at, voting.starts_at, new_end)]
+    try:
+        for p in process.phases:
+            if p.kind.order > PhaseKind.VOTING.order:
+                shifts.append(Shift(p.kind, p.starts_at, p.ends_at,
+                                    p.starts_at + delta, p.ends_at + delta))  # fmt: skip
+    except OverflowError:
+        raise ExtensionRefused(_("The new end is too far in the future.")) from None
+    decided = process.decision_date
+    results = next((s for s in shifts if s.kind == PhaseKind.RESULTS), None)
+    if decided is not None and results is not None and delta > dt.timedelta(0):
+        published = results.new_starts_at.astimezone(_tz()).date()
+        if published > decided:
+            spare = (decided - results.starts_at.astimezone(_tz()).date()).days
+            latest = voting.ends_at + dt.timedelta(days=spare)
+            if spare > 0 and latest > voting.ends_at:
+                hint = _(
+                    "Choose a shorter extension: voting can end at the latest on %(end)s "
+                    "(last day to vote %(day)s).",
+                    end=when(latest), day=last_day(latest),
+                )  # fmt: skip
+            else:
+                hint = _(
+                    "Voting cannot be extended without that: the results phase already "
+                    "starts too close to the decision."
+                )
+            raise ExtensionRefused(
+                _(
+                    "With this end the results would be published from %(results)s, after "
+                    "the decision on %(decision)s that the process states.",
+                    results=when(results.new_starts_at, "date"),
+                    decision=when(decided),
+                )
+                + " "
+                + hint
+            )
+    return shifts
+
+
 def extend_voting(
     session: Session,
     process: Process,
@@ -1391,7 +1548,9 @@ def extend_voting(
     now: dt.datetime,
 ) -> None:
     """Move the end of voting later (never earlier, never once it has ended), with a reason
-    shown on the process page and kept in the audit log. Later phases move by as much."""
+    shown on the process page and kept in the audit log. Later phases move by as much
+    (``plan_extension``, which also keeps the results before the stated decision date).
+    The frozen rules do not change (they hold the start of voting, not its end)."""
     voting = process.phase(PhaseKind.VOTING)
     if voting is None:
         raise ExtensionRefused(_("This process has no vote."))
@@ -1403,14 +1562,11 @@ def extend_voting(
     if not reason:
         raise ExtensionRefused(_("Give the reason for extending the vote."))
     old_end = voting.ends_at
-    delta = new_end - old_end
-    later = [p for p in process.phases if p.kind.order > PhaseKind.VOTING.order]
-    try:
-        moved = [(p, p.starts_at + delta, p.ends_at + delta) for p in later]
-    except OverflowError:
-        raise ExtensionRefused(_("The new end is too far in the future.")) from None
-    for phase, starts, ends in moved:
-        phase.starts_at, phase.ends_at = starts, ends
+    shifts = plan_extension(process, new_end)
+    for phase in process.phases:
+        for shift in shifts:
+            if shift.kind == phase.kind and phase.kind != PhaseKind.VOTING:
+                phase.starts_at, phase.ends_at = shift.new_starts_at, shift.new_ends_at
     voting.ends_at = new_end
     rec = session.get(VotingRecord, process.id)
     if rec is None:

@@ -42,7 +42,13 @@ WEIGHTS = {
     "POST": 2,
     **{
         ("POST", e): 6
-        for e in ("voting.ballot", "voting.enter_code", "voting.paper", "voting.change")
+        for e in (
+            "voting.ballot",
+            "voting.enter_code",
+            "voting.paper",
+            "voting.paper_discard",
+            "voting.change",
+        )
     },
 }
 ROOT = Path(__file__).resolve().parents[2]

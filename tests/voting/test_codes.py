@@ -137,3 +137,20 @@ def test_a_bad_receipt_is_called_a_receipt() -> None:
                 call(typed)
             assert words in str(caught.value) and "code" not in str(caught.value)
             assert "letter or card" not in str(caught.value)
+
+
+def test_a_receipt_has_its_own_check_character() -> None:
+    """A receipt never has a code's check character, so a code typed as a receipt is told by
+    its shape; a receipt given before (a code's check character) is still read as one."""
+    for _n in range(200):
+        receipt = codes.generate(receipt=True)
+        assert codes.normalize(receipt, receipt=True)
+        assert not codes.looks_like_code(receipt)
+        with pytest.raises(codes.CodeTypo):
+            codes.normalize(receipt)  # not a code
+        assert codes.pretty(receipt.lower(), receipt=True) == receipt
+        code = codes.generate()
+        assert codes.looks_like_code(code)
+        assert codes.pretty(code, receipt=True) == code  # an older receipt keeps its shape
+        assert codes.normalize(code, receipt=True) == codes.normalize(code)
+    assert not codes.looks_like_code("x")

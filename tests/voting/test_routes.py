@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, process_changes
 from tests.voting.conftest import Vote, issue, make_vote
 
 
@@ -72,12 +72,59 @@ def test_a_whole_vote_without_javascript(client: Any, vote: Vote, db: Any) -> No
     assert "Received: this ballot is in the count." in r.get_data(as_text=True)
     assert "Skatepark" not in r.get_data(as_text=True)
     r = client.post(f"/p/{vote.slug}/receipt?lang=en", data={"receipt": code})
-    assert "Not found" in r.get_data(as_text=True)
+    assert "looks like a voting code, not a receipt" in r.get_data(as_text=True)
     # The same code again: refused with a clear message, choices kept.
     r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
                     data={"code": code, "pick": ["|p4"], "action": "cast"})  # fmt: skip
     assert r.status_code == 409
     assert "already been used" in r.get_data(as_text=True)
+
+
+def test_a_used_code_says_the_way_forward(client: Any, vote: Vote) -> None:
+    """Probe 3 F16: a used code's message points to changing the vote (code and receipt) and
+    to the receipt check."""
+    [code] = issue(client.application, vote)
+    client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                data={"code": code, "pick": ["|p1"], "action": "cast"})  # fmt: skip
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": code})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409 and "already been used" in html
+    said = html[html.index('id="code-error"') : html.index("</div>", html.index('id="code-error"'))]
+    assert "You need this code and your receipt" in said
+    assert f'href="/p/{vote.slug}/vote/change"' in said and f'href="/p/{vote.slug}/receipt"' in said
+    [other] = issue(client.application, vote)
+    r = client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": other[:-1] + "?"})
+    assert "You need this code and your receipt" not in r.get_data(as_text=True)
+
+
+def test_a_voting_code_in_the_receipt_check_is_told_by_its_shape(
+    client: Any, vote: Vote, db: Any
+) -> None:
+    """Probe 3 F16: a voting code typed into the receipt check is told apart by its check
+    character alone (receipts have their own, ``codes.RECEIPT_SHIFT``): the same answer for
+    an unused, a used and a made-up code, nothing about the code looked up or told."""
+    from pb.voting import codes
+
+    unused, used = issue(client.application, vote, 2)
+    r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                    data={"code": used, "pick": ["|p1"], "action": "cast"})  # fmt: skip
+    receipt = _receipt(r.get_data(as_text=True))
+    assert not codes.looks_like_code(receipt) and codes.looks_like_code(used)
+    made_up = codes.generate()
+    answers = set()
+    for typed in (unused, used, made_up):
+        r = client.post(f"/p/{vote.slug}/receipt?lang=en", data={"receipt": typed})
+        html = r.get_data(as_text=True)
+        assert r.status_code == 400 and "looks like a voting code, not a receipt" in html
+        assert "Received" not in html
+        answers.add(html.replace(typed, "TYPED"))
+    assert len(answers) == 1  # the same page, whatever the code
+    r = client.post(f"/p/{vote.slug}/receipt?lang=en", data={"receipt": receipt})
+    assert "Received: this ballot is in the count." in r.get_data(as_text=True)
+    made_receipt = codes.generate(receipt=True)
+    r = client.post(f"/p/{vote.slug}/receipt?lang=en", data={"receipt": made_receipt})
+    html = r.get_data(as_text=True)
+    assert "Not found" in html and "looks like a voting code" not in html
 
 
 def test_bad_codes_get_clear_messages_in_swedish(client: Any, vote: Vote) -> None:
@@ -201,6 +248,50 @@ def test_paper_entry_by_officials(client: Any, vote: Vote, users: Any, db: Any) 
     assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 1
 
 
+def test_a_wrong_first_paper_entry_is_shown_and_can_be_thrown_away(
+    client: Any, vote: Vote, users: Any, db: Any
+) -> None:
+    """Probe 3 F6: the mismatch shows both entries side by side and offers to throw the first
+    away (a POST with CSRF, audited); the typed ballot stays on the page, is saved as a new
+    first entry and counts when typed once more. Nothing counts before."""
+    from pb.voting.models import PaperEntry, VotingCode
+
+    [code] = issue(client.application, vote)
+    login(client, "official")
+    r = client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": code, "pick": ["|p3"]})
+    assert r.status_code == 303
+    r = client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": code, "pick": ["|p4"]})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409 and "The two entries differ" in html
+    table = html[html.index("mismatch-table") : html.index("</table>")]
+    assert "Fritidsgård" in table and "Utegym" in table and "Skatepark" not in table
+    assert "Throw away the first entry" in html and "throw it away" in html
+    assert f"/p/{vote.slug}/paper/discard" in html
+    # (tests/test_csrf.py: without the form's token every POST, this one too, is refused)
+    assert db.scalar(sa.select(sa.func.count()).select_from(PaperEntry)) == 1
+    r = client.post(f"/p/{vote.slug}/paper/discard?lang=en", data={"code": code, "pick": ["|p4"]})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "The first entry is thrown away" in html
+    assert f'value="{code}"' in html and re.search(r'value="\|p4"[^>]*checked', html)
+    assert db.scalar(sa.select(sa.func.count()).select_from(PaperEntry)) == 0
+    assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 0
+    # Again: nothing pending any more; the typed ballot stays.
+    r = client.post(f"/p/{vote.slug}/paper/discard?lang=en", data={"code": code, "pick": ["|p4"]})
+    assert r.status_code == 400 and "no unconfirmed first entry" in r.get_data(as_text=True)
+    for _n in range(2):
+        r = client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": code, "pick": ["|p4"]},
+                        follow_redirects=True)  # fmt: skip
+    assert "Both entries match" in r.get_data(as_text=True)
+    assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 1
+
+
+def test_paper_discard_is_for_officials_only(client: Any, vote: Vote, users: Any) -> None:
+    [code] = issue(client.application, vote)
+    assert client.post(f"/p/{vote.slug}/paper/discard", data={"code": code}).status_code == 302
+    login(client, "participant")
+    assert client.post(f"/p/{vote.slug}/paper/discard", data={"code": code}).status_code == 403
+
+
 def test_extension_and_fingerprint_on_the_process_page(client: Any, vote: Vote, users: Any) -> None:
     from pb.processes.models import PhaseKind
 
@@ -223,6 +314,64 @@ def test_extension_and_fingerprint_on_the_process_page(client: Any, vote: Vote, 
     assert f'href="/p/{vote.slug}/vote"' in html
 
 
+def test_an_extension_shows_what_moves_and_keeps_the_decision_date(
+    client: Any, app: Any, make_process: Any, users: Any
+) -> None:
+    """Probe 3 F7/F8: an extension moved counting and results past the stated decision date
+    without a word, and the new end was told three ways. The form shows what moves; an
+    extension that would publish the results after the decision date is refused (400, input
+    kept, with the latest end that keeps it); the flash and the process page say the last
+    day as everywhere else (``pb.text.last_day``)."""
+    from pb.db import get_session
+    from pb.i18n import last_day, local_tz
+    from pb.processes.models import PhaseKind
+    from pb.processes.services import load_process
+
+    probe = process_changes(running="voting")
+    results_start = probe.phases[PhaseKind.RESULTS][0]
+    with app.app_context():
+        decided = results_start.astimezone(local_tz()).date() + dt.timedelta(days=3)
+    vote = make_vote(app, make_process, slug="forlangd", decision_date=decided)
+    with app.test_request_context("/?lang=en"):
+        end = vote.process(get_session()).phase(PhaseKind.VOTING).ends_at
+    login(client, "admin")
+    url = f"/p/{vote.slug}/voting/extend?lang=en"
+    html = client.get(url).get_data(as_text=True)
+    assert 'id="what-moves"' in html and 'id="moves-results"' in html
+    assert "takes the final decision on" in html
+    too_far = (end + dt.timedelta(days=5)).astimezone(dt.UTC).isoformat()
+    reason = "The schools asked for a week more."
+    r = client.post(url, data={"ends": too_far, "reason": reason, "action": "extend"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "after the decision on" in html
+    assert "Choose a shorter extension" in html
+    with app.test_request_context("/?lang=en"):
+        latest = last_day(end + dt.timedelta(days=3))
+        assert f"last day to vote {latest}" in html
+    assert reason in html and f'value="{too_far}"' in html
+    with app.test_request_context("/?lang=en"):
+        assert load_process("forlangd").phase(PhaseKind.VOTING).ends_at == end  # unchanged
+    ok = (end + dt.timedelta(days=2)).astimezone(dt.UTC).isoformat()
+    r = client.post(url, data={"ends": ok, "reason": reason, "action": "preview"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "After the extension" in html
+    with app.test_request_context("/?lang=en"):
+        get_session().expire_all()
+        assert load_process("forlangd").phase(PhaseKind.VOTING).ends_at == end  # a preview
+        new_day, old_day = last_day(end + dt.timedelta(days=2)), last_day(end)
+    moved = html[
+        html.index('id="moves-voting"') : html.index("</tr>", html.index('id="moves-voting"'))
+    ]
+    assert new_day in moved and old_day in moved
+    r = client.post(url, data={"ends": ok, "reason": reason, "action": "extend"},
+                    follow_redirects=True)  # fmt: skip
+    html = r.get_data(as_text=True)
+    said = f"The last day to vote is now {new_day} (was {old_day})."
+    assert said in html
+    notice = html[html.index('id="voting-extended"') :]
+    assert f"the last day to vote is now {new_day} (was {old_day})" in notice.split("</p>")[0]
+
+
 def test_no_code_or_receipt_in_urls_or_logs(client: Any, vote: Vote, caplog: Any) -> None:
     import logging
 
@@ -241,8 +390,8 @@ def test_no_code_or_receipt_in_urls_or_logs(client: Any, vote: Vote, caplog: Any
     client.post(f"/p/{vote.slug}/receipt?lang=en", data={"receipt": receipt})
     client.post(f"/p/{vote.slug}/vote?lang=en", data={"code": code})  # a refused reuse
     logged = caplog.text.upper()
-    for secret in (code, receipt):
-        assert secret not in logged and codes.normalize(secret) not in logged
+    for secret, kind in ((code, False), (receipt, True)):
+        assert secret not in logged and codes.normalize(secret, receipt=kind) not in logged
 
 
 def test_a_ballot_in_a_process_with_districts(client: Any, make_process: Any) -> None:

@@ -536,10 +536,63 @@ def test_no_codes_by_email_outside_the_voting_phase(
     closed = make_vote(client.application, make_process, slug="stangd", running="counting",
                        code_channels=["email"])  # fmt: skip
     page = client.get(f"/p/{closed.slug}/vote/email?lang=en").get_data(as_text=True)
-    assert "Voting closed on" in page and 'id="start"' not in page
-    r = _ask(client, closed)
-    assert r.status_code == 403 and "Voting closed on" in r.get_data(as_text=True)
+    assert "Voting has closed (the last day was" in page and 'id="start"' not in page
+    assert "What you need" not in page
+    r = client.post(f"/p/{closed.slug}/vote/email?lang=en")
+    assert r.status_code == 403 and "codes can no longer be asked for" in r.get_data(as_text=True)
+    r = client.get(f"/p/{closed.slug}/vote/email/connection?lang=en")
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/p/{closed.slug}/vote/email")
+    r = _answer(client, closed.slug, "connection", "lives")
+    assert r.status_code == 403 and "codes can no longer be asked for" in r.get_data(as_text=True)
+    r = client.post(f"/p/{closed.slug}/vote/email/check?lang=en")
+    assert r.status_code == 403
     assert _outbox(db) == []
+
+
+def test_before_voting_opens_the_email_page_says_when_and_asks_nothing(
+    client: Any, make_process: Any, db: Any
+) -> None:
+    """Probe 3 F15: the questions could be answered before voting opened, then dead-ended
+    on "check your answers". Now the page only says from which day a code can be asked for."""
+    from pb.db import get_session
+    from pb.i18n import first_day
+    from pb.processes.models import PhaseKind
+
+    early = make_vote(client.application, make_process, slug="tidig", running="review",
+                      code_channels=["email"])  # fmt: skip
+    with client.application.test_request_context("/?lang=en"):
+        opens = first_day(early.process(get_session()).phase(PhaseKind.VOTING).starts_at)
+    page = client.get(f"/p/{early.slug}/vote/email?lang=en").get_data(as_text=True)
+    assert f"You can ask for a voting code by e-mail from {opens}, when voting opens." in page
+    assert 'id="start"' not in page and "What you need" not in page
+    for step in ("connection", "age", "address"):
+        r = client.get(f"/p/{early.slug}/vote/email/{step}?lang=en")
+        assert r.status_code == 303 and r.headers["Location"].endswith("/vote/email")
+    r = client.post(f"/p/{early.slug}/vote/email?lang=en")
+    assert r.status_code == 403 and opens in r.get_data(as_text=True)
+    r = client.get(f"/p/{early.slug}/vote/email/check?lang=en")
+    assert r.status_code == 303
+    assert _outbox(db) == []
+
+
+def test_the_address_page_says_what_is_kept_of_the_address(
+    client: Any, evote: Vote, make_app: Any
+) -> None:
+    """Probe 3 F15: "We do not keep your address" while a keyed digest of it is kept (one
+    code per address) until PRIVACY_CODE_EMAIL_DAYS after the results."""
+    days = client.application.config["PRIVACY_CODE_EMAIL_DAYS"]
+    for lang, said in (
+        ("en", f"We keep only a fingerprint of the address, so that it cannot get two codes; "
+               f"it is deleted {days} days after the results are published."),
+        ("sv", f"Vi sparar bara ett fingeravtryck av adressen, så att den inte kan få två "
+               f"koder. Det raderas {days} dagar efter att resultatet har publicerats."),
+    ):  # fmt: skip
+        page = client.get(f"/p/{evote.slug}/vote/email/address?lang={lang}")
+        html = page.get_data(as_text=True)
+        assert said in html and "not keep your address" not in html
+        assert "sparar inte din adress" not in html
+        start = client.get(f"/p/{evote.slug}/vote/email?lang={lang}").get_data(as_text=True)
+        assert "not keep your address" not in start and "sparar inte din adress" not in start
 
 
 def test_an_honest_answer_that_rules_one_out_is_not_an_error_to_correct(

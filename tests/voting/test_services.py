@@ -270,6 +270,79 @@ def test_paper_ballots_need_two_matching_entries(app: Any, vote: Vote, users: An
     assert not row.paper and row.receipt_digest and len(row.receipt_digest) == 64
 
 
+def test_a_wrong_first_paper_entry_can_be_thrown_away(
+    app: Any, vote: Vote, users: Any, db: Any
+) -> None:
+    """Probe 3 F6: a typo in the first entry could never be corrected (the right second entry
+    was refused forever, only the typo again counted). Now the mismatch opens the first entry
+    with the code just typed (the row holds it sealed, never in the clear), and discarding it
+    lets the ballot be entered afresh; the code stays unused until two entries match."""
+    from pb.audit import AuditEvent
+    from pb.db import get_session
+    from pb.voting import services
+    from pb.voting.models import PaperEntry
+
+    [code] = issue(app, vote)
+    with app.test_request_context("/?lang=en"):
+        session = get_session()
+        process = vote.process(session)
+        assert not services.enter_paper(session, process, code, ballot("p3"), users["official"],
+                                        now())  # fmt: skip
+        session.commit()
+        [row] = db.scalars(sa.select(PaperEntry)).all()
+        assert row.sealed and "p3" not in row.sealed and b"p3".hex() not in row.sealed
+        assert len(row.sealed) % (2 * services.PAPER_SEAL_BLOCK) == 0  # padded
+        with pytest.raises(services.PaperMismatch) as refused:
+            services.enter_paper(session, process, code, ballot("p4"), users["admin"], now())
+        session.rollback()
+        assert refused.value.first == ballot("p3")
+        services.discard_paper_entry(session, process, code, users["admin"])
+        session.commit()
+        assert db.scalar(sa.select(sa.func.count()).select_from(PaperEntry)) == 0
+        with pytest.raises(services.NoPendingEntry):
+            services.discard_paper_entry(session, process, code, users["admin"])
+        session.rollback()
+        assert _counts(app, vote)["used_codes"] == 0
+        assert not services.enter_paper(session, process, code, ballot("p4"), users["admin"],
+                                        now())  # fmt: skip
+        session.commit()
+        assert services.enter_paper(session, process, code, ballot("p4"), users["admin"], now())
+        session.commit()
+    assert _counts(app, vote)["used_codes"] == 1
+    [discard] = db.scalars(sa.select(AuditEvent).where(AuditEvent.action == "voting.paper-discard"))
+    assert discard.actor_id == users["admin"].id and discard.data == {"entries": 1}
+    _mix(app, vote, everything=True)
+    from pb.voting.models import Ballot
+
+    [counted] = db.scalars(sa.select(Ballot)).all()
+    assert counted.choices[0]["projects"] == ["p4"]
+
+
+def test_a_first_paper_entry_does_not_outlive_the_vote(
+    app: Any, vote: Vote, users: Any, db: Any
+) -> None:
+    """A first entry never confirmed can never count once voting has closed: the mixing at
+    the close deletes it."""
+    from pb.db import get_session
+    from pb.processes.models import PhaseKind
+    from pb.voting import services
+    from pb.voting.models import PaperEntry
+
+    [code] = issue(app, vote)
+    with app.test_request_context("/?lang=en"):
+        session = get_session()
+        process = vote.process(session)
+        services.enter_paper(session, process, code, ballot("p1"), users["official"], now())
+        session.commit()
+        services.mix_due(session, process, now())  # voting still open: kept
+        session.commit()
+        assert db.scalar(sa.select(sa.func.count()).select_from(PaperEntry)) == 1
+        after = process.phase(PhaseKind.VOTING).ends_at + dt.timedelta(seconds=1)
+        services.mix_due(session, process, after)
+        session.commit()
+    assert db.scalar(sa.select(sa.func.count()).select_from(PaperEntry)) == 0
+
+
 def test_extension_never_shortens_and_never_after_the_end(app: Any, vote: Vote, users: Any) -> None:
     from pb.audit import AuditEvent
     from pb.db import get_session
