@@ -260,6 +260,11 @@ def _official(ev: AuditEvent, ctx: Context) -> Line:
                   whom=ctx.person((ev.data or {}).get("user_id"))))  # fmt: skip
 
 
+def _official_removed(ev: AuditEvent, ctx: Context) -> Line:
+    return Line(_("%(who)s removed %(whom)s as an official of the process.", who=_who(ev, ctx),
+                  whom=ctx.person((ev.data or {}).get("user_id"))))  # fmt: skip
+
+
 def _edit(ev: AuditEvent, ctx: Context) -> Line:
     return Line(_("%(who)s edited proposal #%(id)s.", who=_who(ev, ctx), id=ev.subject_id),
                 _details(ev.data or {}))  # fmt: skip
@@ -365,6 +370,7 @@ PRESENTERS: dict[str, Presenter] = {
         _l("%(who)s tried to change the process, but the rules are frozen."), details=False
     ),
     AuditAction.PROCESS_OFFICIAL: _official,
+    AuditAction.PROCESS_OFFICIAL_REMOVED: _official_removed,
     AuditAction.PROPOSAL_SUBMIT: _simple(_l("%(who)s sent in proposal #%(id)s.")),
     AuditAction.PROPOSAL_EDIT: _edit,
     AuditAction.PROPOSAL_WITHDRAW: _withdraw,
