@@ -44,6 +44,7 @@ class AuditAction(enum.StrEnum):
     PROCESS_FREEZE = "process.freeze"
     PROCESS_EDIT_REFUSED = "process.edit-refused"
     PROCESS_OFFICIAL = "process.official"
+    PROCESS_OFFICIAL_REMOVED = "process.official-removed"
     PROPOSAL_SUBMIT = "proposal.submit"
     PROPOSAL_EDIT = "proposal.edit"
     PROPOSAL_WITHDRAW = "proposal.withdraw"
@@ -85,6 +86,7 @@ ACTION_LABELS = {
     AuditAction.PROCESS_FREEZE: _l("Rules frozen as voting opened"),
     AuditAction.PROCESS_EDIT_REFUSED: _l("Change refused: the rules are frozen"),
     AuditAction.PROCESS_OFFICIAL: _l("Official assigned to the process"),
+    AuditAction.PROCESS_OFFICIAL_REMOVED: _l("Official removed from the process"),
     AuditAction.PROPOSAL_SUBMIT: _l("Proposal submitted"),
     AuditAction.PROPOSAL_EDIT: _l("Proposal edited"),
     AuditAction.PROPOSAL_WITHDRAW: _l("Proposal withdrawn"),

@@ -42,6 +42,7 @@ APP_COMMANDS: dict[str, str] = {
     "backup": "pb.operations:backup_command",
     "restore": "pb.operations:restore_command",
     "codes": "pb.voting.cli:codes_command",
+    "officials": "pb.processes.cli:officials_command",
     "count": "pb.results.cli:count_command",
     "publish": "pb.results.cli:publish_command",
     "export-pb": "pb.results.cli:export_pb_command",

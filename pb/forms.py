@@ -124,7 +124,9 @@ def error_links(form: Any) -> list[tuple[str, str]]:
             elif f.type == "FieldList":
                 out.extend((f.id, _joined(label, m)) for m in _messages(f.errors))
                 for entry in f.entries:
-                    walk(entry.form if entry.type == "FormField" else [entry], str(f.label.text))
+                    # An entry may name itself (e.g. "#5 Cykelpump"); else the list's label.
+                    named = getattr(entry, "summary_label", None) or str(f.label.text)
+                    walk(entry.form if entry.type == "FormField" else [entry], named)
             else:
                 # A group of choices links to its first box; other fields to themselves.
                 target = f"{f.id}-0" if f.type in ("MultiCheckboxField", "RadioField") else f.id

@@ -1,10 +1,17 @@
-"""The request class: NUL characters are removed from form and query values.
+"""The request class: control characters are removed from form and query values.
 
-No text field needs them, PostgreSQL refuses them in text columns, and silently dropping
-them keeps everything else the person typed. Also the URL converter for row ids."""
+NUL and the other control characters (C0, DEL and C1) but tab, line feed and carriage return
+never belong in anything a person types: PostgreSQL refuses NUL in text columns, and ESC and
+its kind would be stored and shown back (a terminal would run them as commands). Separators
+that stand between words (vertical tab, form feed, the information separators, next line)
+become a space; the rest are dropped, which keeps everything else the person typed. This
+covers every text value, also those a route reads without a form; the forms (``pb.forms``)
+then turn line breaks into spaces in single-line fields. Also the URL converter for row ids.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Request
@@ -12,23 +19,35 @@ from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.utils import cached_property
 
+_SEPARATORS = re.compile(r"[\x0b\x0c\x1c-\x1e\x85]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean_text(value: str) -> str:
+    """``value`` without control characters (tab, LF and CR stay; separators become spaces)."""
+    return _CONTROLS.sub("", _SEPARATORS.sub(" ", value))
+
 
 def _clean(data: MultiDict[str, str]) -> ImmutableMultiDict[str, str]:
-    return ImmutableMultiDict([(k.replace("\x00", ""), v.replace("\x00", ""))
+    return ImmutableMultiDict([(clean_text(k), clean_text(v))
                                for k, v in data.items(multi=True)])  # fmt: skip
+
+
+def _dirty(data: MultiDict[str, str]) -> bool:
+    return any(_CONTROLS.search(k) or _CONTROLS.search(v) for k, v in data.items(multi=True))
 
 
 class PBRequest(Request):
     def _load_form_data(self) -> None:
         super()._load_form_data()
         form = self.__dict__.get("form")
-        if form is not None and any("\x00" in k or "\x00" in v for k, v in form.items(multi=True)):
+        if form is not None and _dirty(form):
             self.__dict__["form"] = _clean(form)
 
     @cached_property
     def args(self) -> MultiDict[str, str]:
         args = super().args
-        if any("\x00" in k or "\x00" in v for k, v in args.items(multi=True)):
+        if _dirty(args):
             return _clean(args)
         return args
 

@@ -136,4 +136,4 @@ class BulkRowForm(Form):
 
 
 class BulkReviewForm(FlaskForm):
-    rows = FieldList(FormField(BulkRowForm), max_entries=500)
+    rows = FieldList(FormField(BulkRowForm), _l("Proposals"), max_entries=500)

@@ -354,6 +354,40 @@ def review(slug: str, pid: int) -> Any:
                            form=form, suggestions=suggestions, locale=locale_code()), status  # fmt: skip
 
 
+def _row_label(proposal: Proposal) -> str:
+    """How the error summary names a row: its number and the start of its title."""
+    title = proposal.title if len(proposal.title) <= 40 else proposal.title[:39].rstrip() + "…"
+    return f"#{proposal.id} {title}"
+
+
+def _row_refusals(db: Any, process: Process, form: BulkReviewForm,
+                  found: dict[int, Proposal]) -> None:  # fmt: skip
+    """When some fields are wrong, also say what the review would refuse in each row (an
+    answer is needed to reject, feasible and a cost within the budget to accept), so that
+    every problem is reported in one go. Wrong fields count as empty here."""
+    rows = []
+    for row in form.rows:
+        f = row.form
+        decision = "" if f.decision.errors else (f.decision.data or "")
+        data = services.ReviewInput(
+            feasibility=None if f.feasibility.errors else _feasibility(f.feasibility.data),
+            official_cost=None if f.official_cost.errors else f.official_cost.amount,
+            answer=f.answer.data or "",
+            decision=decision,
+        )
+        rows.append((found[int(f.proposal_id.data)], data))
+    refused = services.bulk_refusals(db, process, rows, utcnow())
+    for row, (proposal, _data) in zip(form.rows, rows, strict=True):
+        err, f = refused.get(proposal.id), row.form
+        if err is None:
+            continue
+        if isinstance(err, services.AcceptNeedsFeasibleAndCost) and (
+            f.feasibility.errors or f.official_cost.errors
+        ):
+            continue  # already said next to the wrong field
+        f.decision.errors = [*f.decision.errors, str(err.message)]
+
+
 @bp.route("/p/<slug>/review", methods=["GET", "POST"])
 @login_required
 def bulk(slug: str) -> Any:
@@ -374,6 +408,8 @@ def bulk(slug: str) -> Any:
         found = {p.id: p for p in db.scalars(sa.select(Proposal).where(Proposal.id.in_(ids)))}
         if any(found.get(i) is None or found[i].process_id != process.id for i in ids):
             abort(404)
+        for row, pid in zip(form.rows, ids, strict=True):
+            row.summary_label = _row_label(found[pid])
         if form.validate_on_submit():
             reviews = [
                 (found[int(row.form.proposal_id.data)], services.ReviewInput(
@@ -400,6 +436,7 @@ def bulk(slug: str) -> Any:
                         row.form.decision.errors = [*row.form.decision.errors, str(err.message)]
         else:
             status = 400
+            _row_refusals(db, process, form, found)
         proposals = [found[i] for i in ids]
         has_next = bool(services.reviewable(db, process, offset=page * BULK_PAGE, limit=1))
     else:

@@ -239,6 +239,41 @@ class ReviewInput:
     area_id: int | None = None  # the accepted project's area; None: the proposal's own
 
 
+def check_review(
+    session: Session, process: Process, proposal: Proposal, data: ReviewInput, now: dt.datetime
+) -> Proposal | None:
+    """Everything :func:`review` checks before it changes anything, without changing
+    anything: raises its refusals (see there); returns the proposal to merge into, if any.
+    The bulk review asks this for every row so that all problems are reported at once."""
+    if process.is_frozen(now):
+        raise BallotFrozen()
+    if proposal.status not in OPEN_STATUSES:
+        raise AlreadyDecided()
+    if proposal.hidden and data.decision:
+        raise HiddenProposal()
+    target = None
+    if data.decision == Decision.ACCEPT:
+        if not (data.feasibility == Feasibility.FEASIBLE and data.official_cost):
+            raise AcceptNeedsFeasibleAndCost()
+        area = projects.area_for(
+            process, data.area_id if data.area_id is not None else proposal.area_id
+        )
+        projects.check_cost(process, area, data.official_cost)
+    if data.decision == Decision.REJECT and not data.answer.strip():
+        raise RejectNeedsAnswer()
+    if data.decision == Decision.MERGE:
+        target = session.get(Proposal, data.merge_into) if valid_id(data.merge_into) else None
+        if (
+            target is None
+            or target.id == proposal.id
+            or target.process_id != process.id
+            or target.hidden
+            or target.status not in (*OPEN_STATUSES, ProposalStatus.ACCEPTED)
+        ):
+            raise BadMergeTarget()
+    return target
+
+
 def review(
     session: Session,
     process: Process,
@@ -256,31 +291,10 @@ def review(
 
     Raises ``BallotFrozen`` once voting has opened, ``AlreadyDecided``, ``HiddenProposal``,
     ``AcceptNeedsFeasibleAndCost``, ``RejectNeedsAnswer``, ``BadMergeTarget``, and the
-    refusals of ``projects.add_from_proposal`` (e.g. ``ProjectNeedsArea``)."""
-    if process.is_frozen(now):
-        raise BallotFrozen()
-    if proposal.status not in OPEN_STATUSES:
-        raise AlreadyDecided()
-    if proposal.hidden and data.decision:
-        raise HiddenProposal()
+    refusals of ``projects.add_from_proposal`` (e.g. ``ProjectNeedsArea``, and
+    ``CostAboveBudget`` for a cost above the budget of the project's area or process)."""
+    target = check_review(session, process, proposal, data, now)
     answer = data.answer.strip()
-    target = None
-    if data.decision == Decision.ACCEPT and not (
-        data.feasibility == Feasibility.FEASIBLE and data.official_cost
-    ):
-        raise AcceptNeedsFeasibleAndCost()
-    if data.decision == Decision.REJECT and not answer:
-        raise RejectNeedsAnswer()
-    if data.decision == Decision.MERGE:
-        target = session.get(Proposal, data.merge_into) if valid_id(data.merge_into) else None
-        if (
-            target is None
-            or target.id == proposal.id
-            or target.process_id != process.id
-            or target.hidden
-            or target.status not in (*OPEN_STATUSES, ProposalStatus.ACCEPTED)
-        ):
-            raise BadMergeTarget()
 
     changed = []
     before = {"feasibility": proposal.feasibility, "official_cost": proposal.official_cost,
@@ -361,6 +375,34 @@ class BulkReviewFailed(Invalid):
         self.errors = errors
 
 
+def _unchanged(proposal: Proposal, data: ReviewInput) -> bool:
+    return (
+        data.feasibility == proposal.feasibility
+        and data.official_cost == proposal.official_cost
+        and data.answer.strip() == proposal.answer
+        and not data.decision
+    )
+
+
+def bulk_refusals(
+    session: Session,
+    process: Process,
+    rows: list[tuple[Proposal, ReviewInput]],
+    now: dt.datetime,
+) -> dict[int, DomainError]:
+    """What :func:`review_many` would refuse, row by row (proposal id to the reason), without
+    changing anything: the bulk page reports these together with the rows' field errors."""
+    errors: dict[int, DomainError] = {}
+    for proposal, data in rows:
+        if _unchanged(proposal, data):
+            continue
+        try:
+            check_review(session, process, proposal, data, now)
+        except DomainError as exc:
+            errors[proposal.id] = exc
+    return errors
+
+
 def review_many(
     session: Session,
     process: Process,
@@ -373,13 +415,7 @@ def review_many(
     done: dict[int, list[str]] = {}
     errors: dict[int, DomainError] = {}
     for proposal, data in rows:
-        unchanged = (
-            data.feasibility == proposal.feasibility
-            and data.official_cost == proposal.official_cost
-            and data.answer.strip() == proposal.answer
-            and not data.decision
-        )
-        if unchanged:
+        if _unchanged(proposal, data):
             continue
         try:
             done[proposal.id] = review(session, process, proposal, actor, data, now)

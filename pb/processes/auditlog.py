@@ -112,6 +112,10 @@ _FIELD_LABELS: dict[str, Any] = {
     "fingerprint": _l("Fingerprint"),
     "sha256": _l("Fingerprint"),
     "role": _l("Role"),
+    "status": _l("Status"),
+    "progress": _l("Done so far"),
+    "project": _l("Project"),
+    "photo": _l("Photo"),
 }
 
 _MONEY = {"budget", "official_cost", "cost"}
@@ -127,6 +131,17 @@ _VOCABS: dict[str, Mapping[Any, Any]] = {
 }
 
 
+# Vocabularies of the packages above this one (a proposal's feasibility, a funded project's
+# follow-up status), registered by those packages with ``name_values`` so that the log shows
+# their words, not their stored codes, without this package importing them.
+_NAMES: dict[str, Callable[[], Mapping[str, Any]]] = {}
+
+
+def name_values(key: str, names: Callable[[], Mapping[str, Any]]) -> None:
+    """Show the values stored under ``key`` in events' data by the words ``names()`` gives."""
+    _NAMES[key] = names
+
+
 def label(key: str) -> str:
     return str(_FIELD_LABELS.get(key, key.replace("_", " ")))
 
@@ -139,9 +154,13 @@ def readable(value: Any, key: str = "") -> str:
         return str(_("yes") if value else _("no"))
     if isinstance(value, int) and key in _MONEY:
         return sek(value)
+    if isinstance(value, int) and key == "progress":
+        return f"{value}\u00a0%"
     if isinstance(value, str):
         if key in _VOCABS:
             return vocab.name(_VOCABS[key], value)
+        if key in _NAMES:
+            return str(_NAMES[key]().get(value, value))
         if key == "phases" or (len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-"):
             return _date(value)
         if key == "fields":
@@ -267,6 +286,11 @@ def _official(ev: AuditEvent, ctx: Context) -> Line:
                   whom=ctx.person((ev.data or {}).get("user_id"))))  # fmt: skip
 
 
+def _official_removed(ev: AuditEvent, ctx: Context) -> Line:
+    return Line(_("%(who)s removed %(whom)s as an official of the process.", who=_who(ev, ctx),
+                  whom=ctx.person((ev.data or {}).get("user_id"))))  # fmt: skip
+
+
 def _edit(ev: AuditEvent, ctx: Context) -> Line:
     return Line(_("%(who)s edited proposal #%(id)s.", who=_who(ev, ctx), id=ev.subject_id),
                 _details(ev.data or {}))  # fmt: skip
@@ -354,6 +378,13 @@ def _extend(ev: AuditEvent, ctx: Context) -> Line:
                   after=readable(data.get("to"))))  # fmt: skip
 
 
+def _followup_status(ev: AuditEvent, ctx: Context) -> Line:
+    data = dict(ev.data or {})
+    project = data.pop("project", None) or "—"
+    return Line(_("%(who)s set the follow-up status of project %(project)s.",
+                  who=_who(ev, ctx), project=project), _changes(data))  # fmt: skip
+
+
 def _publish(ev: AuditEvent, ctx: Context) -> Line:
     data = ev.data or {}
     return Line(_("%(who)s counted the votes and published the results.", who=_who(ev, ctx)),
@@ -372,6 +403,7 @@ PRESENTERS: dict[str, Presenter] = {
         _l("%(who)s tried to change the process, but the rules are frozen."), details=False
     ),
     AuditAction.PROCESS_OFFICIAL: _official,
+    AuditAction.PROCESS_OFFICIAL_REMOVED: _official_removed,
     AuditAction.PROPOSAL_SUBMIT: _simple(_l("%(who)s sent in proposal #%(id)s.")),
     AuditAction.PROPOSAL_EDIT: _edit,
     AuditAction.PROPOSAL_WITHDRAW: _withdraw,
@@ -403,9 +435,7 @@ PRESENTERS: dict[str, Presenter] = {
     AuditAction.VOTING_EXTEND: _extend,
     AuditAction.RESULTS_PUBLISH: _publish,
     AuditAction.RESULTS_IMPORT: _simple(_l("%(who)s made the process from a pabulib file.")),
-    AuditAction.FOLLOWUP_STATUS: _simple(
-        _l("%(who)s set the follow-up status of a funded project.")
-    ),
+    AuditAction.FOLLOWUP_STATUS: _followup_status,
     AuditAction.FOLLOWUP_UPDATE: _simple(
         _l("%(who)s wrote a follow-up update on a funded project.")
     ),

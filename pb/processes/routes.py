@@ -24,7 +24,7 @@ from pb.processes.models import PhaseKind, Process
 from pb.processes.present import ballot_lines
 from pb.processes.services import load_process
 from pb.security import admin_required
-from pb.web import Attempt, attempt
+from pb.web import Attempt, attempt, status_for
 
 bp = Blueprint("processes", __name__)
 admin_bp = Blueprint("process_admin", __name__, url_prefix="/admin/processes")
@@ -220,19 +220,46 @@ def freeze(slug: str) -> Any:
 def officials(slug: str) -> Any:
     process = load_process(slug)
     session = get_session()
+    email = ""
+    error = None
     if request.method == "POST":
+        email = (request.form.get("email") or "").strip()
         with attempt(session) as done:
-            user = services.assign_official_by_email(
-                session, process, request.form.get("email") or "", current_user
-            )
-        if not done.flash_error():
+            user = services.assign_official_by_email(session, process, email, current_user)
+        if done.ok:
             flash(_("%(name)s is now an official of this process.", name=user.display_name),
                   "success")  # fmt: skip
+            return redirect(url_for(".officials", slug=slug), code=303)
+        error = done.error
+    return _officials_page(process, email=email, error=error)
+
+
+def _officials_page(process: Process, *, email: str = "", error: Any = None) -> Any:
+    users = services.officials_of(get_session(), process)
+    return render_template("processes/officials.html", process=process, users=users,
+                           email=email, error=error), status_for(error) if error else 200  # fmt: skip
+
+
+@admin_bp.post("/<slug>/officials/remove")
+@admin_required
+def remove_official(slug: str) -> Any:
+    """Take an official off the process: first a page that asks, then (``confirm=yes``) the
+    removal itself."""
+    process = load_process(slug)
+    session = get_session()
+    raw = request.form.get("user_id") or ""
+    user = session.get(User, int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    if user is None or not any(o.user_id == user.id for o in process.officials):
+        return _officials_page(process, error=services.NotAnOfficial())
+    if request.form.get("confirm") != "yes":
+        return render_template("processes/official_remove.html", process=process, user=user)
+    name = user.display_name
+    with attempt(session) as done:
+        services.remove_official(session, process, user, current_user)
+    if done.ok:
+        flash(_("%(name)s is no longer an official of this process.", name=name), "success")
         return redirect(url_for(".officials", slug=slug), code=303)
-    users = session.scalars(
-        sa.select(User).where(User.id.in_([o.user_id for o in process.officials]))
-    )
-    return render_template("processes/officials.html", process=process, users=list(users))
+    return _officials_page(process, error=done.error)
 
 
 @admin_bp.get("/<slug>/audit")

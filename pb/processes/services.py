@@ -64,6 +64,10 @@ class UnknownAccount(Invalid):
     message = _l("No account has that e-mail address.")
 
 
+class NotAnOfficial(Invalid):
+    message = _l("That account is not an official of this process.")
+
+
 class PhasesInvalid(Invalid):
     """Phases out of order or overlapping, or dates outside the years pb accepts."""
 
@@ -400,6 +404,54 @@ def assign_official(session: Session, process: Process, user: Any, actor: Any) -
             process_id=process.id, data={"user_id": user.id},
         )  # fmt: skip
         session.flush()
+
+
+def officials_of(session: Session, process: Process) -> list[Any]:
+    """The accounts that are officials of the process, by name."""
+    from pb.accounts.models import User
+
+    ids = [o.user_id for o in process.officials]
+    return list(
+        session.scalars(
+            sa.select(User).where(User.id.in_(ids)).order_by(User.display_name, User.id)
+        )
+    )
+
+
+def remove_official_by_email(session: Session, process: Process, email: str, actor: Any) -> Any:
+    """:func:`remove_official` for the account with ``email``. Raises ``UnknownAccount``."""
+    from pb.accounts.models import User
+
+    user = session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise UnknownAccount()
+    remove_official(session, process, user, actor)
+    return user
+
+
+def remove_official(session: Session, process: Process, user: Any, actor: Any) -> None:
+    """Take the process's official access from ``user`` (audited). When the account is then
+    official of no process, its site-wide role goes back to participant (an admin stays admin).
+    Raises ``NotAnOfficial`` when the account is not an official of the process."""
+    from pb.accounts.models import Role
+    from pb.accounts.services import set_role
+
+    link = next((o for o in process.officials if o.user_id == user.id), None)
+    if link is None:
+        raise NotAnOfficial()
+    process.officials.remove(link)
+    record(
+        session, AuditAction.PROCESS_OFFICIAL_REMOVED, actor=actor, subject=process,
+        process_id=process.id, data={"user_id": user.id},
+    )  # fmt: skip
+    session.flush()
+    elsewhere = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ProcessOfficial)
+        .where(ProcessOfficial.user_id == user.id)
+    )
+    if not elsewhere and user.role == Role.OFFICIAL:
+        set_role(session, user, Role.PARTICIPANT, actor)
 
 
 # -- reading ---------------------------------------------------------------------------

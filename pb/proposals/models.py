@@ -207,6 +207,9 @@ class Comment(Base):
     auto_hidden: Mapped[bool] = mapped_column(default=False)
     hidden_reason: Mapped[str] = mapped_column(sa.Text, default="")
     hidden_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Written as an official of the process (or an admin): the badge shows the role the
+    # author had when writing, not the one they have now (migration 0017).
+    as_official: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     author: Mapped[User | None] = relationship(lazy="joined")
     proposal: Mapped[Proposal] = relationship()

@@ -13,6 +13,10 @@ Rules kept here:
   (``ProjectNeedsArea``). A project's area is never silently lost: the process edit asks
   ``guard_areas`` (below) before it removes an area, and the database refuses to delete an
   area that projects or proposals still belong to.
+- A project never costs more than the budget it competes for (its area's, or the process's
+  where there are no areas): no ballot type lets a voter choose it within that budget and
+  no counting rule can fund it, so ``add_from_proposal`` and ``move`` refuse it
+  (``CostAboveBudget``) whatever the ballot type (docs/proposals.md).
 - ``position`` is the ballot order within the process, unique per process (a constraint).
   A new project takes ``max(position) + 1``, computed inside its own INSERT while the
   process row is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has one writer at a
@@ -31,11 +35,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from pb.audit import AuditAction, record
 from pb.errors import Conflict, Invalid
+from pb.i18n import sek
 from pb.processes import services as process_services
 from pb.processes.models import Area, Process
 from pb.proposals.models import Project, Proposal
@@ -59,6 +66,38 @@ class ProjectNeedsArea(Invalid):
 
 class UnknownArea(Invalid):
     message = _l("Choose one of this process's areas. Nothing was saved.")
+
+
+class CostAboveBudget(Invalid):
+    """The official cost is more than the budget the project would compete for."""
+
+    def __init__(self, cost: int, budget: int, area: str | None) -> None:
+        super().__init__(LazyString(self._text, cost, budget, area))
+        self.cost, self.budget, self.area = cost, budget, area
+
+    @staticmethod
+    def _text(cost: int, budget: int, area: str | None) -> str:
+        if area:
+            return str(_(
+                "The official cost (%(cost)s) is more than the budget of %(area)s "
+                "(%(budget)s): nobody could choose the project within the budget, and no "
+                "counting rule could fund it. Check the cost, or choose another area. Nothing "
+                "was saved.", cost=sek(cost), budget=sek(budget), area=area,
+            ))  # fmt: skip
+        return str(_(
+            "The official cost (%(cost)s) is more than the whole budget of the process "
+            "(%(budget)s): nobody could choose the project within the budget, and no counting "
+            "rule could fund it. Check the cost. Nothing was saved.",
+            cost=sek(cost), budget=sek(budget),
+        ))  # fmt: skip
+
+
+def check_cost(process: Process, area: Area | None, cost: int) -> None:
+    """Refuse (``CostAboveBudget``) a project whose ``cost`` is more than the budget of its
+    ``area`` (None: the process has no areas, so the process's budget)."""
+    budget = area.budget if area is not None else process.budget
+    if budget is not None and cost > budget:
+        raise CostAboveBudget(cost, budget, area.name if area is not None else None)
 
 
 class BadOrder(Invalid):
@@ -150,9 +189,10 @@ def add_from_proposal(
     """Put an accepted proposal on the ballot at the end, with the official ``cost``, in
     ``area_id`` or else the proposal's own area (see ``area_for``). The caller records the
     decision in the audit log. Raises ``BallotFrozen``, ``AlreadyOnBallot``,
-    ``UnknownArea`` and ``ProjectNeedsArea``."""
+    ``UnknownArea``, ``ProjectNeedsArea`` and ``CostAboveBudget``."""
     _check_open(process, now)
     area = area_for(process, area_id if area_id is not None else proposal.area_id)
+    check_cost(process, area, cost)
     _lock(session, process)
     exists = session.scalar(sa.select(Project.id).where(Project.proposal_id == proposal.id))
     if exists is not None:
@@ -229,12 +269,13 @@ def move(
     now: dt.datetime,
 ) -> None:
     """Move a project (and its proposal) to another area of the process. Audited. Raises
-    ``BallotFrozen`` and ``UnknownArea``."""
+    ``BallotFrozen``, ``UnknownArea`` and ``CostAboveBudget``."""
     _check_open(process, now)
     _check_project(process, project)
     area = area_for(process, area_id)
     if area is None or area.id == project.area_id:
         return
+    check_cost(process, area, project.cost)
     _lock(session, process)
     before = project.area.name if project.area else None
     project.area_id = area.id

@@ -30,10 +30,9 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from pb import images
-from pb.accounts.models import Role, User
 from pb.db import get_session, utcnow
 from pb.i18n import locale_code
-from pb.processes.models import PhaseKind, Process, ProcessOfficial
+from pb.processes.models import PhaseKind, Process
 from pb.processes.services import load_process
 from pb.proposals import projects, queries, services, similarity, vocab
 from pb.proposals.forms import CommentForm, ProjectTextsForm, ProposalForm
@@ -268,15 +267,6 @@ def _render_show(process: Process, proposal: Proposal, comment_form: CommentForm
         if p.is_public or official
     ]
     comments = _comments(proposal)
-    # Whose comments to mark as an official's: read only when there are comments to mark.
-    official_ids: set[int] = set()
-    if comments:
-        official_ids = set(
-            db.scalars(
-                sa.select(ProcessOfficial.user_id).where(ProcessOfficial.process_id == process.id)
-            )
-        )
-        official_ids |= set(db.scalars(sa.select(User.id).where(User.role == Role.ADMIN)))
     return render_template(
         "proposals/show.html",
         process=process,
@@ -287,7 +277,6 @@ def _render_show(process: Process, proposal: Proposal, comment_form: CommentForm
         merged_into=merged_into,
         project=db.scalar(sa.select(Project).where(Project.proposal_id == proposal.id)),
         comments=comments,
-        official_ids=official_ids,
         supported=services.has_support(db, proposal, current_user),
         following=services.is_following(db, proposal, current_user),
         can_edit=services.can_edit(process, proposal, current_user, now),

@@ -381,7 +381,8 @@ def add_comment(
         if parent.parent_id is not None:
             parent = session.get(Comment, parent.parent_id)
     comment = Comment(proposal_id=proposal.id, author_id=author.id, body=body.strip(),
-                      parent_id=parent.id if parent else None, created_at=now)  # fmt: skip
+                      parent_id=parent.id if parent else None, created_at=now,
+                      as_official=process.is_official(author))  # fmt: skip
     session.add(comment)
     session.flush()
     session.execute(

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 
+from pb.processes import auditlog
 from pb.proposals.models import EventKind, Feasibility, ProposalStatus
 
 STATUSES: Mapping[str, LazyString] = {
@@ -24,6 +25,8 @@ FEASIBILITY: Mapping[str, LazyString] = {
     Feasibility.NOT_FEASIBLE: _l("Not feasible"),
     Feasibility.NEEDS_WORK: _l("Needs work"),
 }
+
+auditlog.name_values("feasibility", lambda: FEASIBILITY)  # the review's entries in the log
 
 EVENTS: Mapping[str, LazyString] = {
     EventKind.SUBMITTED: _l("Submitted"),

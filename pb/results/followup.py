@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from pb.audit import AuditAction, record
 from pb.errors import Invalid, NotAllowed
 from pb.mail.services import enqueue, normalize
+from pb.processes import auditlog
 from pb.processes.models import Process
 from pb.proposals import notify
 from pb.proposals.models import Project
@@ -44,6 +45,9 @@ def status_names() -> dict[str, str]:
     }
 
 
+auditlog.name_values("status", status_names)  # the follow-up's entries in the log
+
+
 class NotPublishedYet(NotAllowed):
     message = _l("The results are not published yet, so there is nothing to follow up.")
 
@@ -58,6 +62,13 @@ class BadStatus(Invalid):
 
 class BadProgress(Invalid):
     message = _l("Progress is a whole number of percent from 0 to 100. Nothing was changed.")
+
+
+class PlannedIsNothingYet(Invalid):
+    message = _l(
+        "Planned means the work has not started (0 %): set the progress to 0, or choose In "
+        "progress. Nothing was changed."
+    )
 
 
 class DoneIsWhole(Invalid):
@@ -152,8 +163,9 @@ def set_status(
     actor: Any,
     now: dt.datetime,
 ) -> ProjectProgress:
-    """Set a funded project's status and progress (audited), and tell its followers. Done
-    means 100 % (the page would otherwise show "Done" beside a half-full bar); cancelled
+    """Set a funded project's status and progress (audited), and tell its followers. Planned
+    means 0 % and done means 100 % (the page would otherwise show "Planned" beside a full bar,
+    or "Done" beside a half-full one); in progress may be anywhere from 0 to 100; cancelled
     needs a reason, shown to everyone."""
     project = _funded_project(session, process, project_id)
     if status not in STATUSES:
@@ -161,6 +173,8 @@ def set_status(
     percent = parse_progress(progress)
     if status == "done" and percent != 100:
         raise DoneIsWhole()
+    if status == "planned" and percent != 0:
+        raise PlannedIsNothingYet()
     reason = reason.strip()[:MAX_REASON]
     if status == "cancelled" and not reason:
         raise ReasonNeeded()

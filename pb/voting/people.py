@@ -164,11 +164,21 @@ _COLUMN_WORDS: dict[str, dict[str, str]] = {
     "area": {"en": "area", "sv": "området"},
     "language": {"en": "language", "sv": "språket"},
 }
-# The columns as a header in each language would name them.
-_HEADERS = {
-    "en": "name, address, postcode, city, area, language",
-    "sv": "namn, adress, postnummer, ort, område, språk",
+# The columns as a header in each language would name them (area only for a vote with areas).
+_HEADER_WORDS: dict[str, dict[str, str]] = {
+    "name": {"en": "name", "sv": "namn"},
+    "address": {"en": "address", "sv": "adress"},
+    "postcode": {"en": "postcode", "sv": "postnummer"},
+    "city": {"en": "city", "sv": "ort"},
+    "area": {"en": "area", "sv": "område"},
+    "language": {"en": "language", "sv": "språk"},
 }
+
+
+def _headers(lang: str, *, areas: bool) -> str:
+    return ", ".join(w[lang] for c, w in _HEADER_WORDS.items() if areas or c != "area")
+
+
 _SV_NEUTER = {"namnet", "postnumret", "området", "språket"}
 
 
@@ -195,10 +205,20 @@ class Problem:
         lang = language if language in LANGUAGES else "en"
         params = dict(self.params)
         column = params.get("column")
-        if isinstance(column, str) and column in _COLUMN_WORDS and self.key != "unknown_column":
-            params["column"] = _COLUMN_WORDS[column][lang]
+        if self.key == "missing_column" and isinstance(column, str):
+            params["column"] = _HEADER_WORDS[column][lang]  # as a header names it: 'namn'
+        elif (
+            isinstance(column, str)
+            and column in _COLUMN_WORDS
+            and self.key
+            not in (
+                "unknown_column",
+                "duplicate_column",  # the file's own words, quoted
+            )
+        ):
+            params["column"] = _COLUMN_WORDS[column][lang]  # inside a sentence: 'namnet'
         if self.key == "unknown_column":
-            params["known"] = _HEADERS[lang]
+            params["known"] = _headers(lang, areas=bool(params.pop("areas", 1)))
         # Swedish adjectives agree with the noun: "namnet är tomt", "adressen är tom".
         params["t"] = "t" if params.get("column") in _SV_NEUTER else ""
         text = _TEXTS[self.key][lang].format(**params)
@@ -378,7 +398,8 @@ def _header(header: list[str], options: _Options, out: _Collector) -> list[str] 
     for cell in header:
         name = _COLUMNS.get(_fold(cell))
         if name is None:
-            out.add(Problem(1, "unknown_column", {"column": cell.strip()[:60]}))
+            out.add(Problem(1, "unknown_column", {"column": cell.strip()[:60],
+                                                   "areas": int(options.areas is not None)}))  # fmt: skip
         elif name in columns:
             out.add(Problem(1, "duplicate_column", {"column": cell.strip()}))
         columns.append(name or "")

@@ -256,3 +256,17 @@ def test_bulk_review_pages_in_sql_with_a_next_link_only_when_more_remain(
     # Past the end (say, after saving the last page): nothing to review, and a way back.
     third = official.get("/p/parker/review?lang=en&page=3").get_data(as_text=True)
     assert "No open proposals to review." in third and "page=2" in third
+
+
+def test_audit_log_names_the_feasibility_in_the_readers_language(
+    app: Any, users: Any, proc: Any
+) -> None:
+    """Probe3 F11: the Swedish log showed "— → feasible"."""
+    pid = make_proposal(app, proc.process, users["participant"], area_id=proc.north)
+    r = _review(_official(app), pid, feasibility="feasible", official_cost="85 000")
+    assert r.status_code == 303
+    admin = _official(app, "admin")
+    sv = admin.get("/admin/processes/parker/audit?lang=sv").get_data(as_text=True)
+    assert "— → Går att göra" in sv and "feasible" not in sv
+    en = admin.get("/admin/processes/parker/audit?lang=en").get_data(as_text=True)
+    assert "— → Feasible" in en

@@ -110,6 +110,44 @@ def test_officials_comments_are_marked(app: Any, client: Any, users: Any, proc: 
     assert '<span class="status status-official">Tjänsteperson</span>' in html
 
 
+def test_the_badge_is_the_role_at_the_time_of_writing(
+    app: Any, client: Any, users: Any, proc: Any
+) -> None:
+    """A comment written as a resident stays a resident's after its writer is made an
+    official; one written as an official keeps the badge after the official is removed."""
+    from pb.db import get_session
+    from pb.processes import services as process_services
+    from pb.processes.models import Process
+
+    pid = make_proposal(app, proc.process, users["participant2"])
+    url = f"/p/parker/proposals/{pid}"
+    login(client, "participant")
+    client.post(f"{url}/comments", data={"body": "Skrivet som invånare."})
+
+    def set_official(on: bool) -> None:
+        with app.test_request_context():
+            s = get_session()
+            process, user = s.get(Process, proc.process.id), s.merge(users["participant"])
+            if on:
+                process_services.assign_official(s, process, user, users["admin"])
+                user.role = "official"
+            else:
+                process_services.remove_official(s, process, user, users["admin"])
+            s.commit()
+
+    set_official(True)
+    client.post(f"{url}/comments", data={"body": "Skrivet som tjänsteperson."})
+    set_official(False)
+    html = client.get(url + "?lang=sv").get_data(as_text=True)
+    badge = '<span class="status status-official">Tjänsteperson</span>'
+    resident = html[html.index("Skrivet som invånare.") - 600 : html.index("Skrivet som invånare.")]
+    official = html[
+        html.index("Skrivet som tjänsteperson.") - 600 : html.index("Skrivet som tjänsteperson.")
+    ]
+    assert badge not in resident.rsplit('<article class="comment"', 1)[1]
+    assert badge in official.rsplit('<article class="comment"', 1)[1]
+
+
 def test_follow_and_unfollow(app: Any, client: Any, users: Any, proc: Any, db: Any) -> None:
     from pb.proposals.models import Follow
 

@@ -101,7 +101,7 @@ def test_status_progress_updates_page_feed_and_mail(
         ev.actor_id == users["admin"].id and ev.process_id == vote.process_id for ev in events
     )
     log = admin.get(f"/admin/processes/{vote.slug}/audit?lang=en").text
-    assert "set the follow-up status of a funded project." in log
+    assert "set the follow-up status of project p1." in log and "In progress" in log
     assert "wrote a follow-up update on a funded project." in log
 
     _send(app)
@@ -237,3 +237,50 @@ def test_a_follow_up_photo_may_say_what_it_shows(
     public = app.test_client().get(f"/p/{vote.slug}/followup?lang=en").text
     assert 'alt="De nya ramperna sedda från gångvägen"' in public
     assert public.count('alt="Photo of Skatepark"') == 1  # the one without words
+
+
+def test_planned_means_nothing_done_yet_and_the_log_speaks_swedish(
+    app: Any, make_process: Any, users: Any, db: Any, smtp_server: Any
+) -> None:
+    """Probe3 F11: "Planned" at 100 % was accepted while "Done" at 40 % was refused; the
+    audit log showed the stored codes ("planned", "feasible") on the Swedish page."""
+    from pb.results.models import ProjectProgress
+
+    vote, ids, admin = _published(app, make_process, users, db, smtp_server)
+    url = f"/p/{vote.slug}/followup/{ids['p1']}/status"
+    full = admin.post(url + "?lang=sv", data={"status": "planned", "progress": "100"})
+    assert full.status_code == 400
+    assert "Planerat betyder att arbetet inte har börjat (0 %)" in full.text
+    assert db.scalar(sa.select(sa.func.count()).select_from(ProjectProgress)) == 0
+    assert admin.post(url, data={"status": "planned", "progress": "0"}).status_code == 200
+    assert admin.post(url, data={"status": "in_progress", "progress": "100"}).status_code == 200
+    log = admin.get(f"/admin/processes/{vote.slug}/audit?lang=sv").text
+    assert "Planerat → Pågår" in log and "0\u00a0% → 100\u00a0%" in log
+    assert "planned" not in log.replace("followup.status", "")
+    assert "in_progress" not in log
+
+
+def test_update_drops_control_characters_and_shows_a_swedish_date(
+    app: Any, make_process: Any, users: Any, db: Any, smtp_server: Any
+) -> None:
+    """Probe3 F11: ESC in an update was stored and shown; the date was ISO on Swedish pages."""
+    from pb.i18n import when
+    from pb.results.models import ProjectUpdate
+
+    vote, ids, admin = _published(app, make_process, users, db, smtp_server)
+    base = f"/p/{vote.slug}/followup/{ids['p1']}"
+    r = admin.post(f"{base}/update?lang=sv",
+                   data={"body": "Vi har börjat.\x1b[31m\x07 Klart\x0bsnart.\x7f",
+                         "image_alt": "Ramp\x1b"})  # fmt: skip
+    assert r.status_code == 200
+    update = db.scalars(sa.select(ProjectUpdate)).one()
+    assert update.body == "Vi har börjat.[31m Klart snart."
+    page = admin.get(f"/p/{vote.slug}/followup?lang=sv").text
+    assert "\x1b" not in page
+    with app.test_request_context("/?lang=sv"):
+        day = when(update.created_at, "date")
+    assert f">{day}</time>" in page and " 20" in day and "-" not in day
+    assert f">{update.created_at.date().isoformat()}</time>" not in page
+    # Only-control input is as empty as spaces.
+    r = admin.post(f"{base}/update?lang=en", data={"body": "\x1b\x1b\x00"})
+    assert r.status_code == 400 and "Write what has happened" in r.text

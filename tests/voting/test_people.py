@@ -192,9 +192,28 @@ def test_wrong_header(tmp_path: Path, header: str, expected: str) -> None:
 
 def test_unknown_column_in_swedish_lists_the_swedish_names(tmp_path: Path) -> None:
     path = write(tmp_path, "namn;adress;telefon\nAnna;Storgatan 1;x\n")
-    assert problems(path, "sv") == [
+    assert problems(path, "sv", areas=AREAS) == [
         "rad 1: okänd kolumn 'telefon'; kolumnerna är: namn, adress, postnummer, ort, område, språk"
     ]
+    # A vote without areas has no area column to offer (probe3 F11).
+    assert problems(path, "sv") == [
+        "rad 1: okänd kolumn 'telefon'; kolumnerna är: namn, adress, postnummer, ort, språk"
+    ]
+    assert problems(path, "en") == [
+        "line 1: unknown column 'telefon'; the columns are: name, address, postcode, city, language"
+    ]
+
+
+def test_missing_columns_are_named_as_the_header_names_them(tmp_path: Path) -> None:
+    """Not "kolumnen 'namnet' saknas": the column is called namn (probe3 F11)."""
+    path = write(tmp_path, "telefon\nx\n")
+    sv = problems(path, "sv")
+    assert "rad 1: kolumnen 'namn' saknas" in sv and "rad 1: kolumnen 'adress' saknas" in sv
+    en = problems(path, "en")
+    assert "line 1: the column 'name' is missing" in en
+    assert "line 1: the column 'address' is missing" in en
+    path = write(tmp_path, "namn;adress;name\nAnna;Storgatan 1;x\n")
+    assert problems(path, "sv") == ["rad 1: kolumnen 'name' finns två gånger"]
 
 
 def test_area_column_for_a_vote_without_areas(tmp_path: Path) -> None:
