@@ -633,6 +633,33 @@ def test_item2_every_text_field_drops_control_characters(app: Any) -> None:
         assert CommentForm().body.data == "Rad ett\nRad två[31m\tslut"
 
 
+def test_the_request_drops_control_characters_but_keeps_passwords(app: Any) -> None:
+    """Probe3 F11: ESC in a value read without a form (a follow-up update) was stored. The
+    request drops control characters from every value, as it did NUL; passwords stay."""
+    from wtforms import PasswordField
+
+    from pb.accounts import forms as account_forms
+    from pb.wrappers import PASSWORD_FIELDS
+
+    with app.test_request_context(method="POST", query_string={"q": "a\x1bb\x0bc"}, data={
+        "body": "Rad\r\nett\x1b[31m\x07\tslut\x7f\x9b", "password": "pa\x01ss\x00",
+    }):  # fmt: skip
+        from flask import request
+
+        assert request.form["body"] == "Rad\r\nett[31m\tslut"
+        assert request.form["password"] == "pa\x01ss"
+        assert request.args["q"] == "ab c"
+    names = {
+        name
+        for form in vars(account_forms).values()
+        if isinstance(form, type)
+        for name, field in vars(form).items()
+        if getattr(field, "field_class", None) is not None
+        and issubclass(field.field_class, PasswordField)
+    }
+    assert names and names <= PASSWORD_FIELDS
+
+
 @pytest.mark.parametrize("lang,message", [
     ("en", "Remove the invisible characters that change the direction of the text"),
     ("sv", "Ta bort de osynliga tecken som ändrar textens riktning"),
