@@ -130,7 +130,7 @@ def test_login_is_rate_limited_per_address(make_app: Any, users: Any) -> None:
     ("/x%0Ay", "/"),  # third probe: a line break made a 500 after a successful log-in
     ("/x%0D%0ASet-Cookie:%20a=b", "/"),
     ("/%09/evil.example", "/"),
-    ("/x%7F", "/x"),  # DEL is dropped from every query value (pb.forms), leaving /x
+    ("/x%7F", "/x"),  # DEL is dropped from every query value (pb.wrappers), leaving /x
 ])  # fmt: skip
 def test_redirect_after_login_is_same_site_only(
     client: Any, users: Any, target: str, expected: str
