@@ -158,9 +158,10 @@ def _summary(title: str, selected: bool, exp: dict[str, Any], points: bool, curr
             title=title,
         ) + more  # fmt: skip
     if code == "below_threshold":
-        return _(
-            "%(title)s did not win: it needed at least %(min)s votes and got %(score)s.",
-            title=title, min=data.get("threshold"), score=data.get("score"),
+        return ngettext(
+            "%(title)s did not win: it needed at least %(num)d vote and got %(score)s.",
+            "%(title)s did not win: it needed at least %(num)d votes and got %(score)s.",
+            int(data.get("threshold") or 0), title=title, score=data.get("score"),
         ) + more  # fmt: skip
     if code in ("mes_not_funded", "mes_not_funded_points"):
         return _(

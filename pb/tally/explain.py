@@ -92,6 +92,34 @@ SENTENCES: dict[str, dict[str, str]] = {
         "{left} kvar tillsammans; de hade behövt betala {needed} per poäng. Det mesta av "
         "deras pengar gick till {used_by}.",
     },
+    # ... and with a single supporter (SINGULAR): a sentence for one person, not "its 1
+    # supporters shared"; with one supporter nobody shares and the count of full payers says
+    # nothing, so these leave it out.
+    "mes_funded_one": {
+        "en": "Funded in round {round} of equal shares: its one supporter paid the whole cost "
+        "{cost}.",
+        "sv": "Finansierat i omgång {round} av lika andelar: dess enda anhängare betalade hela "
+        "kostnaden {cost}.",
+    },
+    "mes_not_funded_one": {
+        "en": "Not funded: it costs {cost}, but its one supporter had only {left} left. Most of "
+        "their money went to {used_by}.",
+        "sv": "Inte finansierat: det kostar {cost}, men dess enda anhängare hade bara {left} "
+        "kvar. Det mesta av pengarna gick till {used_by}.",
+    },
+    "mes_funded_points_one": {
+        "en": "Funded in round {round} of equal shares: its one supporter paid the whole cost "
+        "{cost}, {share} per point.",
+        "sv": "Finansierat i omgång {round} av lika andelar: dess enda anhängare betalade hela "
+        "kostnaden {cost}, {share} per poäng.",
+    },
+    "mes_not_funded_points_one": {
+        "en": "Not funded: it costs {cost}, but its one supporter had only {left} left; they "
+        "would have had to pay {needed} per point. Most of their money went to {used_by}.",
+        "sv": "Inte finansierat: det kostar {cost}, men dess enda anhängare hade bara {left} "
+        "kvar; hen hade behövt betala {needed} per poäng. Det mesta av pengarna gick till "
+        "{used_by}.",
+    },
     "mes_no_supporters": {
         "en": "Not funded: nobody supported it.",
         "sv": "Inte finansierat: ingen röstade på det.",
@@ -115,14 +143,21 @@ SENTENCES: dict[str, dict[str, str]] = {
     },
 }
 
-SINGULAR = {"extra_votes": "extra_votes_one", "extra_points": "extra_points_one"}
-"""Codes whose sentence has a singular form, used when their ``votes`` is 1 ("1 more vote",
-"1 röst till"); the code in the data stays the plural one."""
+SINGULAR = {
+    "extra_votes": ("votes", "extra_votes_one"),
+    "extra_points": ("votes", "extra_points_one"),
+    "mes_funded": ("supporters", "mes_funded_one"),
+    "mes_funded_points": ("supporters", "mes_funded_points_one"),
+    "mes_not_funded": ("supporters", "mes_not_funded_one"),
+    "mes_not_funded_points": ("supporters", "mes_not_funded_points_one"),
+}
+"""Codes whose sentence has a singular form, used when the named count is 1 ("1 more vote",
+"1 röst till", "its one supporter"); the code in the data stays the plural one."""
 
 
 def _template(code: str, data: dict[str, Any], lang: str) -> str:
-    if code in SINGULAR and data.get("votes") == 1:
-        code = SINGULAR[code]
+    if code in SINGULAR and data.get(SINGULAR[code][0]) == 1:
+        code = SINGULAR[code][1]
     return SENTENCES[code][lang]
 
 
@@ -162,12 +197,15 @@ class Explanation:
     def text(self, lang: str = "en") -> str:
         """The sentence in ``lang`` (``en`` or ``sv``)."""
         values = {key: _fmt_value(value, lang) for key, value in self.data.items()}
+        template = _template(self.code, self.data, lang)
+        alone = template is not SENTENCES[self.code][lang]  # the one-supporter sentence
         extra = ""
         for code, data in self.parts:
+            if alone and code == "mes_funded_partial":  # "paid the whole cost" says it
+                continue
             sub = {key: _fmt_value(value, lang) for key, value in data.items()}
             extra += _template(code, data, lang).format(**sub)
         values.setdefault("extra", "")
-        template = SENTENCES[self.code][lang]
         values.setdefault("partial", extra if "{partial}" in template else "")
         if "{partial}" in template:
             return template.format(**values)

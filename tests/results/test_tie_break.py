@@ -160,3 +160,22 @@ def test_the_published_explanation_says_1_vote(app: Any, make_process: Any, runn
     sv = client.get(f"/p/{vote.slug}/results?lang=sv").text
     assert "Med 1 röst till hade det vunnit." in sv
     assert "1 röst till hade gett det finansiering." in sv and "1 fler röster" not in sv
+
+
+@pytest.mark.parametrize(
+    ("threshold", "en", "sv"),
+    [
+        (1, "Ett did not win: it needed at least 1 vote and got 0.",
+         "Ett vann inte: det behövde minst 1 röst och fick 0."),
+        (3, "Ett did not win: it needed at least 3 votes and got 2.",
+         "Ett vann inte: det behövde minst 3 röster och fick 2."),
+    ],
+)  # fmt: skip
+def test_the_minimum_votes_singular_and_plural(app: Any, threshold: int, en: str, sv: str) -> None:
+    from pb.results.present import summary
+
+    exp = {"code": "below_threshold", "data": {"threshold": threshold, "score": threshold - 1}}
+    with app.test_request_context("/?lang=en"):
+        assert summary("Ett", False, exp, False) == en
+    with app.test_request_context("/?lang=sv"):
+        assert summary("Ett", False, exp, False) == sv

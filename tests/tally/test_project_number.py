@@ -138,3 +138,30 @@ def test_more_points_singular_and_plural(points: int, en: str, sv: str) -> None:
                       (("extra_points", {"votes": points}),))  # fmt: skip
     assert exp.text("en").endswith(en)
     assert exp.text("sv").endswith(sv)
+
+
+def test_one_supporter_is_one_person_in_equal_shares() -> None:
+    """Not "its 1 supporters shared the cost; 1 paid ... each" (small youth votes have
+    projects with a single supporter); two supporters still share."""
+    # Budget 90 among 3 voters (30 each). "solo" (cost 30) has one supporter, who pays it
+    # all; "pair" (cost 60) has two, who share it; "big" (cost 80) has one supporter, who
+    # cannot pay it.
+    e = Election.build({"solo": 30, "pair": 60, "big": 80}, 90,
+                       [["solo"], ["pair"], ["pair", "big"]])  # fmt: skip
+    outcome = tally(e, "equal-shares", "lexicographic")
+    by_id = {r.id: r for r in outcome.projects}
+    solo, pair, big = by_id["solo"], by_id["pair"], by_id["big"]
+    assert solo.selected and pair.selected and not big.selected
+    assert solo.explanation.text("en") == (
+        "Funded in round 2 of equal shares: its one supporter paid the whole cost 30."
+    )
+    assert solo.explanation.text("sv") == (
+        "Finansierat i omgång 2 av lika andelar: dess enda anhängare betalade hela kostnaden 30."
+    )
+    assert "its 2 supporters shared the cost 60" in pair.explanation.text("en")
+    assert big.explanation.text("en").startswith(
+        "Not funded: it costs 80, but its one supporter had only "
+    )
+    assert "dess enda anhängare hade bara" in big.explanation.text("sv")
+    # The data keep their numbers: the code stays the plural one.
+    assert solo.explanation.code == "mes_funded" and solo.explanation.data["supporters"] == 1
