@@ -172,6 +172,20 @@ class ProposalForm(FlaskForm):
         return int(field.data) if field.data else None
 
 
+class _ParentField(IntegerField):
+    """The hidden id of the comment replied to. A value that is not a number (a tampered
+    form) reads as a comment that is not there, so the reply gets the service's message and
+    keeps its text, not "Parent Id: Not a valid integer value" (fourth probe)."""
+
+    data: int | None
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = -1
+
+
 class CommentForm(FlaskForm):
     body = TextAreaField(
         _l("Your comment"),
@@ -181,7 +195,7 @@ class CommentForm(FlaskForm):
             Length(max=COMMENT_MAX, message=_l("Use at most %(max)d characters.")),
         ],
     )
-    parent_id = IntegerField(validators=[Optional()])  # hidden; the service checks it
+    parent_id = _ParentField(validators=[Optional()])  # hidden; the service checks it
 
 
 EASY_MAX = 1500

@@ -86,7 +86,7 @@ class NotSupported(Conflict):
 
 
 class BadParent(Invalid):
-    message = _l("The comment you replied to does not exist.")
+    message = _l("The comment you replied to is no longer there (it may have been hidden).")
 
 
 @dataclass(frozen=True)

@@ -582,6 +582,14 @@ def paper(slug: str) -> ResponseReturnValue:
     problems: list[str] = []
     status = 200
     mismatch = None
+    if pages.status(process)["after"]:
+        # Voting has closed: the page says so and shows no form; a first entry without a
+        # second can never count, so its sealed choices go now (fourth probe).
+        with attempt(session):
+            services.forget_pending_paper(session, process)
+        if request.method == "POST":
+            problems, status = [_("Voting has closed: no more paper ballots can be entered.")], 403
+        return _paper_page(process, ballotpaper, code, choice, problems, status)
     if request.method == "POST":
         try:
             choice, problems = _read_ballot(ballotpaper)
@@ -676,9 +684,8 @@ def _differences(
         for project in projects:
             key = (area, project.code)
             if (key in a) != (key in b) or a.get(key) != b.get(key):
-                title = (
-                    project.title if area is None else f"{names.get(area, area)}: {project.title}"
-                )
+                shown_title = project.display_title(locale_code())  # the reader's language
+                title = shown_title if area is None else f"{names.get(area, area)}: {shown_title}"
                 rows.append({"what": title, "first": shown(key, a), "second": shown(key, b)})
     return {"shown": True, "rows": rows}
 
@@ -703,7 +710,7 @@ def paper_discard(slug: str) -> ResponseReturnValue:
         return _paper_page(process, ballotpaper, code, choice,
                            [_try_again(limiter("paper.official"), who)], 429)  # fmt: skip
     with attempt(session) as done:
-        services.discard_paper_entry(session, process, code, current_user)
+        services.discard_paper_entry(session, process, code, current_user, utcnow())
     if done.error:
         if isinstance(done.error, services.NoPendingEntry):
             limiter("paper.official").hit(who)  # no way to test codes here either

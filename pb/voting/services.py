@@ -40,6 +40,7 @@ from flask_babel import ngettext
 from sqlalchemy.orm import Session
 
 from pb.audit import AuditAction, record
+from pb.db import utcnow
 from pb.errors import Conflict, Invalid, NotAllowed
 from pb.i18n import last_day, locale_code, sek, when
 from pb.processes import vocab
@@ -1379,10 +1380,16 @@ def _unseal(canonical: str, entry: PaperEntry) -> BallotInput | None:
     return ballot if codes.same(entry.commitment, expected) else None
 
 
-def discard_paper_entry(session: Session, process: Process, code_text: str, official: Any) -> None:
+def discard_paper_entry(
+    session: Session, process: Process, code_text: str, official: Any,
+    now: dt.datetime | None = None,
+) -> None:  # fmt: skip
     """Throw away the pending first entry of a paper ballot (after a mismatch, the officials
     looked at the paper and found the first entry wrong): the row is deleted, and the ballot
-    is entered afresh, twice. Audited as a count, never the content. The code stays unused."""
+    is entered afresh, twice. Audited as a count, never the content. The code stays unused.
+    Only while voting is open: afterwards nothing can be entered again (and the pending
+    entries are deleted, ``forget_pending_paper``)."""
+    _check_open(process, now or utcnow())
     canonical = codes.normalize(code_text)
     code_key = codes.keyed(pepper(), "paper-code", canonical)
     if session.get_bind().dialect.name == "sqlite":  # not left in the file's free space

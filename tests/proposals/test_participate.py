@@ -96,9 +96,15 @@ def test_comments_with_one_level_of_replies(
     r = client.post(f"{url}/comments?lang=en",
                     data={"body": "Mitt långa svar", "parent_id": "999999"})  # fmt: skip
     page = r.get_data(as_text=True)
-    assert r.status_code == 400 and "The comment you replied to does not exist." in page
+    assert r.status_code == 400 and "The comment you replied to is no longer there" in page
     assert "Your text is kept below" in page and "Mitt långa svar</textarea>" in page
     assert 'name="parent_id" value="999999"' not in page  # sending it again publishes it
+    # A tampered, unreadable parent id is a comment that is not there (fourth probe: the page
+    # said "Parent Id: Inte ett giltigt heltal").
+    r = client.post(f"{url}/comments?lang=sv", data={"body": "Mitt svar", "parent_id": "abc"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400 and "Kommentaren du svarade på finns inte längre kvar" in page
+    assert "Parent Id" not in page and "Mitt svar</textarea>" in page
     assert db.scalar(sa.select(sa.func.count()).select_from(Comment)) == 3
 
 

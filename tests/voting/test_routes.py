@@ -807,3 +807,64 @@ def test_the_review_shows_what_was_declared(client: Any, vote: Vote) -> None:
     r = client.post(f"/p/{vote.slug}/vote/ballot?lang=en",
                     data={"code": code, "pick": ["|p1"], "action": "review"})  # fmt: skip
     assert 'id="review-about"' not in r.get_data(as_text=True)  # nothing declared, nothing shown
+
+
+def test_after_throwing_away_the_page_saves_to_the_paper_form(
+    client: Any, vote: Vote, users: Any, db: Any
+) -> None:
+    """Fourth probe (F11): the page after "Throw away the first entry" is shown at
+    /paper/discard; its form had no action, so "Save this entry" posted to the discard
+    address again and failed. The form names /paper; the mismatch table names projects in
+    the reader's language (F1)."""
+    from pb.db import get_session
+    from pb.proposals.models import Project
+    from pb.voting.models import PaperEntry
+
+    with client.application.app_context():
+        session = get_session()
+        session.scalars(
+            sa.select(Project).where(Project.code == "p3")
+        ).one().title_en = "Youth club"
+        session.commit()
+    [code] = issue(client.application, vote)
+    login(client, "official")
+    client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": code, "pick": ["|p3"]})
+    html = client.post(f"/p/{vote.slug}/paper?lang=en",
+                       data={"code": code, "pick": ["|p4"]}).get_data(as_text=True)  # fmt: skip
+    table = html[html.index("mismatch-table") : html.index("</table>")]
+    assert "Youth club" in table and "Fritidsgård" not in table
+    r = client.post(f"/p/{vote.slug}/paper/discard?lang=en", data={"code": code, "pick": ["|p4"]})
+    html = r.get_data(as_text=True)
+    form = re.search(r'<form[^>]*id="paper-form"[^>]*>', html)
+    assert form is not None and f'action="/p/{vote.slug}/paper?lang=en"' in form.group(0)
+    assert db.scalar(sa.select(sa.func.count()).select_from(PaperEntry)) == 0
+
+
+def test_once_voting_has_closed_the_paper_page_says_so_and_pending_entries_go(
+    client: Any, vote: Vote, users: Any, db: Any
+) -> None:
+    """Fourth probe (F13): after the close the paper page showed the whole form, pending
+    first entries (sealed choices) stayed until someone mixed, and a discard still told the
+    official to save a new first entry."""
+    import datetime as dt
+
+    from pb.db import utcnow
+    from pb.voting.models import PaperEntry, VotingCode
+    from tests.voting.test_issuing_pages import _voting_ends
+
+    [code] = issue(client.application, vote)
+    login(client, "official")
+    client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": code, "pick": ["|p3"]})
+    assert db.scalar(sa.select(sa.func.count()).select_from(PaperEntry)) == 1
+    _voting_ends(client.application, vote.slug, utcnow() - dt.timedelta(minutes=1))
+    page = client.get(f"/p/{vote.slug}/paper?lang=en")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Voting has closed: no more paper ballots" in html
+    assert 'id="paper-form"' not in html
+    db.expire_all()
+    assert db.scalar(sa.select(sa.func.count()).select_from(PaperEntry)) == 0
+    r = client.post(f"/p/{vote.slug}/paper?lang=sv", data={"code": code, "pick": ["|p3"]})
+    assert r.status_code == 403 and "Omröstningen är stängd" in r.get_data(as_text=True)
+    r = client.post(f"/p/{vote.slug}/paper/discard?lang=en", data={"code": code})
+    assert r.status_code == 403 and "Voting closed on" in r.get_data(as_text=True)
+    assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 0
