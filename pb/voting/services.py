@@ -1497,6 +1497,11 @@ class Shift:
     new_ends_at: dt.datetime
 
 
+MIN_EXTENSION = dt.timedelta(minutes=1)
+"""The least an extension adds: an "extension" by seconds typed by hand read, in the audit
+log, as a move from 6 December 00:00 to 6 December 00:00 (fourth probe)."""
+
+
 def plan_extension(process: Process, new_end: dt.datetime) -> list[Shift]:
     """What an extension to ``new_end`` moves: the end of voting, and every later phase by
     as much. Refuses an extension after which the results would be published after the
@@ -1506,6 +1511,8 @@ def plan_extension(process: Process, new_end: dt.datetime) -> list[Shift]:
     voting = process.phase(PhaseKind.VOTING)
     if voting is None:
         raise ExtensionRefused(_("This process has no vote."))
+    if new_end - voting.ends_at < MIN_EXTENSION:  # the preview refuses what extending would
+        raise ExtensionRefused(_("The new end must be later than the current end of voting."))
     delta = new_end - voting.ends_at
     shifts = [Shift(voting.kind, voting.starts_at, voting.ends_at, voting.starts_at, new_end)]
     try:
@@ -1563,7 +1570,7 @@ def extend_voting(
         raise ExtensionRefused(_("This process has no vote."))
     if now >= voting.ends_at:
         raise ExtensionRefused(_("Voting has already ended; it cannot be extended."))
-    if new_end <= voting.ends_at:
+    if new_end - voting.ends_at < MIN_EXTENSION:
         raise ExtensionRefused(_("The new end must be later than the current end of voting."))
     reason = reason.strip()
     if not reason:

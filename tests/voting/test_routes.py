@@ -868,3 +868,28 @@ def test_once_voting_has_closed_the_paper_page_says_so_and_pending_entries_go(
     r = client.post(f"/p/{vote.slug}/paper/discard?lang=en", data={"code": code})
     assert r.status_code == 403 and "Voting closed on" in r.get_data(as_text=True)
     assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 0
+
+
+def test_the_preview_refuses_what_the_extension_would(client: Any, vote: Vote, users: Any) -> None:
+    """Fourth probe (F2, F3): "Show what moves" previewed an earlier end with every phase
+    moved earlier, and an extension by a microsecond was accepted and audited as a move from
+    00:00 to 00:00. Both are refused now, the preview as the extension."""
+    from pb.db import get_session
+    from pb.processes.models import PhaseKind
+    from pb.processes.services import load_process
+
+    with client.application.test_request_context("/?lang=en"):
+        end = vote.process(get_session()).phase(PhaseKind.VOTING).ends_at
+    login(client, "admin")
+    url = f"/p/{vote.slug}/voting/extend?lang=en"
+    for ends in (end - dt.timedelta(hours=12), end, end + dt.timedelta(microseconds=1),
+                 end + dt.timedelta(seconds=30)):  # fmt: skip
+        for action in ("preview", "extend"):
+            r = client.post(url, data={"ends": ends.astimezone(dt.UTC).isoformat(),
+                                       "reason": "Skolorna bad om det.", "action": action})  # fmt: skip
+            html = r.get_data(as_text=True)
+            assert r.status_code == 400, (ends, action)
+            assert "The new end must be later than the current end of voting." in html
+            assert "After the extension" not in html
+    with client.application.test_request_context("/?lang=en"):
+        assert load_process(vote.slug).phase(PhaseKind.VOTING).ends_at == end
