@@ -47,7 +47,8 @@ class AmountField(StringField):
 
     def pre_validate(self, form: Any) -> None:
         self.amount = None
-        raw = (self.data or "").lower().replace("\u00a0", " ")
+        # No-break, narrow no-break and thin spaces group thousands in pasted numbers.
+        raw = re.sub(r"[\u00a0\u202f\u2009]", " ", (self.data or "").lower())
         raw = re.sub(r"\s*(kr|kronor|sek|:-)\.?\s*", " ", raw).strip()
         if not raw:
             return

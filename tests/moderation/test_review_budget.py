@@ -48,9 +48,11 @@ def test_accept_above_the_area_budget_is_refused_and_input_kept(
     p = get(app, Proposal, pid)
     assert p.status.value == "published" and p.official_cost is None
     assert _projects(db) == 0
-    # At the area's budget exactly, it is accepted.
+    # At the area's budget exactly, it is accepted, also written with the narrow no-break
+    # spaces of a pasted number (fourth probe: "not a whole number").
     r = _official(app).post(f"/p/parker/review/{pid}", data={
-        "feasibility": "feasible", "official_cost": "2500000", "area": str(proc.north),
+        "feasibility": "feasible", "official_cost": "2\u202f500\u2009000 kr",
+        "area": str(proc.north),
         "answer": "", "decision": "accept"})  # fmt: skip
     assert r.status_code == 303 and _projects(db) == 1
 

@@ -36,6 +36,16 @@ def test_page_says_what_officials_may_do_and_offers_removal(
     assert "/admin/processes/p1/officials/remove" in html
     sv = client.get("/admin/processes/p1/officials?lang=sv").get_data(as_text=True)
     assert "Tjänstepersoner i den här processen får" in sv
+    # The heading names the process in the reader's language (fourth probe).
+    from pb.processes.models import Process
+
+    with client.application.app_context():
+        from pb.db import get_session
+
+        process = get_session().scalar(sa.select(Process).where(Process.slug == "p1"))
+        assert process is not None and process.title_en != process.title_sv
+        assert f"Officials of {process.title_en}" in html
+        assert process.title_sv in sv
 
 
 def test_participant_made_official_and_removed_is_participant_again(
