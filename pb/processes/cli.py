@@ -49,8 +49,11 @@ def officials_command() -> None:
 @with_appcontext
 def officials_list(slug: str) -> None:
     """The officials of a process: e-mail address and name, one a line."""
-    for user in services.officials_of(get_session(), process_named(slug)):
+    users = services.officials_of(get_session(), process_named(slug))
+    for user in users:
         click.echo(f"{user.email}\t{user.display_name}")
+    if not users:
+        click.echo(f"{slug} has no officials.", err=True)
 
 
 @officials_command.command("add")

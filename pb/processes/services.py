@@ -64,6 +64,10 @@ class UnknownAccount(Invalid):
     message = _l("No account has that e-mail address.")
 
 
+class AlreadyOfficial(Conflict):
+    message = _l("That account is already an official of this process: nothing changed.")
+
+
 class NotAnOfficial(Invalid):
     message = _l("That account is not an official of this process.")
 
@@ -390,6 +394,8 @@ def assign_official_by_email(session: Session, process: Process, email: str, act
     user = session.scalar(sa.select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise UnknownAccount()
+    if any(o.user_id == user.id for o in process.officials):
+        raise AlreadyOfficial()
     if user.role == Role.PARTICIPANT:
         user.role = Role.OFFICIAL
     assign_official(session, process, user, actor)

@@ -147,3 +147,25 @@ def test_officials_command_lists_adds_and_removes(
     assert r.exit_code != 0 and "No account has that e-mail address." in r.output
     r = runner.invoke(officials_command, ["list", "nope"])
     assert r.exit_code != 0 and "no process 'nope'" in r.output
+
+
+def test_adding_an_official_twice_says_nothing_changed(
+    client: Any, runner: Any, users: Any, make_process: Any, db: Any
+) -> None:
+    """Fourth probe (F5): adding someone who already was an official said "is now an
+    official", on the page and on the command line."""
+    from pb.audit import AuditEvent
+    from pb.processes.cli import officials_command
+
+    make_process(slug="p1")
+    login(client, "admin")
+    before = db.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    r = client.post("/admin/processes/p1/officials?lang=sv",
+                    data={"email": users["official"].email})  # fmt: skip
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409 and "är redan tjänsteperson i den här processen" in html
+    assert "är nu tjänsteperson" not in html
+    r = runner.invoke(officials_command, ["add", "p1", users["official"].email])
+    assert r.exit_code != 0 and "already an official of this process" in r.output
+    db.expire_all()
+    assert db.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == before
