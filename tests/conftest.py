@@ -63,6 +63,26 @@ def empty_postgres(prefix: str = "pb_tmp") -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(params=[
+    "sqlite",
+    pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.skipif(
+        not PG_URL, reason="PB_TEST_DATABASE_URL is not set: no PostgreSQL to test on")]),
+])  # fmt: skip
+def migration_engine(request: Any, tmp_path: Any) -> Iterator[sa.Engine]:
+    """An empty database for a migration test, once on SQLite (a file) and once on a fresh
+    PostgreSQL database (dropped after), with pb's own engine settings."""
+    from pb.db import make_engine
+
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = "sqlite:///" + str(tmp_path / "migration.sqlite3")
+        else:
+            url = stack.enter_context(empty_postgres("pb_mig"))
+        engine = make_engine(url)
+        stack.callback(engine.dispose)
+        yield engine
+
+
 def _empty_all_tables(engine: sa.Engine) -> None:
     import pb.models  # noqa: F401
     from pb.db import Base

@@ -6,19 +6,13 @@ PostgreSQL. New processes get project-number."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
-from pb.db import make_engine
 from pb.migrate import downgrade, upgrade
-from tests.conftest import empty_postgres
 
-PG_URL = os.environ.get("PB_TEST_DATABASE_URL")
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 PAST = NOW - dt.timedelta(days=3)
 FUTURE = NOW + dt.timedelta(days=30)
@@ -88,23 +82,9 @@ def _converts_only_what_is_not_frozen(engine: sa.Engine) -> None:
     upgrade(engine)
 
 
-def test_0015_on_sqlite(tmp_path: Path) -> None:
-    engine = make_engine("sqlite:///" + str(tmp_path / "tie.sqlite3"))
-    try:
-        _converts_only_what_is_not_frozen(engine)
-    finally:
-        engine.dispose()
-
-
-@pytest.mark.postgres
-@pytest.mark.skipif(not PG_URL, reason="PB_TEST_DATABASE_URL is not set: no PostgreSQL to test on")
-def test_0015_on_postgresql() -> None:
-    with empty_postgres("pb_tb_mig") as url:
-        engine = make_engine(url)
-        try:
-            _converts_only_what_is_not_frozen(engine)
-        finally:
-            engine.dispose()
+def test_0015_converts_only_unfrozen_processes(migration_engine: sa.Engine) -> None:
+    """On SQLite and on PostgreSQL (``migration_engine``)."""
+    _converts_only_what_is_not_frozen(migration_engine)
 
 
 def test_a_new_process_is_offered_by_project_number_first(client: Any, users: Any) -> None:

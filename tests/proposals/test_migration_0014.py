@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pytest
 import sqlalchemy as sa
 
-from pb.db import make_engine
 from pb.migrate import downgrade, upgrade
-from tests.conftest import empty_postgres
 
-PG_URL = os.environ.get("PB_TEST_DATABASE_URL")
 NOW = "2026-11-30 12:00:00+00:00"
 
 
@@ -64,20 +57,6 @@ def english_title_comes_and_goes(engine: sa.Engine) -> None:
     assert "title_en" in _columns(engine)
 
 
-def test_0014_english_title_up_and_down_on_sqlite(tmp_path: Path) -> None:
-    engine = make_engine("sqlite:///" + str(tmp_path / "title-en.sqlite3"))
-    try:
-        english_title_comes_and_goes(engine)
-    finally:
-        engine.dispose()
-
-
-@pytest.mark.postgres
-@pytest.mark.skipif(not PG_URL, reason="PB_TEST_DATABASE_URL is not set: no PostgreSQL to test on")
-def test_0014_english_title_up_and_down_on_postgresql() -> None:
-    with empty_postgres("pb_mig") as url:
-        engine = make_engine(url)
-        try:
-            english_title_comes_and_goes(engine)
-        finally:
-            engine.dispose()
+def test_0014_english_title_up_and_down(migration_engine: sa.Engine) -> None:
+    """On SQLite and on PostgreSQL (``migration_engine``)."""
+    english_title_comes_and_goes(migration_engine)

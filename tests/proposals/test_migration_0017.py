@@ -3,17 +3,10 @@ comments keep the badge they showed (author now an official of the process, or a
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pytest
 import sqlalchemy as sa
 
-from pb.db import make_engine
 from pb.migrate import downgrade, upgrade
-from tests.conftest import empty_postgres
 
-PG_URL = os.environ.get("PB_TEST_DATABASE_URL")
 NOW = "2026-11-30 12:00:00+00:00"
 
 
@@ -68,20 +61,6 @@ def _comes_and_goes(engine: sa.Engine) -> None:
     upgrade(engine)
 
 
-def test_0017_up_and_down_on_sqlite(tmp_path: Path) -> None:
-    engine = make_engine("sqlite:///" + str(tmp_path / "comments.sqlite3"))
-    try:
-        _comes_and_goes(engine)
-    finally:
-        engine.dispose()
-
-
-@pytest.mark.postgres
-@pytest.mark.skipif(not PG_URL, reason="PB_TEST_DATABASE_URL is not set: no PostgreSQL to test on")
-def test_0017_up_and_down_on_postgresql() -> None:
-    with empty_postgres("pb_gf_mig") as url:
-        engine = make_engine(url)
-        try:
-            _comes_and_goes(engine)
-        finally:
-            engine.dispose()
+def test_0017_up_and_down(migration_engine: sa.Engine) -> None:
+    """On SQLite and on PostgreSQL (``migration_engine``)."""
+    _comes_and_goes(migration_engine)
