@@ -81,8 +81,9 @@ class CostAboveBudget(Invalid):
             return str(_(
                 "The official cost (%(cost)s) is more than the budget of %(area)s "
                 "(%(budget)s): nobody could choose the project within the budget, and no "
-                "counting rule could fund it. Check the cost, or choose another area. Nothing "
-                "was saved.", cost=sek(cost), budget=sek(budget), area=area,
+                "counting rule could fund it. Check the cost, or the area on the proposal's "
+                "own review page. Nothing was saved.", cost=sek(cost), budget=sek(budget),
+                area=area,
             ))  # fmt: skip
         return str(_(
             "The official cost (%(cost)s) is more than the whole budget of the process "

@@ -143,6 +143,9 @@ def test_bulk_review_reports_every_row_at_once_named_by_proposal(
         in summary
     )
     assert 'value="9 000 000"' in html  # what was typed is kept
+    # The bulk page has no area field: the message points to the proposal's own page
+    # (fourth probe F8).
+    assert "välj ett annat område" not in html and "förslagets egen granskningssida" in html
     assert _projects(db) == 0
     # The same rows in English, with valid fields: the row checks still name the proposal.
     data = _bulk_data([(a, {"decision": "reject"})])
