@@ -41,7 +41,10 @@ class Context:
             return self.names[user_id]
         if isinstance(user_id, int) and user_id in self.names:  # an account deleted by its owner
             return str(_("a former participant (account #%(id)s)", id=user_id))
-        return str(_("account #%(id)s", id=user_id) if user_id is not None else _("pb itself"))
+        # No account: pb on its own (mixing, the fingerprint) or someone at the server's
+        # command line (``pb codes``, ``pb officials``): the log cannot tell which person.
+        return str(_("account #%(id)s", id=user_id) if user_id is not None
+                   else _("pb (on its own or from the command line)"))  # fmt: skip
 
 
 def _who(ev: AuditEvent, ctx: Context) -> str:

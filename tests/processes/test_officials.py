@@ -126,7 +126,7 @@ def test_adding_an_unknown_address_keeps_what_was_typed(
 
 
 def test_officials_command_lists_adds_and_removes(
-    runner: Any, users: Any, make_process: Any, db: Any
+    runner: Any, client: Any, users: Any, make_process: Any, db: Any
 ) -> None:
     from pb.processes.cli import officials_command
 
@@ -147,6 +147,11 @@ def test_officials_command_lists_adds_and_removes(
     assert r.exit_code != 0 and "No account has that e-mail address." in r.output
     r = runner.invoke(officials_command, ["list", "nope"])
     assert r.exit_code != 0 and "no process 'nope'" in r.output
+    # The audit log says the change came without an account, possibly from the command line
+    # (fourth probe: it read "pb itself made … an official", as if pb had decided).
+    login(client, "admin")
+    log = client.get("/admin/processes/p1/audit?lang=en").get_data(as_text=True)
+    assert "pb (on its own or from the command line)" in log and "pb itself" not in log
 
 
 def test_adding_an_official_twice_says_nothing_changed(
