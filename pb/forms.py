@@ -59,16 +59,17 @@ def text_filter(field_class: type) -> Any:
     return None
 
 
+DIRECTION_MESSAGE = _l(
+    "Remove the invisible characters that change the direction of the text: they can make it "
+    "read as something else."
+)
+
+
 def no_direction_controls(form: Any, field: Any) -> None:
     """Refuse text that carries bidirectional overrides, embeddings or isolates (and stop
     there: a field's own checks would only repeat the problem)."""
     if isinstance(field.data, str) and any(c in DIRECTION_CONTROLS for c in field.data):
-        raise StopValidation(
-            _l(
-                "Remove the invisible characters that change the direction of the text: they "
-                "can make it read as something else."
-            )
-        )
+        raise StopValidation(DIRECTION_MESSAGE)
 
 
 class CleanTextMeta:

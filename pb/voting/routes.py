@@ -10,6 +10,7 @@ token themselves and show the choices back instead of an error page.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import secrets
 from collections.abc import Sequence
@@ -753,11 +754,11 @@ def extend(slug: str) -> ResponseReturnValue:
                 new_end = new_end.replace(tzinfo=local_tz())
             voting = process.phase(PhaseKind.VOTING)
             old_end = voting.ends_at if voting is not None else None
-            try:
-                shifts = services.plan_extension(process, new_end)
-            except DomainError:
-                shifts = None  # the same refusal comes again, with its message, below
-            if request.form.get("action") == "preview" and shifts is not None:
+            if request.form.get("action") == "preview":  # changes nothing, refuses alike
+                try:
+                    shifts = services.plan_extension(process, new_end)
+                except DomainError as exc:
+                    return _extend_page(process, ends, reason, str(exc), _status_of(exc), None)
                 return _extend_page(process, ends, reason, "", 200, shifts)
             with attempt(session) as done:
                 services.extend_voting(session, process, new_end, reason, current_user, utcnow())
@@ -765,6 +766,8 @@ def extend(slug: str) -> ResponseReturnValue:
                 flash(_extended(new_end, old_end), "success")
                 return redirect(url_for("processes.show", slug=slug), code=303)
             error, status = done.message, done.status
+            with contextlib.suppress(DomainError):  # what would move, beside the refusal
+                shifts = services.plan_extension(process, new_end)
     return _extend_page(process, ends, reason, error, status, shifts)
 
 

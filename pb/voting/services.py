@@ -20,7 +20,6 @@ import functools
 import hashlib
 import hmac
 import json
-import re
 import secrets
 import threading
 import time
@@ -42,6 +41,7 @@ from sqlalchemy.orm import Session
 from pb.audit import AuditAction, record
 from pb.db import utcnow
 from pb.errors import Conflict, Invalid, NotAllowed
+from pb.forms import DIRECTION_MESSAGE, single_line
 from pb.i18n import last_day, locale_code, sek, when
 from pb.processes import vocab
 from pb.processes.contract import Contract
@@ -460,11 +460,12 @@ def check_ballot(paper: Ballotpaper, ballot: BallotInput, code_area: str | None)
             problems.append(_("The ballot has choices in an area you do not vote in."))
             kinds.append("unknown_project")
     parts = []
+    locale = locale_code()  # the reader's project titles in the messages
     for area in scopes:
         part = given.get(area, Part(area, ()))
         on_ballot = paper.projects.get(area, [])
         tally_projects = {p.code: TallyProject(p.code, Decimal(p.cost)) for p in on_ballot}
-        names = {p.code: p.display_title(locale_code()) for p in on_ballot}
+        names = {p.code: p.display_title(locale) for p in on_ballot}
         rules = paper.rules(area)
         points = part.points
         if rules.ballot_type == "cumulative":
@@ -811,10 +812,7 @@ def mix(
         )
     ).all()
     rows = list(held)
-    if session.get_bind().dialect.name == "sqlite":
-        # Deleted rows stay in the file's free space unless overwritten: in casting order,
-        # with their choices. (Debian's SQLite does this by default; not every build does.)
-        session.execute(sa.text("PRAGMA secure_delete = ON"))
+    _overwrite_deleted(session)  # the held rows, in casting order, with their choices
     secrets.SystemRandom().shuffle(rows)
     ids = [r.id for r in rows]
     deleted = 0
@@ -1005,8 +1003,6 @@ def check_channel(process: Process, channel: CodeChannel, contract: Contract | N
 
 
 PURPOSE_MAX = 200  # voting_code_batches.purpose
-_PURPOSE_BREAKS = re.compile(r"[\t\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
-_PURPOSE_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x9f]")
 
 
 def batch_purpose(text: str) -> str:
@@ -1014,14 +1010,13 @@ def batch_purpose(text: str) -> str:
     log: one line, control characters dropped; refused (``Invalid``) when longer than the
     column (it used to be cut silently) or when it carries characters that reverse how text
     reads (they flipped the text of every card and of the audit line: third probe)."""
-    purpose = _PURPOSE_CONTROLS.sub("", _PURPOSE_BREAKS.sub(" ", text)).strip()
+    purpose = single_line(text).strip()
     if len(purpose) > PURPOSE_MAX:
         raise Invalid(_("Say what the batch is for in at most %(max)s characters (now "
                         "%(length)s).", max=PURPOSE_MAX, length=len(purpose)))  # fmt: skip
     if any(c in DIRECTION_CONTROLS for c in purpose):
-        raise Invalid(_("Remove the invisible characters that change the direction of the "
-                        "text: they can make it read as something else."))  # fmt: skip
-    return purpose
+        raise Invalid(str(DIRECTION_MESSAGE))
+    return str(purpose)
 
 
 def issue_codes_iter(
@@ -1314,6 +1309,7 @@ def enter_paper(
         raise PaperResubmitted()
     if not codes.same(first.commitment, commitment):
         raise PaperMismatch(_unseal(state.canonical, first))
+    _overwrite_deleted(session)  # the entry held the code's key beside its sealed choices
     session.delete(first)
     cast(session, process, code_text, ballot, now, paper=True)
     return True
@@ -1392,8 +1388,7 @@ def discard_paper_entry(
     _check_open(process, now or utcnow())
     canonical = codes.normalize(code_text)
     code_key = codes.keyed(pepper(), "paper-code", canonical)
-    if session.get_bind().dialect.name == "sqlite":  # not left in the file's free space
-        session.execute(sa.text("PRAGMA secure_delete = ON"))
+    _overwrite_deleted(session)
     result = session.execute(
         sa.delete(PaperEntry).where(
             PaperEntry.process_id == process.id, PaperEntry.code_key == code_key
@@ -1408,11 +1403,19 @@ def discard_paper_entry(
     session.flush()
 
 
+def _overwrite_deleted(session: Session) -> None:
+    """On SQLite, make this connection's deletes overwrite the rows' bytes: a deleted held
+    ballot or pending paper entry (a code's key beside its sealed choices) would otherwise stay
+    in the file's free space, readable by whoever copies the file. (Debian's SQLite does this
+    by default; not every build does.) PostgreSQL: see docs/voting.md on dead tuples."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(sa.text("PRAGMA secure_delete = ON"))
+
+
 def forget_pending_paper(session: Session, process: Process) -> int:
     """Once voting has closed, a first paper entry without a second can never count:
     delete it (its sealed choices have no purpose left)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(sa.text("PRAGMA secure_delete = ON"))
+    _overwrite_deleted(session)
     result = session.execute(sa.delete(PaperEntry).where(PaperEntry.process_id == process.id))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -1524,7 +1527,7 @@ def plan_extension(process: Process, new_end: dt.datetime) -> list[Shift]:
         raise ExtensionRefused(_("The new end is too far in the future.")) from None
     decided = process.decision_date
     results = next((s for s in shifts if s.kind == PhaseKind.RESULTS), None)
-    if decided is not None and results is not None and delta > dt.timedelta(0):
+    if decided is not None and results is not None:
         published = results.new_starts_at.astimezone(_tz()).date()
         if published > decided:
             spare = (decided - results.starts_at.astimezone(_tz()).date()).days
@@ -1570,18 +1573,14 @@ def extend_voting(
         raise ExtensionRefused(_("This process has no vote."))
     if now >= voting.ends_at:
         raise ExtensionRefused(_("Voting has already ended; it cannot be extended."))
-    if new_end - voting.ends_at < MIN_EXTENSION:
-        raise ExtensionRefused(_("The new end must be later than the current end of voting."))
     reason = reason.strip()
     if not reason:
         raise ExtensionRefused(_("Give the reason for extending the vote."))
     old_end = voting.ends_at
-    shifts = plan_extension(process, new_end)
+    moved = {s.kind: s for s in plan_extension(process, new_end)}  # voting's own included
     for phase in process.phases:
-        for shift in shifts:
-            if shift.kind == phase.kind and phase.kind != PhaseKind.VOTING:
-                phase.starts_at, phase.ends_at = shift.new_starts_at, shift.new_ends_at
-    voting.ends_at = new_end
+        if (shift := moved.get(phase.kind)) is not None:
+            phase.starts_at, phase.ends_at = shift.new_starts_at, shift.new_ends_at
     rec = session.get(VotingRecord, process.id)
     if rec is None:
         rec = VotingRecord(process_id=process.id, canonical_rules="")
