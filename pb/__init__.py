@@ -61,13 +61,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         n = settings["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
 
-    from pb import accounts, db, errors, i18n, security
+    from pb import accounts, db, errors, i18n, pagecache, security
 
     db.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     accounts.init_app(app)
     errors.init_app(app)
+    pagecache.init_app(app)
 
     from pb.accounts.data_routes import bp as privacy_bp
     from pb.accounts.routes import bp as accounts_bp

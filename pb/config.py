@@ -233,6 +233,15 @@ SETTINGS: tuple[Setting, ...] = (
         "given up, until `pb privacy purge` deletes it.",
     ),
     Setting(
+        "PAGE_CACHE_SECONDS",
+        None,
+        float,
+        "Seconds each app process serves a public page it rendered (front page, a process, "
+        "its proposals, the vote's start page) again to visitors who are not logged in, with "
+        "their own form token (pb/pagecache.py). 0 turns it off. Default: 2, and 0 under "
+        "`ENV=test`.",
+    ),
+    Setting(
         "MAP_CENTER",
         "55.7047,13.1910",
         str,
@@ -348,6 +357,10 @@ def load(
         config["DATABASE_URL"] = "sqlite:///" + str(instance_path / "pb.sqlite3")
     if config["UPLOAD_DIR"] is None:
         config["UPLOAD_DIR"] = str(instance_path / "uploads")
+    if config["PAGE_CACHE_SECONDS"] is None:
+        config["PAGE_CACHE_SECONDS"] = 0.0 if env == "test" else 2.0
+    if not 0 <= float(config["PAGE_CACHE_SECONDS"]) <= 60:
+        raise ConfigError("PAGE_CACHE_SECONDS must be between 0 (off) and 60")
     if config["SESSION_COOKIE_SECURE"] is None:
         config["SESSION_COOKIE_SECURE"] = env == "production"
     if config["DEFAULT_LOCALE"] not in {"sv", "en"}:

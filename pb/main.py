@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from pb.db import get_session, utcnow
 from pb.i18n import LOCALES
+from pb.pagecache import public_page
 from pb.processes.models import Process
 from pb.processes.services import group_by_phase
 from pb.security import is_safe_redirect
@@ -65,6 +66,7 @@ def brand_logo() -> Response:
 
 
 @bp.get("/")
+@public_page()
 def home() -> str:
     # Grouping by phase reads every process's phases: load them in one query, not one each.
     stmt = (

@@ -17,6 +17,7 @@ from pb.audit import AuditEvent, action_label, head
 from pb.db import get_session, utcnow
 from pb.errors import Conflict
 from pb.i18n import local_tz, locale_code
+from pb.pagecache import public_page
 from pb.processes import auditlog, services, vocab
 from pb.processes.contract import Contract
 from pb.processes.forms import ProcessForm
@@ -40,6 +41,7 @@ def _vocab_helpers() -> dict[str, Any]:
 
 
 @bp.get("/p/<slug>")
+@public_page()
 def show(slug: str) -> str:
     process = load_process(slug)
     now = utcnow()

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from pb import images
 from pb.db import get_session, utcnow
 from pb.i18n import locale_code
+from pb.pagecache import public_page
 from pb.processes.models import PhaseKind, Process
 from pb.processes.services import load_process
 from pb.proposals import projects, queries, services, similarity, vocab
@@ -110,6 +111,8 @@ def _seed() -> int:
 
 
 @bp.get("/p/<slug>/proposals")
+@public_page(args=("area", "category", "status", "q", "sort", "page", "seed"),
+             when=lambda: request.args.get("sort") != "random" or "seed" in request.args)  # fmt: skip
 def index(slug: str) -> Any:
     process = load_process(slug)
     args = request.args
@@ -229,6 +232,7 @@ def _comments(proposal: Proposal) -> list[tuple[Comment, list[Comment]]]:
 
 
 @bp.get("/p/<slug>/proposals/<int:pid>")
+@public_page()
 def show(slug: str, pid: int) -> Any:
     process = load_process(slug)
     return _render_show(process, load_proposal(process, pid), CommentForm(), 200)

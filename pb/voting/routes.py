@@ -37,6 +37,7 @@ from werkzeug.wrappers import Response
 from pb.db import get_engine, get_session, utcnow
 from pb.errors import DomainError, Invalid
 from pb.i18n import LOCALES, last_day, local_tz, locale_code, when
+from pb.pagecache import public_page
 from pb.processes.contract import Contract
 from pb.processes.models import Connection, PhaseKind, Process
 from pb.processes.services import load_process
@@ -267,6 +268,7 @@ def _ballot_page(
 
 
 @bp.get("/p/<slug>/vote")
+@public_page()
 def start(slug: str) -> ResponseReturnValue:
     process = load_process(slug)
     return render_template("voting/start.html", **pages.common(process), code="", error="",

@@ -1,0 +1,180 @@
+"""The micro-cache of public pages (pb/pagecache.py): visitors who are not logged in get a
+page at most PAGE_CACHE_SECONDS old, each with their own working form token; logged-in
+people, messages waiting in the session, searches and errors never go through it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from pb import config
+from pb.config import ConfigError
+from pb.pagecache import Entry, PageCache, cache_of
+from tests.conftest import csrf_token
+
+
+def _retitle(db: Any, slug: str, title: str) -> None:
+    from pb.processes.models import Process
+
+    db.execute(
+        sa.update(Process).where(Process.slug == slug).values(title_sv=title, title_en=title)
+    )
+    db.commit()
+
+
+@pytest.fixture
+def cached(make_app: Any) -> Any:
+    return make_app(PAGE_CACHE_SECONDS=30, WTF_CSRF_ENABLED=True)
+
+
+def test_a_visitor_gets_the_stored_page_and_a_logged_in_person_a_fresh_one(
+    cached: Any, make_process: Any, db: Any
+) -> None:
+    make_process(slug="parker")
+    visitor = cached.test_client()
+    first = visitor.get("/p/parker")
+    assert first.status_code == 200 and "Parker 2027" in first.get_data(as_text=True)
+    _retitle(db, "parker", "Ny titel")
+
+    again = cached.test_client().get("/p/parker")  # another visitor, within the 30 s
+    assert again.status_code == 200
+    assert "Parker 2027" in again.get_data(as_text=True)
+    assert "Ny titel" not in again.get_data(as_text=True)
+    # The response is built as for a miss: security headers are there.
+    assert again.headers["Content-Security-Policy"] == first.headers["Content-Security-Policy"]
+    assert again.headers["X-Frame-Options"] == "DENY"
+
+    person = cached.test_client()
+    token = csrf_token(person.get("/account/login").get_data(as_text=True))
+    logged_in = person.post("/account/login", data={
+        "email": "participant@example.org", "password": "password-participant",
+        "csrf_token": token})  # fmt: skip
+    assert logged_in.status_code == 303
+    assert "Ny titel" in person.get("/p/parker").get_data(as_text=True)
+
+    cache_of(cached).clear()
+    assert "Ny titel" in cached.test_client().get("/p/parker").get_data(as_text=True)
+
+
+def test_the_page_is_at_most_the_set_time_old(make_app: Any, make_process: Any, db: Any) -> None:
+    app = make_app(PAGE_CACHE_SECONDS=0.3)
+    make_process(slug="parker")
+    client = app.test_client()
+    assert "Parker 2027" in client.get("/").get_data(as_text=True)
+    _retitle(db, "parker", "Ny titel")
+    assert "Parker 2027" in client.get("/").get_data(as_text=True)
+    time.sleep(0.35)
+    assert "Ny titel" in client.get("/").get_data(as_text=True)
+
+
+def test_each_visitor_gets_their_own_form_token_and_it_works(
+    cached: Any, make_process: Any
+) -> None:
+    make_process(slug="parker")
+    first, second = cached.test_client(), cached.test_client()
+    page1 = first.get("/p/parker/proposals").get_data(as_text=True)
+    page2 = second.get("/p/parker/proposals").get_data(as_text=True)  # from the cache
+    assert cache_of(cached).hits == 1
+    token1, token2 = csrf_token(page1), csrf_token(page2)
+    assert token1 != token2
+    assert cache_of(cached).marker not in page2
+    # The token fits the second visitor's session: the language switch accepts it ...
+    ok = second.post("/lang", data={"lang": "en", "next": "/p/parker", "csrf_token": token2})
+    assert ok.status_code in (302, 303)
+    # ... and the first visitor's token does not pass in the second's session.
+    other = cached.test_client()
+    other.get("/p/parker/proposals")
+    refused = other.post("/lang", data={"lang": "en", "next": "/", "csrf_token": token1})
+    assert refused.status_code == 400
+
+
+def test_languages_are_kept_apart(cached: Any, make_process: Any) -> None:
+    make_process(slug="parker")
+    sv = cached.test_client().get("/p/parker?lang=sv").get_data(as_text=True)
+    en = cached.test_client().get("/p/parker?lang=en").get_data(as_text=True)
+    assert 'lang="sv"' in sv and "Parker 2027" in sv
+    assert 'lang="en"' in en and "Parks 2027" in en
+    assert 'lang="en"' in cached.test_client().get("/p/parker?lang=en").get_data(as_text=True)
+
+
+def test_a_message_in_the_session_is_shown_and_not_stored(cached: Any, make_process: Any) -> None:
+    make_process(slug="parker")
+    client = cached.test_client()
+    client.get("/p/parker")  # stored
+    with client.session_transaction() as s:
+        s["_flashes"] = [("info", "Meddelande till just dig")]
+    assert "Meddelande till just dig" in client.get("/p/parker").get_data(as_text=True)
+    assert "Meddelande till just dig" not in cached.test_client().get("/p/parker").get_data(
+        as_text=True
+    )
+
+
+def test_searches_other_queries_and_errors_go_past_the_cache(
+    cached: Any, make_process: Any, db: Any
+) -> None:
+    make_process(slug="parker")
+    client = cached.test_client()
+    assert client.get("/p/ingen").status_code == 404  # a 404 is not stored
+    make_process(slug="ingen")
+    assert client.get("/p/ingen").status_code == 200
+
+    client.get("/p/parker")
+    _retitle(db, "parker", "Ny titel")
+    for query in ("?lang=xx", "?code=K7QM", "?lang=sv&lang=en"):
+        assert "Ny titel" in client.get("/p/parker" + query).get_data(as_text=True), query
+    assert len(cache_of(cached)) == 2  # /p/ingen and /p/parker, nothing for the odd queries
+
+
+def test_the_proposal_list_is_stored_per_filter_but_not_in_random_order(
+    cached: Any, make_process: Any
+) -> None:
+    make_process(slug="parker")
+    client = cached.test_client()
+    for query in ("", "?sort=oldest", "?sort=oldest&page=1", "?sort=random", "?sort=random&seed=4"):
+        assert client.get("/p/parker/proposals" + query).status_code == 200
+    assert len(cache_of(cached)) == 4  # the random order without a seed follows the session
+
+
+def test_voting_pages_keep_no_store_when_served_from_the_cache(
+    cached: Any, make_process: Any
+) -> None:
+    make_process(slug="dalby", running="voting")
+    for _ in range(2):
+        r = cached.test_client().get("/p/dalby/vote")
+        assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
+    assert cache_of(cached).hits == 1
+
+
+def test_each_app_has_its_own_cache_and_tests_have_none(
+    make_app: Any, app: Any, make_process: Any
+) -> None:
+    one, two = make_app(PAGE_CACHE_SECONDS=5), make_app(PAGE_CACHE_SECONDS=5)
+    make_process(slug="parker")
+    one.test_client().get("/p/parker")
+    assert len(cache_of(one)) == 1 and len(cache_of(two)) == 0
+    app.test_client().get("/p/parker")  # ENV=test: off
+    assert app.config["PAGE_CACHE_SECONDS"] == 0 and len(cache_of(app)) == 0
+
+
+def test_the_cache_forgets_the_least_recently_used_first() -> None:
+    cache = PageCache(max_entries=2)
+    for key in ("a", "b"):
+        cache.put((key,), Entry(100.0, key, False))
+    assert cache.get(("a",), 1.0) is not None  # a is now the most recent
+    cache.put(("c",), Entry(100.0, "c", False))
+    assert cache.get(("b",), 1.0) is None
+    assert cache.get(("a",), 1.0) is not None and cache.get(("c",), 1.0) is not None
+    assert cache.get(("a",), 100.0) is None and len(cache) == 1  # expired: dropped
+
+
+def test_the_setting_defaults_and_limits(tmp_path: Path) -> None:
+    assert config.load(tmp_path, environ={"PB_ENV": "development"})["PAGE_CACHE_SECONDS"] == 2
+    assert config.load(tmp_path, environ={"PB_ENV": "test"})["PAGE_CACHE_SECONDS"] == 0
+    off = config.load(tmp_path, environ={"PB_ENV": "development", "PB_PAGE_CACHE_SECONDS": "0"})
+    assert off["PAGE_CACHE_SECONDS"] == 0
+    with pytest.raises(ConfigError):
+        config.load(tmp_path, environ={"PB_ENV": "development", "PB_PAGE_CACHE_SECONDS": "-1"})
