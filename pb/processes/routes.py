@@ -166,7 +166,10 @@ def _show_refusal(form: ProcessForm, done: Attempt) -> int:
     if isinstance(done.error, services.PictureNeedsText):
         form.image_alt_sv.errors.append(done.message)
         return 400
-    if isinstance(done.error, services.BadAreas | services.AreaInUse):
+    if isinstance(done.error, services.BudgetBelowBallot) and done.error.area is None:
+        form.budget.errors.append(done.message)
+    elif isinstance(done.error, services.BadAreas | services.AreaInUse
+                    | services.BudgetBelowBallot):  # fmt: skip
         form.areas.errors.append(done.message)
     else:
         flash(done.message, "error")

@@ -170,6 +170,28 @@ def area_guard(guard: AreaGuard) -> AreaGuard:
     return guard
 
 
+class BudgetBelowBallot(Conflict):
+    """A budget guard's refusal: the edit would leave a project on the ballot costing more
+    than the budget it competes for. ``area`` is the area's name (None: the process's
+    budget)."""
+
+    def __init__(self, message: Any, area: str | None) -> None:
+        super().__init__(message)
+        self.area = area
+
+
+# Likewise a higher layer (the ballot's projects) registers a guard that every edit asks
+# after the new budgets are set; it raises ``BudgetBelowBallot`` to refuse.
+BudgetGuard = Callable[[Session, Process], None]
+BUDGET_GUARDS: list[BudgetGuard] = []
+
+
+def budget_guard(guard: BudgetGuard) -> BudgetGuard:
+    """Register ``guard(session, process)``, asked after an edit set the budgets."""
+    BUDGET_GUARDS.append(guard)
+    return guard
+
+
 # Built once: every page looks its process up, and building the statement (and its cache
 # key) costs about a third of the look-up.
 _BY_SLUG = sa.select(Process).where(Process.slug == sa.bindparam("slug"))
@@ -333,8 +355,9 @@ def update_process(
     session: Session, process: Process, changes: ProcessChanges, actor: Any, now: dt.datetime
 ) -> dict[str, Any]:
     """Apply changes and audit the difference. Raises ``RulesFrozen`` once voting has opened
-    (the refused attempt is audited too), ``SlugTaken``, ``BadAreas`` and an area guard's
-    refusal (an area that projects or proposals belong to is never removed)."""
+    (the refused attempt is audited too), ``SlugTaken``, ``BadAreas``, an area guard's
+    refusal (an area that projects or proposals belong to is never removed) and a budget
+    guard's (``BudgetBelowBallot``: no budget falls below a project on the ballot)."""
     if process.is_frozen(now):
         raise RulesFrozen(process.frozen_at or _voting_start(process))
     slug = changes.fields.get("slug", process.slug)
@@ -342,6 +365,8 @@ def update_process(
         raise SlugTaken()
     before = _snapshot(process)
     _apply(session, process, changes)
+    for guard in BUDGET_GUARDS:
+        guard(session, process)
     diff = _diff(before, _snapshot(process))
     if diff:
         record(

@@ -324,5 +324,46 @@ def guard_areas(session: Session, process: Process, removed: Sequence[Area],
             )
 
 
+@process_services.budget_guard
+def guard_budgets(session: Session, process: Process) -> None:
+    """Refuse an edit that would leave a project on the ballot costing more than its area's
+    budget (or, without areas, the process's): nobody could choose it, no rule fund it
+    (the same rule as ``check_cost`` when the project is reviewed)."""
+    if process.id is None:
+        return
+    areas = {a.id: a for a in process.areas if a.id is not None}
+    rows = session.execute(
+        sa.select(Project.code, Project.cost, Project.area_id)
+        .where(Project.process_id == process.id)
+        .order_by(Project.cost.desc())
+    )
+    for code, cost, area_id in rows:
+        area = areas.get(area_id) if area_id is not None else None
+        budget = area.budget if area is not None else process.budget
+        if budget is None or cost is None or cost <= budget:
+            continue
+        if area is not None:
+            raise process_services.BudgetBelowBallot(
+                _l(
+                    "The budget of %(area)s (%(budget)s) would be less than the cost of "
+                    "project %(code)s on its ballot (%(cost)s): nobody could choose it within "
+                    "the budget. Keep the budget at least %(cost)s, or change the project's "
+                    "cost on its review page first. Nothing was saved.",
+                    area=area.name, budget=sek(budget), code=code, cost=sek(cost),
+                ),
+                area.name,
+            )  # fmt: skip
+        raise process_services.BudgetBelowBallot(
+            _l(
+                "The budget (%(budget)s) would be less than the cost of project %(code)s on "
+                "the ballot (%(cost)s): nobody could choose it within the budget. Keep the "
+                "budget at least %(cost)s, or change the project's cost on its review page "
+                "first. Nothing was saved.",
+                budget=sek(budget), code=code, cost=sek(cost),
+            ),
+            None,
+        )  # fmt: skip
+
+
 def _count(session: Session, model: Any, *where: Any) -> int:
     return int(session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0)
