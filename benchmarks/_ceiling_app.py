@@ -8,7 +8,11 @@
 - ``POST /p/<slug>/vote/ballot``: a cast reduced to its durable core: the code's keyed
   hash (HMAC-SHA256), one transaction that marks the code used with a conditional update
   and stores the choices with a random id and receipt, and a short page with the receipt.
-  No CSRF check, session, rate limit, template, ORM, rules check or audit.
+  No CSRF check, session, rate limit, template, ORM, rules check or audit;
+- for ``load.py --app ceiling``, every other request of its mix answered with a constant
+  page (no database, no template, no session): the front page, a process page, the proposal
+  list (with links to proposals), a proposal, the log-in page and form, the propose form;
+  publishing and supporting answer 303 to a proposal, as pb does.
 
 The database is ``CEILING_URL`` (tables made by ``ceiling.py``), with pb's own engine
 settings (``pb.db.make_engine``: WAL and ``PB_SQLITE_SYNCHRONOUS`` on SQLite).
@@ -23,11 +27,13 @@ import os
 import secrets
 
 import sqlalchemy as sa
-from flask import Flask, request
+from flask import Flask, redirect, request
+from werkzeug.wrappers import Response
 
 from pb.db import make_engine
 
 PEPPER = b"ceiling-benchmark-pepper"
+PAGE = '<!doctype html><title>pb</title><form><input name="csrf_token" value="ceiling"></form>'
 
 
 def code_hash(code: str) -> str:
@@ -50,6 +56,23 @@ def create_app() -> Flask:
     @app.get("/p/<slug>/vote")
     def page(slug: str) -> str:
         return '<form><input name="csrf_token" value="ceiling"></form>'
+
+    @app.get("/")
+    @app.get("/p/<slug>")
+    @app.get("/p/<slug>/proposals/<int:pid>")
+    @app.get("/p/<slug>/proposals/new")
+    @app.route("/account/login", methods=["GET", "POST"])
+    def constant(slug: str = "", pid: int = 0) -> str:
+        return PAGE
+
+    @app.get("/p/<slug>/proposals")
+    def proposals(slug: str) -> str:
+        return PAGE + "".join(f'<a href="/p/{slug}/proposals/{n}">{n}</a>' for n in range(1, 21))
+
+    @app.post("/p/<slug>/proposals/new")
+    @app.post("/p/<slug>/proposals/<int:pid>/<any(support, unsupport):action>")
+    def change(slug: str, pid: int = 1, action: str = "") -> Response:
+        return redirect(f"/p/{slug}/proposals/{pid}", code=303)
 
     @app.post("/p/<slug>/vote/ballot")
     def cast(slug: str) -> tuple[str, int]:

@@ -67,16 +67,40 @@ def _setup(url: str, n: int) -> list[str]:
     from pb.db import make_engine
 
     engine = make_engine(url)
-    codes = [secrets.token_hex(10) for _ in range(n)]
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE ceiling_codes (hash VARCHAR(64) PRIMARY KEY, "
                              "used INTEGER NOT NULL DEFAULT 0)"))  # fmt: skip
         conn.execute(sa.text("CREATE TABLE ceiling_held (id VARCHAR(32) PRIMARY KEY, "
                              "choices TEXT NOT NULL, receipt VARCHAR(16) NOT NULL)"))  # fmt: skip
+    engine.dispose()
+    return _add_codes(url, n)
+
+
+def _add_codes(url: str, n: int) -> list[str]:
+    """``n`` new codes, stored by their hash (load.py --app ceiling asks for more)."""
+    from pb.db import make_engine
+
+    engine = make_engine(url)
+    codes = [secrets.token_hex(10) for _ in range(n)]
+    with engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO ceiling_codes (hash) VALUES (:h)"),
                      [{"h": code_hash(c)} for c in codes])  # fmt: skip
     engine.dispose()
     return codes
+
+
+def _check(url: str, receipts: list[str]) -> dict[str, int]:
+    """As ``voting._check`` for pb: receipts not held, and used codes against held rows."""
+    from pb.db import make_engine
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        used = conn.execute(sa.text("SELECT count(*) FROM ceiling_codes WHERE used = 1")).scalar()
+        held = conn.execute(sa.text("SELECT count(*) FROM ceiling_held")).scalar()
+        found = conn.execute(sa.text("SELECT receipt FROM ceiling_held")).scalars().all()
+    engine.dispose()
+    lost = len(set(receipts) - set(found)) + abs(int(used or 0) - int(held or 0))
+    return {"lost": lost, "ballots": int(held or 0), "receipts": len(receipts)}
 
 
 def _hello_all(port: int, total: int, clients: int) -> tuple[float, list[float]]:
@@ -183,16 +207,9 @@ def main() -> None:
     # 3. bare inserts, as voting.py measures them
     bare, _, _, durability = voting._bare_inserts(url, args.ballots, args.voters,
                                                   args.sqlite_synchronous)  # fmt: skip
-    from pb.db import make_engine
-
-    engine = make_engine(url)
-    with engine.connect() as conn:
-        used = conn.execute(sa.text("SELECT count(*) FROM ceiling_codes WHERE used = 1")).scalar()
-        held = conn.execute(sa.text("SELECT count(*) FROM ceiling_held")).scalar()
-        found = conn.execute(sa.text("SELECT receipt FROM ceiling_held")).scalars().all()
-    engine.dispose()
+    check = _check(url, receipts)
     voting.drop_database(args.pg_url, name)
-    lost = len(set(receipts) - set(found)) + abs(int(used or 0) - int(held or 0))
+    lost, held = check["lost"], check["ballots"]
 
     hellos = len(hello_lat)
     casts = len(cast_lat)

@@ -44,6 +44,10 @@ request; the resident size of gunicorn's processes; and the load average. Memory
 start (after the warm-up). Afterwards everything held is mixed, and it checks that every
 receipt handed out is found and used codes = ballots.
 
+``--app ceiling`` sends the same mix to ``benchmarks/_ceiling_app.py`` instead of pb
+(constant pages, the cast's durable core; see ``ceiling.py``): the most the stack and locust
+allow on this machine before pb does anything.
+
 Last line, JSON: {"engine", "casts_per_s_held", "p99_ms", "errors", "rss_growth_mb"} (the
 p99 and errors of the highest held stage, or of the first stage if none was held), then
 "stages" (each stage's asked and achieved rates, p99 overall and per kind of request, errors,
@@ -434,6 +438,11 @@ def main() -> None:
     parser.add_argument("--max-rate", type=float, default=640, help="casts/s, at most")
     parser.add_argument("--voters", type=int, default=48, help="voters (and visitors)")
     parser.add_argument("--port", type=int, default=5402)
+    parser.add_argument(
+        "--app", choices=["pb", "ceiling"], default="pb",
+        help="ceiling: the same mix against benchmarks/_ceiling_app.py (constant pages, the "
+        "cast's durable core), what the stack and locust allow before pb does anything",
+    )  # fmt: skip
     voting.add_server_options(parser)
     parser.add_argument("--_setup", help=argparse.SUPPRESS)
     parser.add_argument("--_issue", help=argparse.SUPPRESS)
@@ -465,14 +474,23 @@ def main() -> None:
         return json.loads(out.read_text())
 
     first = int(args.start * (args.warmup + 4 * (args.stage + args.settle))) + 500
-    data = child("setup", codes=first, participants=participants)
     env = {**os.environ, "PB_INSTANCE_PATH": str(instance), "PB_DATABASE_URL": url,
            "PB_ENV": "development", "PB_PROPOSALS_PER_PERSON": "1000000"}  # fmt: skip
+    app_spec = "pb:create_app()"
+    if args.app == "ceiling":
+        import ceiling
+
+        data = {"codes": ceiling._setup(url, first),
+                "emails": [f"p{i}@example.org" for i in range(participants)]}  # fmt: skip
+        env["CEILING_URL"] = url
+        app_spec = "benchmarks._ceiling_app:create_app()"
+    else:
+        data = child("setup", codes=first, participants=participants)
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
         [str(gunicorn), "-w", str(args.workers), "-k", args.worker_class,
          "--threads", str(args.threads),
-         "-b", f"127.0.0.1:{args.port}", "--log-level", "warning", "pb:create_app()"],
+         "-b", f"127.0.0.1:{args.port}", "--log-level", "warning", app_spec],
         env=env, cwd=str(HERE.parent),
     )  # fmt: skip
     load_before = os.getloadavg()[0]
@@ -491,17 +509,23 @@ def main() -> None:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("gunicorn did not start") from None
                 time.sleep(0.3)
-        result = _load(args, args.port, data, server.pid,
-                       lambda n: child("issue", count=n)["codes"], Cpu(server.pid, pg))  # fmt: skip
+        if args.app == "ceiling":
+            more = lambda n: ceiling._add_codes(url, n)  # noqa: E731
+        else:
+            more = lambda n: child("issue", count=n)["codes"]  # noqa: E731
+        result = _load(args, args.port, data, server.pid, more, Cpu(server.pid, pg))
     finally:
         server.terminate()
         server.wait(timeout=30)
-    check = child("check", receipts=result["receipts"])
+    if args.app == "ceiling":
+        check = ceiling._check(url, result["receipts"])
+    else:
+        check = child("check", receipts=result["receipts"])
     voting.drop_database(args.pg_url, name)
     rate = _held_rate(result["stages"])
     held = [s for s in result["stages"] if s["asked"] == rate] or result["stages"][:1]
     print(json.dumps({
-        "engine": args.engine,
+        "engine": args.engine, **({"app": "ceiling"} if args.app == "ceiling" else {}),
         "casts_per_s_held": min(s["casts_per_s"] for s in held) if rate else 0.0,
         "p99_ms": max(s["p99_ms"] for s in held), "errors": sum(s["errors"] for s in held),
         "stages_held_at_that_rate": len(held) if rate else 0,
