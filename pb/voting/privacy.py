@@ -23,24 +23,27 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pb.accounts.privacy import DataPart
+from pb.audit import AuditAction, AuditEvent
 from pb.db import rows_changed
 from pb.errors import Invalid
 from pb.processes.models import Process
-from pb.voting.models import CodeBatch, EmailClaim, PaperEntry
+from pb.voting.models import CodeBatch, EmailClaim
 from pb.voting.selfservice import address_key
 
 
 def export(session: Session, user: Any) -> dict[str, Any]:
     """Whether the account's address got a voting code by e-mail (by process), and, for an
-    official, how many code batches they issued and paper ballots they entered (never which
-    codes or what the ballots said)."""
+    official, how many code batches they issued and paper ballots they entered, pending or
+    counted (never which codes or what the ballots said)."""
     batches = session.scalar(
         sa.select(sa.func.count()).select_from(CodeBatch).where(CodeBatch.issued_by_id == user.id)
     )
+    # Every entry typed is in the audit log under its official (a pending entry's row goes
+    # when its ballot is cast or it is thrown away).
     entries = session.scalar(
         sa.select(sa.func.count())
-        .select_from(PaperEntry)
-        .where(PaperEntry.entered_by_id == user.id)
+        .select_from(AuditEvent)
+        .where(AuditEvent.actor_id == user.id, AuditEvent.action == AuditAction.PAPER_ENTRY)
     )
     return {
         "codes_by_email_in_processes": _claimed(session, user),

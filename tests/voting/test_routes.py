@@ -249,6 +249,10 @@ def test_paper_entry_by_officials(client: Any, vote: Vote, users: Any, db: Any) 
                     follow_redirects=True)  # fmt: skip
     assert "Both entries match" in r.get_data(as_text=True)
     assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 1
+    # The official's own data counts both entries that went in, though their rows are gone
+    # now that the ballot is cast (the refused mismatch rolled back: it entered nothing).
+    data = client.get("/account/data.json").get_json()
+    assert data["voting"]["paper_ballots_entered"] == 2
 
 
 def test_a_wrong_first_paper_entry_is_shown_and_can_be_thrown_away(
