@@ -92,7 +92,7 @@ def purge_command() -> None:
 
 def export(session: Session, user: Any) -> dict[str, Any]:
     follows = session.execute(
-        sa.select(Project.code, Project.title, ProjectFollow.locale, ProjectFollow.created_at)
+        sa.select(Project, ProjectFollow.locale, ProjectFollow.created_at)
         .join(Project, Project.id == ProjectFollow.project_id)
         .where(ProjectFollow.email == normalize(user.email))
         .order_by(Project.id)
@@ -104,8 +104,14 @@ def export(session: Session, user: Any) -> dict[str, Any]:
     )
     return {
         "project_follows": [
-            {"project": code, "title": title, "language": locale, "since": at}
-            for code, title, locale, at in follows
+            # The title in the language the person follows in (their mails are in it too).
+            {
+                "project": project.code,
+                "title": project.display_title(locale),
+                "language": locale,
+                "since": at,
+            }
+            for project, locale, at in follows
         ],
         "project_updates_posted": int(updates or 0),
     }

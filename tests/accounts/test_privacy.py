@@ -149,7 +149,8 @@ def _content(app: Any, db: Any, users: dict[str, Any], process_id: int) -> dict[
                reporter_id=uid, reason=ReportReason.SPAM, note="dubblett"),
     ])  # fmt: skip
     project = db.scalar(sa.select(Project).where(Project.process_id == process_id))
-    db.add(ProjectFollow(project_id=project.id, email="participant@example.org"))
+    project.title, project.title_en = "Ny lekplats", "New playground"
+    db.add(ProjectFollow(project_id=project.id, email="participant@example.org", locale="en"))
     db.commit()
     return {"published": published.id, "draft": draft.id, "theirs": theirs.id,
             "comment": comment.id}  # fmt: skip
@@ -178,7 +179,8 @@ def test_a_person_downloads_everything_stored_about_their_account(
     assert [s["proposal_id"] for s in data["proposals"]["supports"]] == [ids["theirs"]]
     assert [f["proposal_id"] for f in data["proposals"]["follows"]] == [ids["theirs"]]
     assert [r["note"] for r in data["reports"]] == ["dubblett"]
-    assert len(data["results"]["project_follows"]) == 1
+    [follow] = data["results"]["project_follows"]
+    assert (follow["title"], follow["language"]) == ("New playground", "en")  # as its mails
     assert [e["action"] for e in data["audit_log"]] == ["user.register", "user.login"]
     assert data["voting"] == {"codes_by_email_in_processes": [], "code_batches_issued": 0,
                               "paper_ballots_entered": 0}  # fmt: skip
