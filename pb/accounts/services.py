@@ -301,8 +301,17 @@ def set_locale(user: User, locale: str) -> None:
     user.locale = locale if locale in ("sv", "en") else "sv"
 
 
-def set_role(session: Session, user: User, role: Role, actor: User | None = None) -> None:
+def set_role(
+    session: Session,
+    user: User,
+    role: Role,
+    actor: User | None = None,
+    process_id: int | None = None,
+) -> None:
+    """Change the account's site-wide role (audited; ``process_id``: the process whose
+    officials changed, so that its audit log shows it)."""
     old = user.role
     user.role = role
-    record(session, AuditAction.USER_ROLE, actor=actor, subject=user, data={"role": [old, role]})
+    record(session, AuditAction.USER_ROLE, actor=actor, subject=user, process_id=process_id,
+           data={"role": [old, role]})  # fmt: skip
     session.flush()

@@ -422,7 +422,9 @@ def assign_official_by_email(session: Session, process: Process, email: str, act
     if any(o.user_id == user.id for o in process.officials):
         raise AlreadyOfficial()
     if user.role == Role.PARTICIPANT:
-        user.role = Role.OFFICIAL
+        from pb.accounts.services import set_role
+
+        set_role(session, user, Role.OFFICIAL, actor, process_id=process.id)
     assign_official(session, process, user, actor)
     return user
 
@@ -482,7 +484,7 @@ def remove_official(session: Session, process: Process, user: Any, actor: Any) -
         .where(ProcessOfficial.user_id == user.id)
     )
     if not elsewhere and user.role == Role.OFFICIAL:
-        set_role(session, user, Role.PARTICIPANT, actor)
+        set_role(session, user, Role.PARTICIPANT, actor, process_id=process.id)
 
 
 # -- reading ---------------------------------------------------------------------------

@@ -79,11 +79,21 @@ def test_participant_made_official_and_removed_is_participant_again(
 
     actions = list(db.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)))
     assert "process.official-removed" in actions and "user.role" in actions
+    # Both role changes belong to the process whose officials changed (the made-official one
+    # was not audited at all before).
+    roles = db.execute(
+        sa.select(AuditEvent.process_id, AuditEvent.data)
+        .where(AuditEvent.action == "user.role", AuditEvent.subject_id == bob.id)
+        .order_by(AuditEvent.id)
+    ).all()
+    assert [(pid, data["role"]) for pid, data in roles] == [
+        (p.id, ["participant", "official"]), (p.id, ["official", "participant"])]  # fmt: skip
     client.post("/account/logout")
     login(client, "admin")
     log = client.get("/admin/processes/p1/audit?lang=en").get_data(as_text=True)
     assert "removed Participant as an official of the process." in log
     assert "Official removed from the process" in log
+    assert "changed the role of Participant from official to participant." in log
 
 
 def test_role_stays_while_official_elsewhere_and_admin_is_never_demoted(
