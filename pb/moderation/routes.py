@@ -17,7 +17,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from wtforms import SelectChoice
 
 from pb.db import get_session, utcnow
-from pb.errors import user_error
+from pb.errors import DomainError, user_error
 from pb.i18n import locale_code
 from pb.moderation import services
 from pb.moderation.forms import (
@@ -349,9 +349,33 @@ def review(slug: str, pid: int) -> Any:
         status = done.status
     else:
         status = 400
+        _also_refused(db, process, proposal, form)
     suggestions = similarity.similar(db, process.id, proposal.title, exclude=[proposal.id])
     return render_template("moderation/review.html", process=process, proposal=proposal,
                            form=form, suggestions=suggestions, locale=locale_code()), status  # fmt: skip
+
+
+def _also_refused(db: Any, process: Process, proposal: Proposal, form: ReviewForm) -> None:
+    """When some fields are wrong, also say what the review itself would refuse (as the bulk
+    page does for its rows), so that every problem is reported in one go. Wrong fields
+    count as empty here."""
+    area = None if form.area.errors else valid_id(form.area.data)
+    data = services.ReviewInput(
+        feasibility=None if form.feasibility.errors else _feasibility(form.feasibility.data),
+        official_cost=None if form.official_cost.errors else form.official_cost.amount,
+        answer=form.answer.data or "",
+        decision="" if form.decision.errors else (form.decision.data or ""),
+        merge_into=None if form.merge_into.errors else form.merge_into.data,
+        area_id=area,
+    )
+    try:
+        services.check_review(db, process, proposal, data, utcnow())
+    except DomainError as err:
+        if isinstance(err, services.AcceptNeedsFeasibleAndCost) and (
+            form.feasibility.errors or form.official_cost.errors
+        ):
+            return  # already said next to the wrong field
+        form.form_errors.append(str(err.message))
 
 
 def _row_label(proposal: Proposal) -> str:

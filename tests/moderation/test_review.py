@@ -270,3 +270,22 @@ def test_audit_log_names_the_feasibility_in_the_readers_language(
     assert "— → Går att göra" in sv and "feasible" not in sv
     en = admin.get("/admin/processes/parker/audit?lang=en").get_data(as_text=True)
     assert "— → Feasible" in en
+
+
+def test_the_review_page_reports_field_errors_and_its_own_refusal_at_once(
+    app: Any, users: Any, proc: Any
+) -> None:
+    """A wrong cost and a rejection without an answer: both are said after one sending (they
+    used to come in two rounds, the field error first)."""
+    pid = make_proposal(app, proc.process, users["participant"])
+    r = _review(_official(app), pid, official_cost="many", decision="reject")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert "To reject a proposal, write a public answer that explains why." in page
+    assert 'value="many"' in page  # the wrong cost is kept, with its own message
+    assert "Give the cost as a whole number of kronor above zero" in page
+    # Accepting with a wrong cost: the cost's own message only, not "needs a cost" besides.
+    r = _review(_official(app), pid, feasibility="feasible", official_cost="many",
+                decision="accept")  # fmt: skip
+    assert r.status_code == 400
+    assert "mark it feasible and give the official cost" not in r.get_data(as_text=True)
