@@ -237,7 +237,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         float,
         "Seconds each app process serves a public page it rendered (front page, a process, "
-        "its proposals, the vote's start page) again to visitors who are not logged in, with "
+        "its proposals, the vote's start page, the results) again to visitors who are not logged in, with "
         "their own form token (pb/pagecache.py). 0 turns it off. Default: 2, and 0 under "
         "`ENV=test`.",
     ),

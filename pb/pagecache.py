@@ -1,7 +1,7 @@
 """A micro-cache of public pages for visitors who are not logged in.
 
-The front page, a process's page, its proposal list and proposals, and the vote's start page
-are the same for every visitor who is not logged in, apart from the form token (CSRF) in
+The front page, a process's page, its proposal list and proposals, the vote's start page and
+the results are the same for every visitor who is not logged in, apart from the form token (CSRF) in
 their forms. Rendering one costs 2 to 6 ms of CPU; at a busy vote most requests are these.
 So each app process keeps what it rendered for ``PAGE_CACHE_SECONDS`` (2 s by default, 0
 turns it off; off in tests unless a test turns it on) and serves it again to the next

@@ -147,6 +147,9 @@ def test_voting_pages_keep_no_store_when_served_from_the_cache(
         r = cached.test_client().get("/p/dalby/vote")
         assert r.status_code == 200 and r.headers["Cache-Control"] == "no-store"
     assert cache_of(cached).hits == 1
+    for _ in range(2):  # the results page too (here: "not yet"), read by many at publishing
+        assert cached.test_client().get("/p/dalby/results").status_code == 200
+    assert cache_of(cached).hits == 2
 
 
 def test_each_app_has_its_own_cache_and_tests_have_none(

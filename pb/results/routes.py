@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from pb.db import get_session, utcnow
 from pb.errors import DomainError, user_error
 from pb.i18n import locale_code
+from pb.pagecache import public_page
 from pb.processes.contract import Contract
 from pb.processes.models import Process
 from pb.processes.services import load_process
@@ -106,6 +107,7 @@ def page_context(
 
 
 @bp.route("/p/<slug>/results")
+@public_page()
 def show(slug: str) -> Any:
     process = load_process(slug)
     session = get_session()
