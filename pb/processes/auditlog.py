@@ -222,6 +222,19 @@ def _simple(text: Any, *, details: bool = True) -> Presenter:
     return present
 
 
+_PAPER_ENTRY = _simple(_l("%(who)s entered a paper ballot."), details=False)
+_PAPER_MISMATCH = _simple(
+    _l("%(who)s entered a paper ballot that did not match its first entry (not saved)."),
+    details=False,
+)
+
+
+def _paper_entry(ev: AuditEvent, ctx: Context) -> Line:
+    if (ev.data or {}).get("matched_first") is False:
+        return _PAPER_MISMATCH(ev, ctx)
+    return _PAPER_ENTRY(ev, ctx)
+
+
 # The site-wide roles (pb.accounts.models.Role) as the log's sentences name them.
 _ROLE_NAMES = {"participant": _l("participant"), "official": _l("official"),
                "admin": _l("administrator")}  # fmt: skip
@@ -430,7 +443,7 @@ PRESENTERS: dict[str, Presenter] = {
     AuditAction.PROPOSAL_SEEN: _simple(_l("%(who)s looked at the new proposal #%(id)s.")),
     AuditAction.CODES_ISSUE: _codes,
     AuditAction.CODES_REVOKE: _revoke,
-    AuditAction.PAPER_ENTRY: _simple(_l("%(who)s entered a paper ballot."), details=False),
+    AuditAction.PAPER_ENTRY: _paper_entry,
     AuditAction.PAPER_DISCARD: _simple(
         _l("%(who)s threw away a paper ballot entry that was not yet confirmed."), details=False
     ),

@@ -615,6 +615,8 @@ def paper(slug: str) -> ResponseReturnValue:
                     limiter("paper.official").hit(str(current_user.id))
                 if isinstance(done.error, services.PaperMismatch):
                     mismatch = _differences(ballotpaper, done.error.first, choice)
+                    with attempt(session):
+                        services.record_paper_mismatch(session, process, current_user)
                 problems = getattr(done.error, "problems", None) or [done.message]
                 status = done.status
             else:

@@ -1315,6 +1315,16 @@ def enter_paper(
     return True
 
 
+def record_paper_mismatch(session: Session, process: Process, official: Any) -> None:
+    """A second entry that differs from the first is refused, and its transaction rolled
+    back with its audit entry; it was typed all the same, so the audit log counts it under
+    its official like every entry (fourth probe F14). Never its content."""
+    record(
+        session, AuditAction.PAPER_ENTRY, actor=official, subject=process,
+        process_id=process.id, data={"entries": 1, "matched_first": False},
+    )  # fmt: skip
+
+
 PAPER_SEAL_BLOCK = 512
 """A pending entry's sealed choices are padded to a multiple of this many bytes, so their
 length does not tell how many projects were chosen."""

@@ -249,10 +249,15 @@ def test_paper_entry_by_officials(client: Any, vote: Vote, users: Any, db: Any) 
                     follow_redirects=True)  # fmt: skip
     assert "Both entries match" in r.get_data(as_text=True)
     assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 1
-    # The official's own data counts both entries that went in, though their rows are gone
-    # now that the ballot is cast (the refused mismatch rolled back: it entered nothing).
+    # The official's own data counts the three entries typed, though their rows are gone
+    # now that the ballot is cast, the refused mismatch too (fourth probe F14).
     data = client.get("/account/data.json").get_json()
-    assert data["voting"]["paper_ballots_entered"] == 2
+    assert data["voting"]["paper_ballots_entered"] == 3
+    admin = client.application.test_client()
+    login(admin, "admin")
+    log = admin.get(f"/admin/processes/{vote.slug}/audit?lang=en").get_data(as_text=True)
+    assert log.count("Official entered a paper ballot.") == 2
+    assert "Official entered a paper ballot that did not match its first entry (not saved)." in log
 
 
 def test_a_wrong_first_paper_entry_is_shown_and_can_be_thrown_away(
