@@ -77,6 +77,13 @@ FALLBACK_500 = (
 )
 
 
+FALLBACK_HTTP = (
+    "<!doctype html><title>{code}</title><h1>{code}</h1>"
+    "<p>Sidan kunde inte visas för den här förfrågan. / "
+    "The page could not be shown for this request.</p>"
+)
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
@@ -105,7 +112,11 @@ def init_app(app: Flask) -> None:
         if exc.code is None or exc.code < 400:
             return exc
         detail = exc.description if getattr(exc, "pb_detail", False) else None
-        return render_error(exc.code, detail)
+        try:
+            return render_error(exc.code, detail)
+        except Exception:  # e.g. a Host header Werkzeug refused: no URL can be built for it
+            app.logger.warning("the %s page could not be rendered", exc.code, exc_info=True)
+            return FALLBACK_HTTP.format(code=exc.code), exc.code
 
     @app.errorhandler(InternalServerError)
     def _internal(exc: InternalServerError) -> tuple[Any, int]:

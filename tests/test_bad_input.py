@@ -85,3 +85,14 @@ def test_a_crash_gives_a_500_page_in_the_users_language(make_app: Any, users: An
     log_in(client, "participant")  # the page header needs the user after the rollback
     r = client.get("/boom?lang=sv")
     assert r.status_code == 500 and "Något gick fel" in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("host", ["x" * 64, "x" * 200 + ".se", "a..b"])
+def test_a_host_header_werkzeug_refuses_gets_a_400_not_a_500(app: Any, host: str) -> None:
+    """A label over 63 characters (IDNA) or an empty one: Werkzeug refuses the host, and the
+    error page, which builds URLs, cannot be rendered; a plain page says so (probe of the
+    page cache, F5)."""
+    for path in ("/", "/healthz", "/p/x"):
+        r = app.test_client().get(path, headers={"Host": host})
+        assert r.status_code == 400, (path, r.status_code)
+        assert "The page could not be shown for this request." in r.get_data(as_text=True)
