@@ -134,9 +134,11 @@ def test_the_proposal_list_is_stored_per_filter_but_not_in_random_order(
 ) -> None:
     make_process(slug="parker")
     client = cached.test_client()
-    for query in ("", "?sort=oldest", "?sort=oldest&page=1", "?sort=random", "?sort=random&seed=4"):
+    for query in ("", "?sort=oldest", "?sort=oldest&page=1", "?sort=random", "?sort=random&seed=4",
+                  "?q=lekplats"):  # fmt: skip
         assert client.get("/p/parker/proposals" + query).status_code == 200
-    assert len(cache_of(cached)) == 4  # the random order without a seed follows the session
+    # The random order without a seed follows the session; a search is never stored.
+    assert len(cache_of(cached)) == 4
 
 
 def test_voting_pages_keep_no_store_when_served_from_the_cache(
@@ -166,12 +168,73 @@ def test_each_app_has_its_own_cache_and_tests_have_none(
 def test_the_cache_forgets_the_least_recently_used_first() -> None:
     cache = PageCache(max_entries=2)
     for key in ("a", "b"):
-        cache.put((key,), Entry(100.0, key, False))
+        cache.put((key,), Entry(100.0, key.encode(), False), 1.0)
     assert cache.get(("a",), 1.0) is not None  # a is now the most recent
-    cache.put(("c",), Entry(100.0, "c", False))
+    cache.put(("c",), Entry(100.0, b"c", False), 1.0)
     assert cache.get(("b",), 1.0) is None
     assert cache.get(("a",), 1.0) is not None and cache.get(("c",), 1.0) is not None
     assert cache.get(("a",), 100.0) is None and len(cache) == 1  # expired: dropped
+
+
+def test_the_cache_is_bounded_in_bytes_and_drops_what_expired() -> None:
+    """Probe of the cache, F3: one visitor's long pages must not hold the memory, and
+    expired pages must not stay until someone asks for them again."""
+    cache = PageCache(max_entries=100, max_bytes=1000)
+    for n in range(5):
+        cache.put((n,), Entry(10.0, b"x" * 300, False), 1.0)
+    assert len(cache) == 3 and cache.bytes == 900  # the two oldest went
+    assert cache.get((0,), 1.0) is None and cache.get((4,), 1.0) is not None
+    cache.put(("new",), Entry(50.0, b"y", False), 20.0)  # the others expired at 10
+    assert len(cache) == 1 and cache.bytes == 1
+    cache.put(("new",), Entry(50.0, b"yy", False), 20.0)  # replaced, counted once
+    assert len(cache) == 1 and cache.bytes == 2
+
+
+def test_a_random_order_without_its_seed_is_never_stored(cached: Any, make_process: Any) -> None:
+    """Probe F1: ``?sort=random&seed=`` (empty) is the session's own order."""
+    make_process(slug="parker")
+    for query in ("?sort=random", "?sort=random&seed="):
+        assert cached.test_client().get("/p/parker/proposals" + query).status_code == 200
+    assert len(cache_of(cached)) == 0
+
+
+def test_a_token_echoed_by_the_page_is_not_taken_for_the_form_token(
+    cached: Any, make_process: Any
+) -> None:
+    """Probe F2: the renderer's token used to be replaced wherever it stood, so a token an
+    attacker put in the address came back to the next visitor as *their* token in the
+    address. Now the page is rendered with a marker in the token's place only."""
+    make_process(slug="parker")
+    attacker, visitor = cached.test_client(), cached.test_client()
+    theirs = csrf_token(attacker.get("/p/parker?lang=en").get_data(as_text=True))
+    url = f"/p/parker/proposals?lang=en&status={theirs}"
+    attacker.get(url)  # rendered and stored now, in the same second as the token
+    page = visitor.get(url).get_data(as_text=True)
+    mine = csrf_token(page)
+    assert cache_of(cached).hits >= 1 and mine != theirs
+    assert theirs in page  # the address in the language switch, as typed
+    assert page.count(mine) == page.count('name="csrf_token"')  # only in token fields
+    assert cache_of(cached).marker not in page
+
+
+def test_a_page_a_view_raises_gets_the_visitors_token(
+    cached: Any, make_process: Any, users: Any, db: Any
+) -> None:
+    """A hidden proposal's 410 page is raised from inside the view while the marker stands
+    for the token: it reaches the visitor with their own, working token."""
+    from pb.proposals.models import Proposal
+    from tests.proposals.helpers import make_proposal
+
+    process = make_process(slug="parker")
+    pid = make_proposal(cached, process, users["participant"])
+    db.execute(sa.update(Proposal).where(Proposal.id == pid).values(hidden=True))
+    db.commit()
+    visitor = cached.test_client()
+    r = visitor.get(f"/p/parker/proposals/{pid}?lang=en")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 410 and cache_of(cached).marker not in page
+    ok = visitor.post("/lang", data={"lang": "sv", "next": "/", "csrf_token": csrf_token(page)})
+    assert ok.status_code in (302, 303)
 
 
 def test_the_setting_defaults_and_limits(tmp_path: Path) -> None:

@@ -111,8 +111,8 @@ def _seed() -> int:
 
 
 @bp.get("/p/<slug>/proposals")
-@public_page(args=("area", "category", "status", "q", "sort", "page", "seed"),
-             when=lambda: request.args.get("sort") != "random" or "seed" in request.args)  # fmt: skip
+@public_page(args=("area", "category", "status", "sort", "page", "seed"),
+             when=lambda: request.args.get("sort") != "random" or bool(request.args.get("seed")))  # fmt: skip
 def index(slug: str) -> Any:
     process = load_process(slug)
     args = request.args
