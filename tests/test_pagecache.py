@@ -94,6 +94,10 @@ def test_each_visitor_gets_their_own_form_token_and_it_works(
 
 def test_languages_are_kept_apart(cached: Any, make_process: Any) -> None:
     make_process(slug="parker")
+    browser_en = cached.test_client().get("/p/parker", headers={"Accept-Language": "en"})
+    assert "Parks 2027" in browser_en.get_data(as_text=True)
+    assert "Accept-Language" in browser_en.headers["Vary"]  # for any cache on the way (F6)
+    assert "Parker 2027" in cached.test_client().get("/p/parker").get_data(as_text=True)
     sv = cached.test_client().get("/p/parker?lang=sv").get_data(as_text=True)
     en = cached.test_client().get("/p/parker?lang=en").get_data(as_text=True)
     assert 'lang="sv"' in sv and "Parker 2027" in sv
