@@ -11,6 +11,9 @@ from babel.numbers import format_decimal
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel, format_date, format_datetime, get_locale, get_translations
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 from pb import text
 
@@ -99,19 +102,49 @@ def translations() -> NullTranslations:
     """Flask-Babel's ``get_translations()``, kept for the request (or app context) while the
     locale object stays the same: ``force_locale`` and ``refresh`` give a new one, and with
     it a new answer. Templates call it for every ``_()`` (twenty on a short page), and
-    Flask-Babel's own look-up walks its context three times and formats the locale."""
+    Flask-Babel's own look-up walks its context three times and formats the locale; here
+    the context is reached once and the locale Flask-Babel keeps in it is read directly
+    (``get_locale()`` only when it has not chosen one yet)."""
     found: NullTranslations
     if not has_app_context():
         found = get_translations()
         return found
-    locale = get_locale()
-    kept = g.get("_pb_translations")
+    here = g._get_current_object()
+    babel_ctx = here.__dict__.get("_flask_babel")
+    locale = getattr(babel_ctx, "babel_locale", None) or get_locale()
+    kept = here.__dict__.get("_pb_translations")
     if kept is not None and kept[0] is locale:
         found = kept[1]
         return found
     found = get_translations()
-    g._pb_translations = (locale, found)
+    here._pb_translations = (locale, found)
     return found
+
+
+@pass_eval_context
+def template_gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
+    """``_()`` and ``gettext()`` in templates: what Jinja's newstyle ``gettext`` does (the
+    translation, marked safe where the template autoescapes, then always ``%``-formatted
+    with the variables, escaped), without its two extra ``Context.call``s and name look-up
+    per call (``_`` resolved ``gettext``, which called the translation function)."""
+    rv: Any = translations().ugettext(string)
+    if eval_ctx.autoescape:
+        rv = Markup(rv)  # noqa: S704 (the catalogue, trusted as the templates are; as Jinja)
+    if not variables and "%" not in rv:  # formatting would give the same text
+        return rv  # type: ignore[no-any-return]
+    return rv % variables  # type: ignore[no-any-return]
+
+
+@pass_eval_context
+def template_ngettext(
+    eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables: Any
+) -> str:
+    """``ngettext()`` in templates, as Jinja's newstyle one (``num`` given by default)."""
+    variables.setdefault("num", num)
+    rv: Any = translations().ungettext(singular, plural, num)
+    if eval_ctx.autoescape:
+        rv = Markup(rv)  # noqa: S704 (the catalogue, trusted as the templates are; as Jinja)
+    return rv % variables  # type: ignore[no-any-return]
 
 
 def init_app(app: Flask) -> None:
@@ -129,6 +162,9 @@ def init_app(app: Flask) -> None:
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
     )
+    # The same answers as the callables just installed, called directly (see template_gettext).
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext,
+                                 ngettext=template_ngettext)  # fmt: skip
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LOCALE"])
     app.jinja_env.filters["sek"] = sek
     app.jinja_env.filters["when"] = when

@@ -61,9 +61,10 @@ def _keep_language() -> None:
     """The language switch of a ballot, review or receipt page posts the page's own form to
     the ballot with ``?lang=`` (templates/voting/_lang_switch.html): that request is in the
     new language already (``pb.i18n.select_locale``), and the pages after it stay in it, as
-    after the header's usual switch."""
+    after the header's usual switch. (Set only when it changes: setting it marks the session
+    changed, and Flask then signs and sends the cookie again on every cast.)"""
     lang = request.args.get("lang")
-    if request.method == "POST" and lang in LOCALES:
+    if request.method == "POST" and lang in LOCALES and browser_session.get("lang") != lang:
         browser_session["lang"] = lang
 
 
@@ -406,7 +407,7 @@ def ballot(slug: str) -> ResponseReturnValue:
         return _ballot_page(process, code, choice, code_area=code_area, receipt=receipt_in,
                             problems=problems)  # fmt: skip
     try:
-        services.check_ballot(paper, choice, code_area)
+        parts = services.check_ballot(paper, choice, code_area)
     except services.BallotInvalid as exc:
         return _ballot_page(process, code, choice, problems=exc.problems, status=400,
                             code_area=code_area, receipt=receipt_in)  # fmt: skip
@@ -423,7 +424,7 @@ def ballot(slug: str) -> ResponseReturnValue:
             receipt = codes.pretty(receipt_in, receipt=True)
         else:
             receipt = services.cast(session, process, code, choice, now, on_ballot=paper,
-                                    looked_up=state)  # fmt: skip
+                                    looked_up=state, checked=parts)  # fmt: skip
         due = entry.mix_due_after_cast(process, now)
     if done.error:
         problems = getattr(done.error, "problems", None) or [done.message]
