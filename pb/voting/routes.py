@@ -39,12 +39,12 @@ from pb.errors import DomainError, Invalid
 from pb.i18n import LOCALES, last_day, local_tz, locale_code, when
 from pb.processes.contract import Contract
 from pb.processes.models import Connection, PhaseKind, Process
+from pb.processes.preload import preload
 from pb.processes.services import load_process
 from pb.security import RateLimiter, client_ip, csrf_exempt, hit_counts, limiter
 from pb.voting import codes, pages, selfservice, services
 from pb.voting.issuing_routes import bp as issuing_bp
 from pb.voting.models import AgeBand
-from pb.voting.preload import preload
 from pb.voting.selfservice_routes import bp as email_bp
 from pb.voting.services import BallotInput, Ballotpaper, Part
 from pb.web import attempt
@@ -270,6 +270,7 @@ def _ballot_page(
 @bp.get("/p/<slug>/vote")
 def start(slug: str) -> ResponseReturnValue:
     process = load_process(slug)
+    preload(get_session(), process)
     return render_template("voting/start.html", **pages.common(process), code="", error="",
                            used=False)  # fmt: skip
 

@@ -1,5 +1,5 @@
 """What a cast reads and writes, and the shortcuts that make it cheap: the process's
-collections in one statement (``pb.voting.preload``), the limits, code and mixing state in
+collections in one statement (``pb.processes.preload``), the limits, code and mixing state in
 one statement (``services.read_entry``), marking the code and holding the ballot in one
 statement on PostgreSQL, and the templates' translations kept per locale. Each shortcut
 must answer exactly what the long way answers."""
@@ -60,7 +60,7 @@ def test_preload_gives_what_lazy_loading_gives_in_one_statement(
     from pb.db import get_engine
     from pb.processes.contract import Contract
     from pb.processes.models import Process
-    from pb.voting.preload import preload
+    from pb.processes.preload import preload
 
     vote = _districts(app, make_process)
     engine = get_engine(app)
@@ -92,7 +92,7 @@ def test_a_preloaded_object_changed_is_saved(app: Any, make_process: Any) -> Non
 
     from pb.db import get_engine
     from pb.processes.models import PhaseKind, Process
-    from pb.voting.preload import preload
+    from pb.processes.preload import preload
 
     vote = _districts(app, make_process)
     engine = get_engine(app)
@@ -116,7 +116,7 @@ def test_preload_uses_objects_the_session_already_holds(app: Any, make_process: 
 
     from pb.db import get_engine
     from pb.processes.models import Area, Process
-    from pb.voting.preload import preload
+    from pb.processes.preload import preload
 
     vote = _districts(app, make_process)
     with Session(get_engine(app)) as session:
@@ -359,7 +359,7 @@ def test_preload_leaves_a_session_with_unsaved_changes_to_lazy_loading(
 
     from pb.db import get_engine
     from pb.processes.models import Area, Process
-    from pb.voting.preload import preload
+    from pb.processes.preload import preload
 
     vote = _districts(app, make_process)
     with Session(get_engine(app)) as session:

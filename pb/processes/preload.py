@@ -1,4 +1,4 @@
-"""A process's areas, phases and categories in one statement, for the ballot's requests.
+"""A process's areas, phases and categories in one statement, for the pages that read all three.
 
 ``Contract.of(process)`` and the ballot read the three collections of a process; loaded
 lazily they cost three ORM queries, the most expensive part of a cast after the process
