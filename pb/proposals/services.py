@@ -341,7 +341,7 @@ def support(session: Session, process: Process, proposal: Proposal, user: Any,
         .where(Proposal.id == proposal.id)
         .values(support_count=Proposal.support_count + 1)
     )
-    session.refresh(proposal, ["support_count"])
+    session.expire(proposal, ["support_count"])  # read again only if someone asks
 
 
 def unsupport(session: Session, process: Process, proposal: Proposal, user: Any,
@@ -358,7 +358,7 @@ def unsupport(session: Session, process: Process, proposal: Proposal, user: Any,
         .where(Proposal.id == proposal.id, Proposal.support_count > 0)
         .values(support_count=Proposal.support_count - 1)
     )
-    session.refresh(proposal, ["support_count"])
+    session.expire(proposal, ["support_count"])  # read again only if someone asks
 
 
 def add_comment(
