@@ -10,7 +10,15 @@ from zoneinfo import ZoneInfo
 from babel.numbers import format_decimal
 from babel.support import NullTranslations
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
-from flask_babel import Babel, format_date, format_datetime, get_locale, get_translations
+from flask_babel import (
+    Babel,
+    Domain,
+    format_date,
+    format_datetime,
+    get_domain,
+    get_locale,
+    get_translations,
+)
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
@@ -98,26 +106,40 @@ def first_day(starts_at: dt.datetime | None, now: dt.datetime | None = None) -> 
     return _day(starts_at.astimezone(tz).date(), today)
 
 
+class KeptDomain(Domain):  # type: ignore[misc]
+    """Flask-Babel's message domain, whose ``get_translations()`` is kept for the request
+    (or app context) while the locale object stays the same: ``force_locale`` and
+    ``refresh`` give a new one, and with it a new answer. Flask-Babel's own look-up walks
+    its context three times and formats the locale on every call, and every ``gettext``,
+    ``lazy_gettext`` (a form's labels) and template ``_()`` asks for it (about 9 us each)."""
+
+    def get_translations(self) -> NullTranslations:
+        found: NullTranslations
+        if not has_app_context():
+            found = super().get_translations()
+            return found
+        here = g._get_current_object()
+        babel_ctx = here.__dict__.get("_flask_babel")
+        locale = getattr(babel_ctx, "babel_locale", None) or get_locale()
+        kept = here.__dict__.get("_pb_translations")
+        if kept is not None and kept[0] is locale and kept[1] is self:
+            found = kept[2]
+            return found
+        found = super().get_translations()
+        here._pb_translations = (locale, self, found)
+        return found
+
+
 def translations() -> NullTranslations:
-    """Flask-Babel's ``get_translations()``, kept for the request (or app context) while the
-    locale object stays the same: ``force_locale`` and ``refresh`` give a new one, and with
-    it a new answer. Templates call it for every ``_()`` (twenty on a short page), and
-    Flask-Babel's own look-up walks its context three times and formats the locale; here
-    the context is reached once and the locale Flask-Babel keeps in it is read directly
-    (``get_locale()`` only when it has not chosen one yet)."""
+    """Flask-Babel's ``get_translations()`` (the current domain's, kept: ``KeptDomain``),
+    reaching its context once."""
     found: NullTranslations
     if not has_app_context():
         found = get_translations()
         return found
-    here = g._get_current_object()
-    babel_ctx = here.__dict__.get("_flask_babel")
-    locale = getattr(babel_ctx, "babel_locale", None) or get_locale()
-    kept = here.__dict__.get("_pb_translations")
-    if kept is not None and kept[0] is locale:
-        found = kept[1]
-        return found
-    found = get_translations()
-    here._pb_translations = (locale, found)
+    babel_ctx = g._get_current_object().__dict__.get("_flask_babel")
+    domain = getattr(babel_ctx, "babel_domain", None) or get_domain()
+    found = domain.get_translations()
     return found
 
 
@@ -154,6 +176,11 @@ def init_app(app: Flask) -> None:
         timezone_selector=select_timezone,
         default_domain="messages",
     )
+    # Flask-Babel's default domain (a cached property of the shared Babel object), kept.
+    domain = app.extensions["babel"].default_domain
+    kept = babel.__dict__.get("domain_instance")
+    if not isinstance(kept, KeptDomain) or kept.domain != domain.split(";"):
+        babel.domain_instance = KeptDomain(domain=domain)
     # The same callables as Flask-Babel's (newstyle: variables escaped), through translations().
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: translations().ugettext(s),

@@ -89,3 +89,35 @@ def test_money_and_dates_per_locale(app: Any, lang: str, amount: str, date: str)
         # 23:30 UTC on 11 June is already 12 June, 01:30 in Stockholm (summer time).
         assert when(dt.datetime(2027, 6, 11, 23, 30, tzinfo=dt.UTC)).startswith(date)
         assert "01:30" in when(dt.datetime(2027, 6, 11, 23, 30, tzinfo=dt.UTC))
+
+
+def test_gettext_and_lazy_strings_follow_the_locale_of_the_moment(app: Any) -> None:
+    """Flask-Babel's translations are kept per request while the locale stays the same
+    (pb.i18n.KeptDomain); a forced locale, a refreshed one, another request and no request
+    at all each still get their own language."""
+    from flask import session
+    from flask_babel import force_locale, gettext, lazy_gettext, refresh
+
+    from pb.i18n import KeptDomain
+
+    menu = lazy_gettext("Menu")
+    with app.test_request_context("/?lang=en"):
+        from flask_babel import get_domain
+
+        assert isinstance(get_domain(), KeptDomain)
+        assert gettext("Menu") == str(menu) == "Menu"
+        with force_locale("sv"):
+            assert gettext("Menu") == str(menu) == "Meny"
+            with force_locale("en"):
+                assert gettext("Menu") == "Menu"
+            assert gettext("Menu") == "Meny"
+        assert gettext("Menu") == str(menu) == "Menu"
+    with app.test_request_context("/"):
+        session["lang"] = "sv"
+        refresh()
+        assert gettext("Menu") == str(menu) == "Meny"
+        session["lang"] = "en"
+        refresh()
+        assert gettext("Menu") == str(menu) == "Menu"
+    with app.app_context():  # outside a request: the default language
+        assert gettext("Menu") == "Meny"
