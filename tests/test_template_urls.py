@@ -20,6 +20,12 @@ CALLS = [
     "url_for('main.home', _anchor='top')",
     "url_for('processes.show', slug='x', _external=True)",
     "url_for('main.home', slug='x')",
+    "url_for('voting.ballot', slug='rosta', lang='sv')",
+    "url_for('voting.ballot', lang='en', slug='rosta')",
+    "url_for('proposals.show', slug='parker', pid=12)",
+    "url_for('proposals.show', slug='parker', pid='12')",
+    "url_for('proposals.show', slug='parker', pid=True)",
+    "url_for('processes.show', slug='x', lang='en', pid=3)",
 ]
 
 
@@ -41,6 +47,16 @@ def test_template_urls_are_flasks_own_however_often_and_wherever_served(app: Any
         assert css == "/under/static/css/pb.css"
     with app.test_request_context("/"):
         assert render_template_string("{{ url_for('main.home') }}") == "/"
+
+
+def test_the_memo_is_emptied_when_full(app: Any, monkeypatch: Any) -> None:
+    from pb import web
+
+    monkeypatch.setattr(web, "URL_MEMO_SIZE", 3)
+    with app.test_request_context("/"):
+        for pid in [*range(1, 10), *range(1, 10)]:
+            got = render_template_string("{{ url_for('proposals.show', slug='p', pid=n) }}", n=pid)
+            assert got == f"/p/p/proposals/{pid}"
 
 
 def test_with_a_server_name_any_host_gets_flasks_own_urls(make_app: Any) -> None:
