@@ -91,6 +91,35 @@ def test_money_and_dates_per_locale(app: Any, lang: str, amount: str, date: str)
         assert "01:30" in when(dt.datetime(2027, 6, 11, 23, 30, tzinfo=dt.UTC))
 
 
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_money_is_babels_format_decimal(app: Any, lang: str) -> None:
+    """``sek`` keeps Babel's pattern and locales made once; every amount reads exactly as
+    ``format_decimal`` writes it, in the language of the moment (also a forced one)."""
+    from decimal import Decimal
+
+    from babel.numbers import format_decimal
+    from flask_babel import force_locale
+
+    from pb.i18n import sek
+
+    amounts = [0, 1, 999, 1000, 45_000, 5_000_000, -2500, 1234567890123, 0.5, 1999.999,
+               12.345, Decimal("1234.5"), Decimal("0.005"), Decimal("-1000000.25")]  # fmt: skip
+
+    def expected(amount: Any, loc: str) -> str:
+        digits = format_decimal(
+            amount, format="#,##0.##", locale="sv_SE" if loc == "sv" else "en_GB"
+        )
+        return f"{digits}\u00a0kr" if loc == "sv" else f"SEK\u00a0{digits}"
+
+    with app.test_request_context(f"/?lang={lang}"):
+        for amount in amounts:
+            assert sek(amount) == expected(amount, lang), amount
+        other = "en" if lang == "sv" else "sv"
+        with force_locale(other):
+            assert [sek(a) for a in amounts] == [expected(a, other) for a in amounts]
+        assert sek(None) == ""
+
+
 def test_gettext_and_lazy_strings_follow_the_locale_of_the_moment(app: Any) -> None:
     """Flask-Babel's translations are kept per request while the locale stays the same
     (pb.i18n.KeptDomain); a forced locale, a refreshed one, another request and no request
