@@ -65,6 +65,12 @@ def locale_code() -> str:
 # parsed once: the pattern and the two locales (neither changes once made).
 _MONEY_PATTERN = parse_pattern("#,##0.##")
 _MONEY_LOCALES = {"sv": Locale.parse("sv_SE"), "en": Locale.parse("en_GB")}
+# A whole number in that pattern is its digits in groups of three, each locale's group
+# separator between them and an ASCII minus before: what Babel writes, without its Decimal
+# arithmetic (tests/test_i18n.py compares the two).
+_MONEY_GROUPS = {
+    locale.language: locale.number_symbols["latn"]["group"] for locale in _MONEY_LOCALES.values()
+}
 
 
 def sek(amount: int | float | Decimal | None) -> str:
@@ -74,13 +80,14 @@ def sek(amount: int | float | Decimal | None) -> str:
     if amount is None:
         return ""
     loc = locale_code()
-    digits = _MONEY_PATTERN.apply(
-        amount,
-        _MONEY_LOCALES["sv" if loc == "sv" else "en"],
-        decimal_quantization=True,
-        group_separator=True,
-        numbering_system="latn",
-    )
+    locale = _MONEY_LOCALES["sv" if loc == "sv" else "en"]
+    if type(amount) is int and -(10**18) < amount < 10**18:  # any sum a database column holds
+        digits = f"{amount:,}".replace(",", _MONEY_GROUPS[locale.language])
+    else:
+        digits = _MONEY_PATTERN.apply(
+            amount, locale, decimal_quantization=True, group_separator=True,
+            numbering_system="latn",
+        )  # fmt: skip
     return f"{digits}\u00a0kr" if loc == "sv" else f"SEK\u00a0{digits}"
 
 

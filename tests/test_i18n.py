@@ -103,7 +103,9 @@ def test_money_is_babels_format_decimal(app: Any, lang: str) -> None:
     from pb.i18n import sek
 
     amounts = [0, 1, 999, 1000, 45_000, 5_000_000, -2500, 1234567890123, 0.5, 1999.999,
-               12.345, Decimal("1234.5"), Decimal("0.005"), Decimal("-1000000.25")]  # fmt: skip
+               12.345, Decimal("1234.5"), Decimal("0.005"), Decimal("-1000000.25"),
+               -1, -999, -1000, -100000, 10**18 - 1, -(10**18) + 1, 10**18, 2.0, Decimal(3)]  # fmt: skip
+    amounts += [sign * 10**e + d for e in range(0, 13) for d in (-1, 0, 1, 7) for sign in (1, -1)]
 
     def expected(amount: Any, loc: str) -> str:
         digits = format_decimal(
