@@ -71,6 +71,34 @@ def test_compiled_catalogue_is_current(cfg: Path, folder: Path) -> None:
 def test_form_library_messages_are_swedish(client: Any, users: Any) -> None:
     r = client.post("/account/login?lang=sv", data={"email": "", "password": ""})
     assert "Det här fältet är obligatoriskt." in r.get_data(as_text=True)
+    r = client.post("/account/login?lang=en", data={"email": "", "password": ""})
+    assert "This field is required." in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_form_library_messages_as_flask_wtf_gives_them_read_once(app: Any, lang: str) -> None:
+    """pb's forms take WTForms' own messages from pb.forms.WTFORMS_MESSAGES: the same as
+    Flask-WTF's translations, with each language's catalogue read once, not per request."""
+    from flask_wtf.i18n import translations as flask_wtfs
+
+    from pb.forms import WTFORMS_MESSAGES, _wtforms_catalogue
+    from pb.proposals.forms import CommentForm
+
+    messages = ["This field is required.", "Not a valid integer value.", "Invalid email address.",
+                "Field must be at least %(min)d characters long.", "Not a valid choice."]  # fmt: skip
+    for _request in range(2):
+        with app.test_request_context(f"/?lang={lang}"):
+            assert CommentForm().meta.get_translations(None) is WTFORMS_MESSAGES
+            for text in messages:
+                assert WTFORMS_MESSAGES.gettext(text) == flask_wtfs.gettext(text), text
+            for n in (1, 2, 5):
+                singular, plural = "Field must be at least %(min)d character long.", messages[3]
+                assert WTFORMS_MESSAGES.ngettext(singular, plural, n) == flask_wtfs.ngettext(
+                    singular, plural, n
+                )
+    assert _wtforms_catalogue.cache_info().hits > 0
+    with app.app_context():  # outside a request: untranslated, as Flask-WTF
+        assert WTFORMS_MESSAGES.gettext(messages[0]) == messages[0]
 
 
 @pytest.mark.parametrize(
