@@ -144,6 +144,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.globals["error_links"] = error_links
+    from pb.web import template_url_for
+
+    app.jinja_env.globals["url_for"] = template_url_for(app)
 
     if settings["ENV"] != "test":
         _freeze_when_warm(app)

@@ -15,16 +15,21 @@ Forms subclass ``pb.forms.FlaskForm`` (or ``pb.forms.Form`` for sub-forms in a
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
 import flask_wtf
 import wtforms
+from babel import support
+from flask import current_app, has_request_context
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.fields.core import UnboundField
+from wtforms.i18n import messages_path
 from wtforms.validators import StopValidation
 
+from pb.i18n import locale_code
 from pb.text import DIRECTION_CONTROLS
 
 _BREAKS = re.compile(r"[\t\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
@@ -88,10 +93,40 @@ class CleanTextMeta:
         return super().bind_field(form, unbound_field, options)  # type: ignore[misc]
 
 
+@functools.cache
+def _wtforms_catalogue(locale: str) -> support.NullTranslations:
+    """WTForms' own messages in ``locale``: files installed with WTForms, read once."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class WTFormsMessages:
+    """WTForms' own messages ("This field is required.") in the language of the request, as
+    Flask-WTF's ``i18n.translations`` gives them, but with each language's catalogue read
+    once per process: Flask-WTF reads and parses it from disk again in every request that
+    makes a form (the comment form on every proposal page). Outside a request, as
+    Flask-WTF: untranslated."""
+
+    def gettext(self, string: str) -> str:
+        if not has_request_context():
+            return string
+        return str(_wtforms_catalogue(locale_code()).ugettext(string))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        if not has_request_context():
+            return singular if n == 1 else plural
+        return str(_wtforms_catalogue(locale_code()).ungettext(singular, plural, n))
+
+
+WTFORMS_MESSAGES = WTFormsMessages()
+
+
 # Flask-WTF and WTForms are untyped (Any to the checker), hence the ignores on their bases.
 class FlaskForm(flask_wtf.FlaskForm):  # type: ignore[misc]
     class Meta(CleanTextMeta, flask_wtf.FlaskForm.Meta):  # type: ignore[misc]
-        pass
+        def get_translations(self, form: Any) -> Any:
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return WTFORMS_MESSAGES
 
 
 class Form(wtforms.Form):  # type: ignore[misc]

@@ -71,6 +71,34 @@ def test_compiled_catalogue_is_current(cfg: Path, folder: Path) -> None:
 def test_form_library_messages_are_swedish(client: Any, users: Any) -> None:
     r = client.post("/account/login?lang=sv", data={"email": "", "password": ""})
     assert "Det här fältet är obligatoriskt." in r.get_data(as_text=True)
+    r = client.post("/account/login?lang=en", data={"email": "", "password": ""})
+    assert "This field is required." in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_form_library_messages_as_flask_wtf_gives_them_read_once(app: Any, lang: str) -> None:
+    """pb's forms take WTForms' own messages from pb.forms.WTFORMS_MESSAGES: the same as
+    Flask-WTF's translations, with each language's catalogue read once, not per request."""
+    from flask_wtf.i18n import translations as flask_wtfs
+
+    from pb.forms import WTFORMS_MESSAGES, _wtforms_catalogue
+    from pb.proposals.forms import CommentForm
+
+    messages = ["This field is required.", "Not a valid integer value.", "Invalid email address.",
+                "Field must be at least %(min)d characters long.", "Not a valid choice."]  # fmt: skip
+    for _request in range(2):
+        with app.test_request_context(f"/?lang={lang}"):
+            assert CommentForm().meta.get_translations(None) is WTFORMS_MESSAGES
+            for text in messages:
+                assert WTFORMS_MESSAGES.gettext(text) == flask_wtfs.gettext(text), text
+            for n in (1, 2, 5):
+                singular, plural = "Field must be at least %(min)d character long.", messages[3]
+                assert WTFORMS_MESSAGES.ngettext(singular, plural, n) == flask_wtfs.ngettext(
+                    singular, plural, n
+                )
+    assert _wtforms_catalogue.cache_info().hits > 0
+    with app.app_context():  # outside a request: untranslated, as Flask-WTF
+        assert WTFORMS_MESSAGES.gettext(messages[0]) == messages[0]
 
 
 @pytest.mark.parametrize(
@@ -89,3 +117,66 @@ def test_money_and_dates_per_locale(app: Any, lang: str, amount: str, date: str)
         # 23:30 UTC on 11 June is already 12 June, 01:30 in Stockholm (summer time).
         assert when(dt.datetime(2027, 6, 11, 23, 30, tzinfo=dt.UTC)).startswith(date)
         assert "01:30" in when(dt.datetime(2027, 6, 11, 23, 30, tzinfo=dt.UTC))
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_money_is_babels_format_decimal(app: Any, lang: str) -> None:
+    """``sek`` keeps Babel's pattern and locales made once; every amount reads exactly as
+    ``format_decimal`` writes it, in the language of the moment (also a forced one)."""
+    from decimal import Decimal
+
+    from babel.numbers import format_decimal
+    from flask_babel import force_locale
+
+    from pb.i18n import sek
+
+    amounts = [0, 1, 999, 1000, 45_000, 5_000_000, -2500, 1234567890123, 0.5, 1999.999,
+               12.345, Decimal("1234.5"), Decimal("0.005"), Decimal("-1000000.25"),
+               -1, -999, -1000, -100000, 10**18 - 1, -(10**18) + 1, 10**18, 2.0, Decimal(3)]  # fmt: skip
+    amounts += [sign * 10**e + d for e in range(0, 13) for d in (-1, 0, 1, 7) for sign in (1, -1)]
+
+    def expected(amount: Any, loc: str) -> str:
+        digits = format_decimal(
+            amount, format="#,##0.##", locale="sv_SE" if loc == "sv" else "en_GB"
+        )
+        return f"{digits}\u00a0kr" if loc == "sv" else f"SEK\u00a0{digits}"
+
+    with app.test_request_context(f"/?lang={lang}"):
+        for amount in amounts:
+            assert sek(amount) == expected(amount, lang), amount
+        other = "en" if lang == "sv" else "sv"
+        with force_locale(other):
+            assert [sek(a) for a in amounts] == [expected(a, other) for a in amounts]
+        assert sek(None) == ""
+
+
+def test_gettext_and_lazy_strings_follow_the_locale_of_the_moment(app: Any) -> None:
+    """Flask-Babel's translations are kept per request while the locale stays the same
+    (pb.i18n.KeptDomain); a forced locale, a refreshed one, another request and no request
+    at all each still get their own language."""
+    from flask import session
+    from flask_babel import force_locale, gettext, lazy_gettext, refresh
+
+    from pb.i18n import KeptDomain
+
+    menu = lazy_gettext("Menu")
+    with app.test_request_context("/?lang=en"):
+        from flask_babel import get_domain
+
+        assert isinstance(get_domain(), KeptDomain)
+        assert gettext("Menu") == str(menu) == "Menu"
+        with force_locale("sv"):
+            assert gettext("Menu") == str(menu) == "Meny"
+            with force_locale("en"):
+                assert gettext("Menu") == "Menu"
+            assert gettext("Menu") == "Meny"
+        assert gettext("Menu") == str(menu) == "Menu"
+    with app.test_request_context("/"):
+        session["lang"] = "sv"
+        refresh()
+        assert gettext("Menu") == str(menu) == "Meny"
+        session["lang"] = "en"
+        refresh()
+        assert gettext("Menu") == str(menu) == "Menu"
+    with app.app_context():  # outside a request: the default language
+        assert gettext("Menu") == "Meny"

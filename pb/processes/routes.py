@@ -22,6 +22,7 @@ from pb.processes import auditlog, services, vocab
 from pb.processes.contract import Contract
 from pb.processes.forms import ProcessForm
 from pb.processes.models import PhaseKind, Process
+from pb.processes.preload import preload
 from pb.processes.present import ballot_lines
 from pb.processes.services import load_process
 from pb.security import admin_required
@@ -44,6 +45,7 @@ def _vocab_helpers() -> dict[str, Any]:
 @public_page()
 def show(slug: str) -> str:
     process = load_process(slug)
+    preload(get_session(), process)
     now = utcnow()
     contract = Contract.of(process)
     return render_template(

@@ -34,6 +34,7 @@ from pb.db import get_session, utcnow
 from pb.i18n import locale_code
 from pb.pagecache import public_page
 from pb.processes.models import PhaseKind, Process
+from pb.processes.preload import preload
 from pb.processes.services import load_process
 from pb.proposals import projects, queries, services, similarity, vocab
 from pb.proposals.forms import CommentForm, ProjectTextsForm, ProposalForm
@@ -115,6 +116,7 @@ def _seed() -> int:
              when=lambda: request.args.get("sort") != "random" or bool(request.args.get("seed")))  # fmt: skip
 def index(slug: str) -> Any:
     process = load_process(slug)
+    preload(get_session(), process)  # the filters show its areas and categories
     args = request.args
     seed = _seed() if args.get("sort") == "random" and not args.get("seed") else 0
     query = queries.ListQuery.from_args(args, seed=seed)
@@ -402,6 +404,7 @@ def _save(process: Process, form: ProposalForm, proposal: Proposal | None) -> An
 @login_required
 def new(slug: str) -> Any:
     process = load_process(slug)
+    preload(get_session(), process)  # its phases, and the form's areas and categories
     if not process.in_phase(PhaseKind.PROPOSALS, utcnow()):
         return _closed_page(process)
     form = ProposalForm(process, locale_code())

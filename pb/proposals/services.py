@@ -215,8 +215,9 @@ def _check_complete(process: Process, proposal: Proposal) -> None:
         raise AreaMissing()
 
 
-def _publish(session: Session, process: Process, proposal: Proposal, author: Any,
-             limit: int, now: dt.datetime) -> None:  # fmt: skip
+def _may_publish(session: Session, process: Process, proposal: Proposal, author: Any,
+                 limit: int) -> None:  # fmt: skip
+    """Raises what keeps the proposal from being published (see ``create``)."""
     _check_complete(process, proposal)
     if submitted_count(session, process, author) >= limit:
         raise LimitReached(
@@ -226,11 +227,22 @@ def _publish(session: Session, process: Process, proposal: Proposal, author: Any
                 n=limit,
             )
         )
-    proposal.status = ProposalStatus.PUBLISHED
-    proposal.published_at = now
+
+
+def _published(session: Session, process: Process, proposal: Proposal, author: Any,
+               now: dt.datetime) -> None:  # fmt: skip
+    """The event and the audit entry of a publication (the proposal has its id)."""
     _event(session, proposal, EventKind.SUBMITTED, now)
     record(session, AuditAction.PROPOSAL_SUBMIT, actor=author, subject=proposal,
            process_id=process.id)  # fmt: skip
+
+
+def _publish(session: Session, process: Process, proposal: Proposal, author: Any,
+             limit: int, now: dt.datetime) -> None:  # fmt: skip
+    _may_publish(session, process, proposal, author, limit)
+    proposal.status = ProposalStatus.PUBLISHED
+    proposal.published_at = now
+    _published(session, process, proposal, author, now)
 
 
 def create(
@@ -250,10 +262,17 @@ def create(
     proposal = Proposal(process_id=process.id, author_id=author.id, created_at=now,
                         updated_at=now, status=ProposalStatus.DRAFT)  # fmt: skip
     _apply(proposal, fields)
+    if publish:
+        # Checked before the row is written (the count is of the author's proposals already
+        # submitted, as after writing a draft): a published proposal is inserted published,
+        # not inserted as a draft and then changed.
+        _may_publish(session, process, proposal, author, limit)
+        proposal.status = ProposalStatus.PUBLISHED
+        proposal.published_at = now
     session.add(proposal)
     session.flush()
     if publish:
-        _publish(session, process, proposal, author, limit, now)
+        _published(session, process, proposal, author, now)
     session.flush()
     return proposal
 
@@ -341,7 +360,7 @@ def support(session: Session, process: Process, proposal: Proposal, user: Any,
         .where(Proposal.id == proposal.id)
         .values(support_count=Proposal.support_count + 1)
     )
-    session.refresh(proposal, ["support_count"])
+    session.expire(proposal, ["support_count"])  # read again only if someone asks
 
 
 def unsupport(session: Session, process: Process, proposal: Proposal, user: Any,
@@ -358,7 +377,7 @@ def unsupport(session: Session, process: Process, proposal: Proposal, user: Any,
         .where(Proposal.id == proposal.id, Proposal.support_count > 0)
         .values(support_count=Proposal.support_count - 1)
     )
-    session.refresh(proposal, ["support_count"])
+    session.expire(proposal, ["support_count"])  # read again only if someone asks
 
 
 def add_comment(

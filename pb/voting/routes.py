@@ -40,12 +40,12 @@ from pb.i18n import LOCALES, last_day, local_tz, locale_code, when
 from pb.pagecache import public_page
 from pb.processes.contract import Contract
 from pb.processes.models import Connection, PhaseKind, Process
+from pb.processes.preload import preload
 from pb.processes.services import load_process
 from pb.security import RateLimiter, client_ip, csrf_exempt, hit_counts, limiter
 from pb.voting import codes, pages, selfservice, services
 from pb.voting.issuing_routes import bp as issuing_bp
 from pb.voting.models import AgeBand
-from pb.voting.preload import preload
 from pb.voting.selfservice_routes import bp as email_bp
 from pb.voting.services import BallotInput, Ballotpaper, Part
 from pb.web import attempt
@@ -62,9 +62,10 @@ def _keep_language() -> None:
     """The language switch of a ballot, review or receipt page posts the page's own form to
     the ballot with ``?lang=`` (templates/voting/_lang_switch.html): that request is in the
     new language already (``pb.i18n.select_locale``), and the pages after it stay in it, as
-    after the header's usual switch."""
+    after the header's usual switch. (Set only when it changes: setting it marks the session
+    changed, and Flask then signs and sends the cookie again on every cast.)"""
     lang = request.args.get("lang")
-    if request.method == "POST" and lang in LOCALES:
+    if request.method == "POST" and lang in LOCALES and browser_session.get("lang") != lang:
         browser_session["lang"] = lang
 
 
@@ -271,6 +272,7 @@ def _ballot_page(
 @public_page()
 def start(slug: str) -> ResponseReturnValue:
     process = load_process(slug)
+    preload(get_session(), process)
     return render_template("voting/start.html", **pages.common(process), code="", error="",
                            used=False)  # fmt: skip
 
@@ -408,7 +410,7 @@ def ballot(slug: str) -> ResponseReturnValue:
         return _ballot_page(process, code, choice, code_area=code_area, receipt=receipt_in,
                             problems=problems)  # fmt: skip
     try:
-        services.check_ballot(paper, choice, code_area)
+        parts = services.check_ballot(paper, choice, code_area)
     except services.BallotInvalid as exc:
         return _ballot_page(process, code, choice, problems=exc.problems, status=400,
                             code_area=code_area, receipt=receipt_in)  # fmt: skip
@@ -425,7 +427,7 @@ def ballot(slug: str) -> ResponseReturnValue:
             receipt = codes.pretty(receipt_in, receipt=True)
         else:
             receipt = services.cast(session, process, code, choice, now, on_ballot=paper,
-                                    looked_up=state)  # fmt: skip
+                                    looked_up=state, checked=parts)  # fmt: skip
         due = entry.mix_due_after_cast(process, now)
     if done.error:
         problems = getattr(done.error, "problems", None) or [done.message]

@@ -663,6 +663,7 @@ def cast(
     paper: bool = False,
     on_ballot: Ballotpaper | None = None,
     looked_up: CodeState | None = None,
+    checked: list[Part] | None = None,
 ) -> str | None:
     """Cast a ballot with a code; returns the voter's receipt code (None for paper).
 
@@ -674,13 +675,19 @@ def cast(
 
     ``looked_up``: the caller's own ``look_up_code`` of this very code in this request (the
     ballot route checks the code before anything else), so it is not read twice; whatever
-    happened since, the conditional UPDATE is what decides."""
+    happened since, the conditional UPDATE is what decides. ``checked``: what the caller's
+    own ``check_ballot(on_ballot, ballot, looked_up.area)`` returned for this very ballot in
+    this request (the route checks it before casting, to show the problems on the ballot),
+    so the same rules are not run twice; used only with ``on_ballot`` and ``looked_up``."""
     _check_open(process, now)
     state = looked_up
     if state is None or state.canonical != codes.normalize(code_text):
         state = look_up_code(session, process, code_text)
     _check_declared(process, ballot)
-    parts = check_ballot(on_ballot or ballotpaper(session, process), ballot, state.area)
+    if checked is not None and on_ballot is not None and state is looked_up:
+        parts = checked
+    else:
+        parts = check_ballot(on_ballot or ballotpaper(session, process), ballot, state.area)
     receipt = None if paper else codes.generate(receipt=True)
     # A paper ballot gets a receipt no one holds: its code row and its ballot row then look
     # like a web voter's (an operator knows which codes were cast on paper: the official's

@@ -42,6 +42,42 @@ def test_one_support_per_person_and_withdrawable(
     assert get(app, Proposal, pid).support_count == 0
 
 
+def test_the_supporting_session_reads_the_new_count_only_when_asked(
+    app: Any, users: Any, proc: Any
+) -> None:
+    """The count is changed in the database (``support_count + 1``, safe when two support
+    at once); the proposal in the session forgets its old count and reads it again only if
+    asked, so a support (or its withdrawal) through the page does not read it back."""
+    from pb.db import get_engine, get_session, utcnow
+    from pb.processes.models import Process
+    from pb.proposals import services
+    from pb.proposals.models import Proposal
+
+    pid = make_proposal(app, proc.process, users["participant2"])
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    with app.test_request_context("/?lang=en"):
+        session = get_session()
+        proposal = session.get(Proposal, pid)
+        process = session.get(Process, proposal.process_id)
+        user = session.merge(users["participant"])
+        assert proposal.support_count == 0
+        sa.event.listen(get_engine(app), "before_cursor_execute", record)
+        try:
+            services.support(session, process, proposal, user, utcnow())
+            assert not [s for s in seen if s.startswith("SELECT proposals.support_count")]
+            assert proposal.support_count == 1  # read when asked
+            services.unsupport(session, process, proposal, user, utcnow())
+            assert proposal.support_count == 0
+        finally:
+            sa.event.remove(get_engine(app), "before_cursor_execute", record)
+        session.commit()
+    assert get(app, Proposal, pid).support_count == 0
+
+
 def test_supports_closed_when_voting(app: Any, client: Any, users: Any, make_process: Any) -> None:
     from pb.db import get_session
     from pb.proposals.models import Proposal

@@ -57,6 +57,42 @@ def test_participant_submits_a_proposal(
     assert ("Submitted" if lang == "en" else "Inskickat") in html
 
 
+def test_a_proposal_published_at_once_is_written_once(
+    app: Any, client: Any, users: Any, proc: Any, db: Any
+) -> None:
+    """Published from the form, the proposal is inserted published (no draft row changed
+    afterwards), with its submission event and audit entry; a refusal writes nothing."""
+    from pb.audit import AuditEvent
+    from pb.db import get_engine
+    from pb.proposals.models import EventKind, ProposalEvent
+
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    login(client, "participant")
+    sa.event.listen(get_engine(app), "before_cursor_execute", record)
+    try:
+        assert _post(client, proc).status_code == 303
+        written = [s for s in seen if s.startswith(("INSERT INTO proposals ", "UPDATE proposals "))]
+        seen.clear()
+        assert _post(client, proc, consent=None).status_code == 400
+        refused = [s for s in seen if s.startswith(("INSERT", "UPDATE", "DELETE"))]
+    finally:
+        sa.event.remove(get_engine(app), "before_cursor_execute", record)
+    assert len(written) == 1 and written[0].startswith("INSERT INTO proposals "), written
+    assert refused == []
+    [p] = _proposals(db)
+    assert p.status.value == "published" and p.published_at == p.created_at == p.updated_at
+    kinds = db.scalars(sa.select(ProposalEvent.kind).where(ProposalEvent.proposal_id == p.id))
+    assert list(kinds) == [EventKind.SUBMITTED]
+    actions = db.scalars(
+        sa.select(AuditEvent.subject_id).where(AuditEvent.action == "proposal.submit")
+    )
+    assert list(actions) == [p.id]
+
+
 def test_draft_is_private_until_published(client: Any, users: Any, proc: Any, db: Any) -> None:
     login(client, "participant")
     r = _post(client, proc, action="draft", description="", cost_estimate="", consent=None)

@@ -1,5 +1,5 @@
 """What a cast reads and writes, and the shortcuts that make it cheap: the process's
-collections in one statement (``pb.voting.preload``), the limits, code and mixing state in
+collections in one statement (``pb.processes.preload``), the limits, code and mixing state in
 one statement (``services.read_entry``), marking the code and holding the ballot in one
 statement on PostgreSQL, and the templates' translations kept per locale. Each shortcut
 must answer exactly what the long way answers."""
@@ -60,7 +60,7 @@ def test_preload_gives_what_lazy_loading_gives_in_one_statement(
     from pb.db import get_engine
     from pb.processes.contract import Contract
     from pb.processes.models import Process
-    from pb.voting.preload import preload
+    from pb.processes.preload import preload
 
     vote = _districts(app, make_process)
     engine = get_engine(app)
@@ -92,7 +92,7 @@ def test_a_preloaded_object_changed_is_saved(app: Any, make_process: Any) -> Non
 
     from pb.db import get_engine
     from pb.processes.models import PhaseKind, Process
-    from pb.voting.preload import preload
+    from pb.processes.preload import preload
 
     vote = _districts(app, make_process)
     engine = get_engine(app)
@@ -116,7 +116,7 @@ def test_preload_uses_objects_the_session_already_holds(app: Any, make_process: 
 
     from pb.db import get_engine
     from pb.processes.models import Area, Process
-    from pb.voting.preload import preload
+    from pb.processes.preload import preload
 
     vote = _districts(app, make_process)
     with Session(get_engine(app)) as session:
@@ -258,6 +258,100 @@ def test_templates_translate_in_the_locale_of_the_moment(app: Any) -> None:
         assert re.search(r"\bMeny\b", render_template_string('{{ _("Menu") }}'))
 
 
+@pytest.mark.parametrize("autoescape", [True, False])
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_templates_gettext_answers_as_jinjas_own(app: Any, autoescape: bool, lang: str) -> None:
+    """``_``, ``gettext`` and ``ngettext`` in templates are pb's own (pb.i18n.template_gettext,
+    called directly): each answers exactly what Jinja's newstyle callables answer, with and
+    without autoescaping (HTML pages, text mails)."""
+    import jinja2
+
+    from pb.i18n import translations
+
+    jinjas = jinja2.Environment(extensions=["jinja2.ext.i18n"], autoescape=autoescape)
+    jinjas.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+    )
+    ours = app.jinja_env.overlay(autoescape=autoescape)
+    sources = [
+        '{{ _("Menu") }}',
+        '{{ gettext("Log out") }} {{ _("Citizen budget") }}',
+        '{{ _("100%% <b>sure</b>") }}',
+        '{{ _("%(x)s and %(y)s", x="<i>", y=3) }}',
+        '{{ _("Voting opens on %(date)s.", date="1 <maj>") }}',
+        '{{ _("Unused %(x)s", x="a", z="b") }}',
+        '{{ ngettext("%(num)d proposal", "%(num)d proposals", 1) }}',
+        '{{ ngettext("%(num)d proposal", "%(num)d proposals", n) }}',
+        '{{ ngettext("Chosen: %(num)s project, %(total)s.", "Chosen: %(num)s projects, '
+        '%(total)s.", 2, total="<5 kr>") }}',
+        "{% trans %}Menu{% endtrans %} {% trans n=n %}{{ n }} item{% pluralize %}{{ n }} "
+        "items{% endtrans %}",
+    ]
+    with app.test_request_context(f"/?lang={lang}"):
+        for source in sources:
+            expected = jinjas.from_string(source).render(n=5)
+            assert ours.from_string(source).render(n=5) == expected, source
+        assert ours.from_string('{{ _("Menu") }}').render() == ("Meny" if lang == "sv" else "Menu")
+
+
+def test_a_cast_checks_the_ballot_once(app: Any, vote: Vote, monkeypatch: Any) -> None:
+    """The route checks the ballot (to show its problems) and the cast uses what that check
+    gave, not a second run of the same rules; a cast without the route's check (paper
+    entry, replacing) still checks it itself."""
+    from pb.db import get_session
+    from pb.voting import services
+
+    real = services.check_ballot
+    calls: list[Any] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "check_ballot", counted)
+    [code, other] = issue(app, vote, n=2)
+    r = app.test_client().post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                               data={"code": code, "pick": ["|p1"], "action": "cast"})  # fmt: skip
+    assert r.status_code == 200 and 'id="receipt"' in r.get_data(as_text=True)
+    assert len(calls) == 1
+    calls.clear()
+    with app.test_request_context("/?lang=en"):
+        session = get_session()
+        assert services.cast(session, vote.process(session), other, ballot("p1"), now())
+        session.rollback()
+    assert len(calls) == 1
+    calls.clear()
+    # Breaking the rules still refuses, before anything is cast.
+    r = app.test_client().post(f"/p/{vote.slug}/vote/ballot?lang=en",
+                               data={"code": other, "pick": ["|p1", "|p1"], "action": "cast"})  # fmt: skip
+    assert r.status_code == 400 and 'id="receipt"' not in r.get_data(as_text=True)
+
+
+def test_a_cast_in_the_language_already_chosen_sends_no_cookie(app: Any, vote: Vote) -> None:
+    """``?lang=`` on a ballot POST keeps the language for the pages after it; when the
+    session holds that language already nothing changes, and the session cookie is not
+    signed and sent again with the receipt."""
+    codes_ = issue(app, vote, n=3)
+    client = app.test_client()
+
+    def cast(code: str, lang: str) -> Any:
+        r = client.post(f"/p/{vote.slug}/vote/ballot?lang={lang}",
+                        data={"code": code, "pick": ["|p1"], "action": "cast"})  # fmt: skip
+        assert r.status_code == 200 and 'id="receipt"' in r.get_data(as_text=True)
+        return r
+
+    first = cast(codes_[0], "en")
+    assert any(h.startswith("session=") for h in first.headers.getlist("Set-Cookie"))
+    again = cast(codes_[1], "en")
+    assert not again.headers.getlist("Set-Cookie")
+    assert 'lang="en"' in client.get(f"/p/{vote.slug}/vote").get_data(as_text=True)
+    switched = cast(codes_[2], "sv")
+    assert any(h.startswith("session=") for h in switched.headers.getlist("Set-Cookie"))
+    assert 'lang="sv"' in client.get(f"/p/{vote.slug}/vote").get_data(as_text=True)
+
+
 def test_preload_leaves_a_session_with_unsaved_changes_to_lazy_loading(
     app: Any, make_process: Any
 ) -> None:
@@ -265,7 +359,7 @@ def test_preload_leaves_a_session_with_unsaved_changes_to_lazy_loading(
 
     from pb.db import get_engine
     from pb.processes.models import Area, Process
-    from pb.voting.preload import preload
+    from pb.processes.preload import preload
 
     vote = _districts(app, make_process)
     with Session(get_engine(app)) as session:

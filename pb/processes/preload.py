@@ -1,4 +1,4 @@
-"""A process's areas, phases and categories in one statement, for the ballot's requests.
+"""A process's areas, phases and categories in one statement, for the pages that read all three.
 
 ``Contract.of(process)`` and the ballot read the three collections of a process; loaded
 lazily they cost three ORM queries, the most expensive part of a cast after the process
@@ -12,6 +12,7 @@ relationship's order. Changing one afterwards is flushed like any loaded object.
 from __future__ import annotations
 
 import functools
+import operator
 import typing
 from typing import Any
 
@@ -56,30 +57,32 @@ def preload(session: Session, process: Process) -> None:
     """Load ``process.areas``, ``.phases`` and ``.categories`` with one statement, unless one
     of them is loaded already or the session has changes not yet flushed (then they load
     lazily as before, after the autoflush this statement would skip)."""
-    state = sa.inspect(process)
-    names = [name for name, _model, _order in COLLECTIONS]
-    if any(name not in state.unloaded for name in names):
+    unloaded = sa.inspect(process).unloaded
+    if any(name not in unloaded for name, _model, _order in COLLECTIONS):
         return
     if session.new or session.dirty or session.deleted:
         return
     statement, layout = _statement()
+    mappers, managers = _models()
     found: list[list[Any]] = [[] for _ in COLLECTIONS]
     for row in session.connection().execute(statement, {"process": process.id}):
         part = row[0]
-        model = COLLECTIONS[part][1]
         values = {key: row[i] for key, i in layout[part]}
-        key = sa.inspect(model).identity_key_from_primary_key([values["id"]])
+        key = mappers[part].identity_key_from_primary_key([values["id"]])
         obj = session.identity_map.get(key)
         if obj is None:  # as the ORM loads a row: a persistent object with nothing changed
-            obj = manager_of_class(model).new_instance()
+            obj = managers[part].new_instance()
             obj.__dict__.update(values)
             make_transient_to_detached(obj)
             session.add(obj)
         found[part].append(obj)
     for (name, _model, order), objects in zip(COLLECTIONS, found, strict=True):
-        objects.sort(key=functools.partial(_sort_key, order))
+        objects.sort(key=operator.attrgetter(*order))
         set_committed_value(process, name, objects)
 
 
-def _sort_key(order: tuple[str, ...], obj: Any) -> tuple[Any, ...]:
-    return tuple(getattr(obj, k) for k in order)
+@functools.cache
+def _models() -> tuple[list[Any], list[Any]]:
+    """Each collection's mapper and class manager (looked up once)."""
+    models = [model for _name, model, _order in COLLECTIONS]
+    return [sa.inspect(m) for m in models], [manager_of_class(m) for m in models]
