@@ -94,14 +94,18 @@ def _run(args: argparse.Namespace, load: Any, url: str, instance: Path, tmp: Pat
     form = ok(participant.get(f"/p/{propose}/proposals/new?lang=en"))
     token = _token(form)
 
-    def publish() -> str:
+    def publish(follow: bool = True) -> str:
+        # As load.py's participants (and a browser): the redirect is followed, which also
+        # shows (and so clears) the flash message; unread ones would pile up in the session.
         return ok(participant.post(f"/p/{propose}/proposals/new?lang=en", data={
             "title": f"Idé {uuid.uuid4().hex[:8]}", "description": "Bänkar och träd.",
             "cost_estimate": "50000", "consent": "y", "action": "publish",
-            "csrf_token": token}), 303)  # fmt: skip
+            "csrf_token": token}, follow_redirects=follow), 200 if follow else 303)  # fmt: skip
 
     for _ in range(args.proposals):
-        publish()
+        publish(follow=False)
+    with participant.session_transaction() as flashes:
+        flashes.pop("_flashes", None)
     listing = ok(visitor.get(f"/p/{propose}/proposals"))
     ids = re.findall(rf"/p/{propose}/proposals/(\d+)", listing)
     ballot = ok(voter.get(f"/p/{slug}/vote?lang=en"))
@@ -120,7 +124,7 @@ def _run(args: argparse.Namespace, load: Any, url: str, instance: Path, tmp: Pat
         action = "unsupport" if pid in supported else "support"
         supported.symmetric_difference_update({pid})
         return ok(participant.post(f"/p/{propose}/proposals/{pid}/{action}",
-                                   data={"csrf_token": token}), 303)  # fmt: skip
+                                   data={"csrf_token": token}, follow_redirects=True))  # fmt: skip
 
     def login() -> str:
         c = app.test_client()
@@ -140,8 +144,8 @@ def _run(args: argparse.Namespace, load: Any, url: str, instance: Path, tmp: Pat
         "ballot page": lambda: ok(voter.get(f"/p/{slug}/vote?lang=en")),
         "cast": cast,
         "propose form": lambda: ok(participant.get(f"/p/{propose}/proposals/new?lang=en")),
-        "publish": publish,
-        "support": support,
+        "publish (and its redirect)": publish,
+        "support (and its redirect)": support,
         "log in (page and post)": login,
     }
     engine = get_engine(app)
