@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import hmac
 import json
 import secrets
 import threading
@@ -32,6 +31,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -1337,15 +1338,15 @@ PAPER_SEAL_BLOCK = 512
 length does not tell how many projects were chosen."""
 
 
-def _keystream(canonical: str, entry_id: str, n: int) -> bytes:
-    """HMAC-SHA256 in counter mode under a key only the pepper and the code give; the
-    entry's (random) id makes it differ for every entry of the same code."""
-    key = bytes.fromhex(codes.keyed(pepper(), "paper-seal", canonical, entry_id))
-    blocks = (-(-n // 32)) or 1
-    stream = b"".join(
-        hmac.new(key, i.to_bytes(8, "big"), hashlib.sha256).digest() for i in range(blocks)
-    )
-    return stream[:n]
+SEAL_NONCE = 12
+SEAL_OVERHEAD = SEAL_NONCE + 16
+"""Bytes a sealed entry has beyond its padded choices: the nonce before, AES-GCM's tag after."""
+
+
+def _sealer(canonical: str, entry_id: str) -> AESGCM:
+    """AES-256-GCM (the ``cryptography`` package) under a key only the pepper and the code
+    give; the entry's (random) id makes it differ for every entry of the same code."""
+    return AESGCM(bytes.fromhex(codes.keyed(pepper(), "paper-seal", canonical, entry_id)))
 
 
 def _seal(canonical: str, entry_id: str, ballot: BallotInput) -> str:
@@ -1361,10 +1362,9 @@ def _seal(canonical: str, entry_id: str, ballot: BallotInput) -> str:
         separators=(",", ":"),
     ).encode()
     size = -(-(len(plain) + 1) // PAPER_SEAL_BLOCK) * PAPER_SEAL_BLOCK
-    plain = plain.ljust(size, b" ")
-    return bytes(
-        a ^ b for a, b in zip(plain, _keystream(canonical, entry_id, size), strict=True)
-    ).hex()
+    nonce = secrets.token_bytes(SEAL_NONCE)
+    sealed = _sealer(canonical, entry_id).encrypt(nonce, plain.ljust(size, b" "), entry_id.encode())
+    return (nonce + sealed).hex()
 
 
 def _unseal(canonical: str, entry: PaperEntry) -> BallotInput | None:
@@ -1373,8 +1373,8 @@ def _unseal(canonical: str, entry: PaperEntry) -> BallotInput | None:
         return None
     try:
         data = bytes.fromhex(entry.sealed)
-        plain = bytes(
-            a ^ b for a, b in zip(data, _keystream(canonical, entry.id, len(data)), strict=True)
+        plain = _sealer(canonical, entry.id).decrypt(
+            data[:SEAL_NONCE], data[SEAL_NONCE:], entry.id.encode()
         )
         doc = json.loads(plain.decode())
         ballot = BallotInput(
@@ -1387,7 +1387,7 @@ def _unseal(canonical: str, entry: PaperEntry) -> BallotInput | None:
             AgeBand(doc["age_band"]) if doc.get("age_band") else None,
             Connection(doc["connection"]) if doc.get("connection") else None,
         )  # fmt: skip
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, InvalidTag):  # InvalidTag: another code, or tampered
         return None
     expected = codes.keyed(pepper(), "paper", canonical, ballot.canonical())
     return ballot if codes.same(entry.commitment, expected) else None

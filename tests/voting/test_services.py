@@ -291,7 +291,8 @@ def test_a_wrong_first_paper_entry_can_be_thrown_away(
         session.commit()
         [row] = db.scalars(sa.select(PaperEntry)).all()
         assert row.sealed and "p3" not in row.sealed and b"p3".hex() not in row.sealed
-        assert len(row.sealed) % (2 * services.PAPER_SEAL_BLOCK) == 0  # padded
+        sealed = bytes.fromhex(row.sealed)  # nonce, AES-GCM ciphertext of the padded choices, tag
+        assert (len(sealed) - services.SEAL_OVERHEAD) % services.PAPER_SEAL_BLOCK == 0
         with pytest.raises(services.PaperMismatch) as refused:
             services.enter_paper(session, process, code, ballot("p4"), users["admin"], now())
         session.rollback()
@@ -438,3 +439,36 @@ def test_too_young_is_refused(app: Any, make_process: Any) -> None:
     with pytest.raises(NotAllowed, match="at least 18"):
         _cast(app, vote, code, ballot("p1", age_band=AgeBand.AGE_16_17))
     assert _cast(app, vote, code, ballot("p1", age_band=AgeBand.AGE_18_25))
+
+
+def test_a_pending_entry_is_sealed_with_aes_gcm_and_a_changed_byte_opens_nothing(
+    app: Any, vote: Vote, users: Any, db: Any
+) -> None:
+    """The first entry's choices are AES-256-GCM under a key from the pepper, the code and the
+    entry's random id (the ``cryptography`` package, not a construction of our own). One
+    changed byte and it does not open: the mismatch is then shown without the first entry's
+    choices, and the commitment still decides (a matching second entry counts)."""
+    from pb.db import get_session
+    from pb.voting import services
+    from pb.voting.models import PaperEntry
+
+    [code] = issue(app, vote)
+    with app.test_request_context("/?lang=en"):
+        session = get_session()
+        process = vote.process(session)
+        services.enter_paper(session, process, code, ballot("p3"), users["official"], now())
+        session.commit()
+        [row] = db.scalars(sa.select(PaperEntry)).all()
+        sealed = bytearray(bytes.fromhex(row.sealed))
+        assert len(sealed) - services.SEAL_OVERHEAD == services.PAPER_SEAL_BLOCK
+        sealed[services.SEAL_NONCE + 5] ^= 1
+        db.execute(sa.update(PaperEntry).values(sealed=sealed.hex()))
+        db.commit()
+        session.expire_all()
+        with pytest.raises(services.PaperMismatch) as refused:
+            services.enter_paper(session, process, code, ballot("p4"), users["admin"], now())
+        session.rollback()
+        assert refused.value.first is None
+        assert services.enter_paper(session, process, code, ballot("p3"), users["admin"], now())
+        session.commit()
+    assert _counts(app, vote)["used_codes"] == 1
