@@ -622,8 +622,8 @@ def paper(slug: str) -> ResponseReturnValue:
                 problems = getattr(done.error, "problems", None) or [done.message]
                 status = done.status
             else:
-                _mix_after(process)
-                if counted:
+                if counted:  # a first entry casts nothing: nothing to mix, no fingerprint yet
+                    _mix_after(process)
                     flash(_("Both entries match: the paper ballot is counted."), "success")
                 else:
                     flash(

@@ -242,6 +242,11 @@ def test_paper_entry_by_officials(client: Any, vote: Vote, users: Any, db: Any) 
     login(client, "official")
     r = client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": code, "pick": ["|p1"]})
     assert r.status_code == 303
+    # A first entry casts nothing: the rules' fingerprint waits for the first ballot (F15).
+    from pb.voting.models import VotingRecord
+
+    assert db.scalar(sa.select(sa.func.count()).select_from(VotingRecord)
+                     .where(VotingRecord.fingerprint.is_not(None))) == 0  # fmt: skip
     r = client.post(f"/p/{vote.slug}/paper?lang=en", data={"code": code, "pick": ["|p2"]})
     assert r.status_code == 409 and "does not match" in r.get_data(as_text=True)
     assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 0
@@ -249,6 +254,8 @@ def test_paper_entry_by_officials(client: Any, vote: Vote, users: Any, db: Any) 
                     follow_redirects=True)  # fmt: skip
     assert "Both entries match" in r.get_data(as_text=True)
     assert db.scalar(sa.select(sa.func.count()).where(VotingCode.used.is_(True))) == 1
+    assert db.scalar(sa.select(sa.func.count()).select_from(VotingRecord)
+                     .where(VotingRecord.fingerprint.is_not(None))) == 1  # fmt: skip
     # The official's own data counts the three entries typed, though their rows are gone
     # now that the ballot is cast, the refused mismatch too (fourth probe F14).
     data = client.get("/account/data.json").get_json()
