@@ -355,27 +355,37 @@ def review(slug: str, pid: int) -> Any:
                            form=form, suggestions=suggestions, locale=locale_code()), status  # fmt: skip
 
 
+def _lenient_input(f: Any) -> services.ReviewInput:
+    """A review form (the single page's, or a bulk row's) as the review would take it, with
+    its wrong fields counted as empty: to say what the review itself would refuse besides
+    the field errors, so that every problem is reported in one go."""
+    merge = getattr(f, "merge_into", None)
+    area = getattr(f, "area", None)
+    return services.ReviewInput(
+        feasibility=None if f.feasibility.errors else _feasibility(f.feasibility.data),
+        official_cost=None if f.official_cost.errors else f.official_cost.amount,
+        answer=f.answer.data or "",
+        decision="" if f.decision.errors else (f.decision.data or ""),
+        merge_into=None if merge is None or merge.errors else merge.data,
+        area_id=None if area is None or area.errors else valid_id(area.data),
+    )
+
+
+def _said_at_a_field(err: DomainError, f: Any) -> bool:
+    """Accepting needs feasible and a cost: already said next to a wrong one of them."""
+    return isinstance(err, services.AcceptNeedsFeasibleAndCost) and bool(
+        f.feasibility.errors or f.official_cost.errors
+    )
+
+
 def _also_refused(db: Any, process: Process, proposal: Proposal, form: ReviewForm) -> None:
     """When some fields are wrong, also say what the review itself would refuse (as the bulk
-    page does for its rows), so that every problem is reported in one go. Wrong fields
-    count as empty here."""
-    area = None if form.area.errors else valid_id(form.area.data)
-    data = services.ReviewInput(
-        feasibility=None if form.feasibility.errors else _feasibility(form.feasibility.data),
-        official_cost=None if form.official_cost.errors else form.official_cost.amount,
-        answer=form.answer.data or "",
-        decision="" if form.decision.errors else (form.decision.data or ""),
-        merge_into=None if form.merge_into.errors else form.merge_into.data,
-        area_id=area,
-    )
+    page does for its rows)."""
     try:
-        services.check_review(db, process, proposal, data, utcnow())
+        services.check_review(db, process, proposal, _lenient_input(form), utcnow())
     except DomainError as err:
-        if isinstance(err, services.AcceptNeedsFeasibleAndCost) and (
-            form.feasibility.errors or form.official_cost.errors
-        ):
-            return  # already said next to the wrong field
-        form.form_errors.append(str(err.message))
+        if not _said_at_a_field(err, form):
+            form.form_errors.append(str(err.message))
 
 
 def _row_label(proposal: Proposal) -> str:
@@ -389,26 +399,13 @@ def _row_refusals(db: Any, process: Process, form: BulkReviewForm,
     """When some fields are wrong, also say what the review would refuse in each row (an
     answer is needed to reject, feasible and a cost within the budget to accept), so that
     every problem is reported in one go. Wrong fields count as empty here."""
-    rows = []
-    for row in form.rows:
-        f = row.form
-        decision = "" if f.decision.errors else (f.decision.data or "")
-        data = services.ReviewInput(
-            feasibility=None if f.feasibility.errors else _feasibility(f.feasibility.data),
-            official_cost=None if f.official_cost.errors else f.official_cost.amount,
-            answer=f.answer.data or "",
-            decision=decision,
-        )
-        rows.append((found[int(f.proposal_id.data)], data))
+    rows = [(found[int(row.form.proposal_id.data)], _lenient_input(row.form))
+            for row in form.rows]  # fmt: skip
     refused = services.bulk_refusals(db, process, rows, utcnow())
     for row, (proposal, _data) in zip(form.rows, rows, strict=True):
         err, f = refused.get(proposal.id), row.form
-        if err is None:
+        if err is None or _said_at_a_field(err, f):
             continue
-        if isinstance(err, services.AcceptNeedsFeasibleAndCost) and (
-            f.feasibility.errors or f.official_cost.errors
-        ):
-            continue  # already said next to the wrong field
         f.decision.errors = [*f.decision.errors, str(err.message)]
 
 
